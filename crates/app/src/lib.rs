@@ -1,0 +1,1 @@
+//! Puente use cases. Placeholder while the foundation lands.

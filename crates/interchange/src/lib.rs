@@ -1,0 +1,1 @@
+//! Puente interchange crate.

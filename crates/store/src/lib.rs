@@ -1,0 +1,1 @@
+//! Puente store crate.
