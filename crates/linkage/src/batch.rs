@@ -1,0 +1,543 @@
+//! Deterministic batch clustering of a whole record set.
+
+use std::collections::{BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::compare::{self, Cmp, Prep, Rules};
+use crate::model::{LinkConfig, NF, NL, WeightTable, Weights};
+use crate::normalize::mix;
+use crate::{CandidateExplanation, LinkRecord, explain_cmp};
+
+/// Reviewer decisions over record ids, applied as hard constraints.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Constraints {
+    /// Pairs of record ids that must never end in the same cluster.
+    pub not_same: Vec<(String, String)>,
+    /// Pairs of record ids that must end in the same cluster.
+    pub same: Vec<(String, String)>,
+}
+
+/// A scored candidate pair (indices into the input slice).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoredPair {
+    pub a: usize,
+    pub b: usize,
+    pub score: f64,
+    pub conflicts: Vec<String>,
+}
+
+/// Counters describing a batch run.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BatchStats {
+    pub records: usize,
+    pub candidate_pairs: usize,
+    pub kept_pairs: usize,
+    pub merges: usize,
+    pub merges_refused_conflict: usize,
+    pub merges_refused_weak: usize,
+    pub clusters: usize,
+}
+
+/// Result of [`link_batch`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BatchResult {
+    /// Cluster number per input record (same order as input), numbered 0.. in
+    /// order of first appearance.
+    pub clusters: Vec<usize>,
+    /// Scored pairs at or above the review threshold (only if `config.explain_pairs`).
+    pub pairs: Vec<ScoredPair>,
+    /// Weights used (estimated when `config.estimate_weights`).
+    pub weights: Weights,
+    pub stats: BatchStats,
+}
+
+/// Run `f` over `0..n` split in contiguous chunks on `threads` threads; results
+/// are concatenated in order (deterministic).
+pub(crate) fn par_chunks<T: Send>(
+    n: usize,
+    threads: usize,
+    f: impl Fn(std::ops::Range<usize>) -> Vec<T> + Sync,
+) -> Vec<T> {
+    let threads = threads.clamp(1, 16);
+    if threads == 1 || n < 2048 {
+        return f(0..n);
+    }
+    let chunk = n.div_ceil(threads);
+    let parts: Vec<Vec<T>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let lo = (t * chunk).min(n);
+                let hi = ((t + 1) * chunk).min(n);
+                let f = &f;
+                s.spawn(move || f(lo..hi))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    parts.into_iter().flatten().collect()
+}
+
+fn set_batch_tf(preps: &mut [Prep], config: &LinkConfig, wt: &WeightTable) {
+    // Count tokens per approximate child: distinct (token, birth date) pairs.
+    let dkey = |p: &Prep| {
+        p.dob.map_or(u64::MAX, |d| {
+            (u64::from(d.y) << 16) | (u64::from(d.m.min(d.d)) << 8) | u64::from(d.m.max(d.d))
+        })
+    };
+    let mut pairs: Vec<(u64, u64)> = Vec::with_capacity(preps.len() * 4);
+    let mut kids: Vec<(u64, u64)> = Vec::with_capacity(preps.len());
+    for p in preps.iter() {
+        let d = dkey(p);
+        for t in p.given.iter().chain(p.sur.iter()) {
+            pairs.push((t.h, d));
+        }
+        if let Some(g) = p.given.first() {
+            kids.push((g.h, d));
+        }
+    }
+    pairs.sort_unstable();
+    pairs.dedup();
+    kids.sort_unstable();
+    kids.dedup();
+    let n = kids.len().max(1) as f64;
+    let mut counts: crate::linker::IdMap<u32> = Default::default();
+    for (h, _) in pairs {
+        *counts.entry(h).or_insert(0) += 1;
+    }
+    let k = config.tf_pseudo;
+    let (ug, us) = (wt.u_exact_given, wt.u_exact_sur.sqrt());
+    for p in preps.iter_mut() {
+        for t in p.given.iter_mut() {
+            let c = f64::from(counts.get(&t.h).copied().unwrap_or(1));
+            t.f = ((c + k * ug) / (n + k)) as f32;
+        }
+        for t in p.sur.iter_mut() {
+            let c = f64::from(counts.get(&t.h).copied().unwrap_or(1));
+            t.f = ((c + k * us) / (n + k)) as f32;
+        }
+    }
+}
+
+fn secondary(p: &Prep, fam: u64) -> u64 {
+    // families whose key contains the birth date are ordered by name, others by date
+    match fam {
+        1 | 2 | 10 => p.sort_key,
+        _ => p
+            .dob
+            .map_or(u64::MAX, |d| (u64::from(d.y) << 16) | (u64::from(d.m) << 8) | u64::from(d.d)),
+    }
+}
+
+fn candidate_pairs(preps: &[Prep], config: &LinkConfig) -> Vec<u64> {
+    let mut pairs: Vec<u64> = Vec::new();
+    let mut keys: Vec<(u64, u32)> = Vec::with_capacity(preps.len() * 2);
+    let mut buf: Vec<u64> = Vec::with_capacity(16);
+    for fam in 1..=compare::FAMILIES {
+        keys.clear();
+        for (i, p) in preps.iter().enumerate() {
+            buf.clear();
+            compare::block_keys(p, fam, &mut buf);
+            buf.sort_unstable();
+            buf.dedup();
+            for k in &buf {
+                keys.push((*k, i as u32));
+            }
+        }
+        keys.sort_unstable();
+        let mut s = 0;
+        while s < keys.len() {
+            let mut e = s + 1;
+            while e < keys.len() && keys[e].0 == keys[s].0 {
+                e += 1;
+            }
+            let block = &keys[s..e];
+            if block.len() <= config.max_block {
+                for x in 0..block.len() {
+                    for y in x + 1..block.len() {
+                        pairs.push((u64::from(block[x].1) << 32) | u64::from(block[y].1));
+                    }
+                }
+            } else {
+                let mut members: Vec<(u64, u32)> = block
+                    .iter()
+                    .map(|(_, i)| (secondary(&preps[*i as usize], fam), *i))
+                    .collect();
+                members.sort_unstable();
+                let w = config.window.max(1);
+                for x in 0..members.len() {
+                    for y in x + 1..(x + 1 + w).min(members.len()) {
+                        let (a, b) = (members[x].1.min(members[y].1), members[x].1.max(members[y].1));
+                        pairs.push((u64::from(a) << 32) | u64::from(b));
+                    }
+                }
+            }
+            s = e;
+        }
+        pairs.sort_unstable();
+        pairs.dedup();
+    }
+    pairs
+}
+
+fn pattern(levels: &[u8; NF]) -> u64 {
+    levels
+        .iter()
+        .enumerate()
+        .fold(0u64, |acc, (i, l)| acc | (u64::from(*l & 7) << (3 * i)))
+}
+
+fn unpattern(p: u64) -> [u8; NF] {
+    let mut l = [0u8; NF];
+    for (i, x) in l.iter_mut().enumerate() {
+        *x = ((p >> (3 * i)) & 7) as u8;
+    }
+    l
+}
+
+/// m by EM over candidate-pair patterns (u fixed from random pairs), with priors.
+fn estimate(
+    patterns: &[(u64, u64)],
+    random_u: &[[f64; NL]; NF],
+    prior: &Weights,
+) -> Weights {
+    let mut m = [[0.0f64; NL]; NF];
+    for f in 0..NF {
+        for l in 1..NL {
+            m[f][l] = prior.m.get(f).and_then(|v| v.get(l)).copied().unwrap_or(0.0);
+        }
+    }
+    let mut lambda = 0.2f64;
+    let alpha = 50.0;
+    for _ in 0..25 {
+        let mut acc_m = [[0.0f64; NL]; NF];
+        let mut tot_g = 0.0;
+        let mut tot = 0.0;
+        for (pat, cnt) in patterns {
+            let lv = unpattern(*pat);
+            let mut lm = 0.0f64;
+            let mut lu = 0.0f64;
+            for f in 0..NF {
+                let l = lv[f] as usize;
+                if l == 0 {
+                    continue;
+                }
+                lm += m[f][l].max(1e-9).ln();
+                lu += random_u[f][l].max(1e-9).ln();
+            }
+            let a = lambda.ln() + lm;
+            let b = (1.0 - lambda).ln() + lu;
+            let g = 1.0 / (1.0 + (b - a).exp());
+            let c = *cnt as f64;
+            tot_g += g * c;
+            tot += c;
+            for f in 0..NF {
+                let l = lv[f] as usize;
+                if l != 0 {
+                    acc_m[f][l] += g * c;
+                }
+            }
+        }
+        lambda = (tot_g / tot.max(1.0)).clamp(1e-4, 0.9);
+        for f in 0..NF {
+            let s: f64 = acc_m[f].iter().sum();
+            for l in 1..NL {
+                let p0 = prior.m.get(f).and_then(|v| v.get(l)).copied().unwrap_or(0.0);
+                m[f][l] = ((acc_m[f][l] + alpha * p0) / (s + alpha)).clamp(1e-5, 0.9999);
+            }
+        }
+    }
+    let mut out = prior.clone();
+    for f in 0..NF {
+        for l in 1..NL {
+            if let Some(x) = out.m.get_mut(f).and_then(|v| v.get_mut(l)) {
+                *x = m[f][l];
+            }
+            if let Some(x) = out.u.get_mut(f).and_then(|v| v.get_mut(l)) {
+                // blend the random-pair u with the prior (sparse levels)
+                *x = (random_u[f][l] * 0.7 + *x * 0.3).clamp(1e-9, 1.0);
+            }
+        }
+    }
+    out
+}
+
+fn random_u(preps: &[Prep], rules: &Rules, prior: &Weights) -> [[f64; NL]; NF] {
+    let n = preps.len() as u64;
+    let mut counts = [[0.0f64; NL]; NF];
+    if n < 2 {
+        return counts;
+    }
+    let samples = 200_000u64.min(n * n / 2);
+    let mut s = 0x5eed_u64;
+    for _ in 0..samples {
+        s = mix(s.wrapping_add(0x9e37_79b9_7f4a_7c15));
+        let i = (s % n) as usize;
+        let j = ((s >> 32) % n) as usize;
+        if i == j {
+            continue;
+        }
+        let c = compare::compare(&preps[i], &preps[j], rules);
+        for f in 0..NF {
+            counts[f][c.levels[f] as usize] += 1.0;
+        }
+    }
+    let mut u = [[0.0f64; NL]; NF];
+    for f in 0..NF {
+        let tot: f64 = counts[f][1..].iter().sum();
+        for l in 1..NL {
+            let p0 = prior.u.get(f).and_then(|v| v.get(l)).copied().unwrap_or(0.0);
+            // prior pseudo-count of 1000 comparisons
+            u[f][l] = (counts[f][l] + 1000.0 * p0) / (tot + 1000.0);
+        }
+    }
+    u
+}
+
+struct Dsu {
+    parent: Vec<u32>,
+    members: Vec<Vec<u32>>,
+}
+
+impl Dsu {
+    fn new(n: usize) -> Self {
+        Dsu {
+            parent: (0..n as u32).collect(),
+            members: (0..n as u32).map(|i| vec![i]).collect(),
+        }
+    }
+    fn find(&mut self, mut x: u32) -> u32 {
+        while self.parent[x as usize] != x {
+            let p = self.parent[x as usize];
+            self.parent[x as usize] = self.parent[p as usize];
+            x = p;
+        }
+        x
+    }
+    fn union(&mut self, a: u32, b: u32) {
+        let (big, small) = if self.members[a as usize].len() >= self.members[b as usize].len() {
+            (a, b)
+        } else {
+            (b, a)
+        };
+        self.parent[small as usize] = big;
+        let moved = std::mem::take(&mut self.members[small as usize]);
+        self.members[big as usize].extend(moved);
+    }
+}
+
+/// Cluster a whole set deterministically.
+pub fn link_batch(records: &[LinkRecord], config: &LinkConfig) -> BatchResult {
+    link_batch_with(records, config, &Constraints::default())
+}
+
+/// [`link_batch`] with reviewer constraints over record ids.
+pub fn link_batch_with(
+    records: &[LinkRecord],
+    config: &LinkConfig,
+    constraints: &Constraints,
+) -> BatchResult {
+    let n = records.len();
+    let threads = config.threads;
+    let rules = Rules {
+        twin: config.twin_rule,
+        state_id: config.state_id_rule,
+    };
+    let mut preps: Vec<Prep> = par_chunks(n, threads, |r| {
+        records[r].iter().map(compare::prepare).collect()
+    });
+    let mut weights = config.weights.clone();
+    let wt0 = WeightTable::new(&weights);
+    set_batch_tf(&mut preps, config, &wt0);
+
+    let cands = candidate_pairs(&preps, config);
+    let keep_bar = config.review_threshold.min(config.batch_threshold) - 12.0;
+    // score with prior weights; collect EM patterns
+    let scored: Vec<(u64, Cmp, u64)> = par_chunks(cands.len(), threads, |r| {
+        let mut out = Vec::new();
+        let mut pats: HashMap<u64, u64> = HashMap::new();
+        for &pr in &cands[r] {
+            let (a, b) = ((pr >> 32) as usize, (pr & 0xffff_ffff) as usize);
+            let c = compare::compare(&preps[a], &preps[b], &rules);
+            if config.estimate_weights {
+                *pats.entry(pattern(&c.levels)).or_insert(0) += 1;
+            }
+            if compare::score(&c, &wt0) >= keep_bar {
+                out.push((pr, c, 0));
+            }
+        }
+        // smuggle pattern counts through as pseudo entries with pr == u64::MAX
+        let mut pv: Vec<(u64, u64)> = pats.into_iter().collect();
+        pv.sort_unstable();
+        for (p, c) in pv {
+            out.push((
+                u64::MAX,
+                Cmp {
+                    levels: unpattern(p),
+                    tf_given: 0.0,
+                    tf_sur: 0.0,
+                    conflicts: 0,
+                },
+                c,
+            ));
+        }
+        out
+    });
+    let mut kept: Vec<(u64, Cmp)> = Vec::with_capacity(scored.len());
+    let mut patterns: HashMap<u64, u64> = HashMap::new();
+    for (pr, c, cnt) in scored {
+        if pr == u64::MAX {
+            *patterns.entry(pattern(&c.levels)).or_insert(0) += cnt;
+        } else {
+            kept.push((pr, c));
+        }
+    }
+    if config.estimate_weights && !patterns.is_empty() {
+        let mut pv: Vec<(u64, u64)> = patterns.into_iter().collect();
+        pv.sort_unstable();
+        let ru = random_u(&preps, &rules, &weights);
+        weights = estimate(&pv, &ru, &weights);
+    }
+    let wt = WeightTable::new(&weights);
+
+    let mut stats = BatchStats {
+        records: n,
+        candidate_pairs: cands.len(),
+        kept_pairs: kept.len(),
+        ..Default::default()
+    };
+    drop(cands);
+
+    let mut edges: Vec<(f64, u32, u32)> = kept
+        .iter()
+        .filter(|(_, c)| c.conflicts == 0)
+        .map(|(pr, c)| (compare::score(c, &wt), (pr >> 32) as u32, (pr & 0xffff_ffff) as u32))
+        .filter(|(s, _, _)| *s >= config.batch_threshold)
+        .collect();
+    edges.sort_by(|x, y| {
+        y.0.total_cmp(&x.0)
+            .then(x.1.cmp(&y.1))
+            .then(x.2.cmp(&y.2))
+    });
+
+    // reviewer constraints
+    let mut id_ix: HashMap<&str, Vec<u32>> = HashMap::new();
+    for (i, r) in records.iter().enumerate() {
+        id_ix.entry(r.record_id.as_str()).or_default().push(i as u32);
+    }
+    let mut not_same: BTreeSet<(u32, u32)> = BTreeSet::new();
+    for (a, b) in &constraints.not_same {
+        for &x in id_ix.get(a.as_str()).map_or(&[][..], |v| v.as_slice()) {
+            for &y in id_ix.get(b.as_str()).map_or(&[][..], |v| v.as_slice()) {
+                not_same.insert((x.min(y), x.max(y)));
+            }
+        }
+    }
+    let mut dsu = Dsu::new(n);
+    for (a, b) in &constraints.same {
+        if let (Some(x), Some(y)) = (
+            id_ix.get(a.as_str()).and_then(|v| v.first()),
+            id_ix.get(b.as_str()).and_then(|v| v.first()),
+        ) {
+            let (rx, ry) = (dsu.find(*x), dsu.find(*y));
+            if rx != ry {
+                dsu.union(rx, ry);
+            }
+        }
+    }
+
+    for (s, a, b) in edges {
+        let (ra, rb) = (dsu.find(a), dsu.find(b));
+        if ra == rb {
+            continue;
+        }
+        let (ma, mb) = (&dsu.members[ra as usize], &dsu.members[rb as usize]);
+        let mut ok = true;
+        let mut weak = false;
+        if ma.len() == 1 && mb.len() == 1 {
+            ok = !not_same.contains(&(a.min(b), a.max(b)));
+        } else {
+            let mut total = 0.0;
+            let mut cnt = 0.0;
+            'outer: for &x in ma {
+                for &y in mb {
+                    if not_same.contains(&(x.min(y), x.max(y))) {
+                        ok = false;
+                        break 'outer;
+                    }
+                    let c = if (x, y) == (a, b) || (y, x) == (a, b) {
+                        None
+                    } else {
+                        Some(compare::compare(&preps[x as usize], &preps[y as usize], &rules))
+                    };
+                    match c {
+                        Some(c) => {
+                            if c.conflicts != 0 {
+                                ok = false;
+                                break 'outer;
+                            }
+                            total += compare::score(&c, &wt);
+                        }
+                        None => total += s,
+                    }
+                    cnt += 1.0;
+                }
+            }
+            if ok && cnt > 0.0 && total / cnt < config.batch_min_avg {
+                ok = false;
+                weak = true;
+            }
+        }
+        if ok {
+            dsu.union(ra, rb);
+            stats.merges += 1;
+        } else if weak {
+            stats.merges_refused_weak += 1;
+        } else {
+            stats.merges_refused_conflict += 1;
+        }
+    }
+
+    let mut label: HashMap<u32, usize> = HashMap::new();
+    let mut clusters = Vec::with_capacity(n);
+    for i in 0..n as u32 {
+        let r = dsu.find(i);
+        let next = label.len();
+        clusters.push(*label.entry(r).or_insert(next));
+    }
+    stats.clusters = label.len();
+
+    let pairs = if config.explain_pairs {
+        kept.iter()
+            .map(|(pr, c)| ScoredPair {
+                a: (pr >> 32) as usize,
+                b: (pr & 0xffff_ffff) as usize,
+                score: (compare::score(c, &wt) * 100.0).round() / 100.0,
+                conflicts: crate::conflict_names(c.conflicts),
+            })
+            .filter(|p| p.score >= config.review_threshold)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    BatchResult {
+        clusters,
+        pairs,
+        weights,
+        stats,
+    }
+}
+
+/// Explain the comparison of two records (no term-frequency adjustment).
+pub fn explain_pair(a: &LinkRecord, b: &LinkRecord, config: &LinkConfig) -> CandidateExplanation {
+    let rules = Rules {
+        twin: config.twin_rule,
+        state_id: config.state_id_rule,
+    };
+    let wt = WeightTable::new(&config.weights);
+    let c = compare::compare(&compare::prepare(a), &compare::prepare(b), &rules);
+    explain_cmp(&c, &wt, "", &b.record_id)
+}

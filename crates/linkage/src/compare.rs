@@ -1,0 +1,763 @@
+//! Prepared (normalised) records, pairwise comparison levels, conflicts and
+//! blocking keys.
+
+use crate::LinkRecord;
+use crate::model::{NF, WeightTable, field, level::*};
+use crate::normalize::{
+    Ymd, combine, fold, hash_bytes, hash_str, jaro_winkler, name_tokens, nickname_canon, norm_id,
+    parse_date, parse_sex, phonetic_folded_token,
+};
+
+/// A name token with its precomputed keys.
+#[derive(Debug, Clone)]
+pub(crate) struct Tok {
+    pub s: Box<str>,
+    pub h: u64,
+    pub ph: u64,
+    /// Hashes of canonical forms (nickname table), 0 = none. canon[0] = h.
+    pub canon: [u64; 4],
+    /// Phonetic hashes of canonical forms (0 = none).
+    pub canon_ph: [u64; 4],
+    /// Term frequency (set on the query side / batch), 0 = unknown.
+    pub f: f32,
+}
+
+impl Tok {
+    fn new(s: &str, with_canon: bool) -> Tok {
+        let h = hash_str(s);
+        let ph = hash_bytes(phonetic_folded_token(s).as_bytes(), 7);
+        let mut canon = [0u64; 4];
+        let mut canon_ph = [0u64; 4];
+        canon[0] = h;
+        canon_ph[0] = ph;
+        if with_canon {
+            for (i, c) in nickname_canon(s).into_iter().enumerate().skip(1).take(3) {
+                canon[i] = hash_str(c);
+                canon_ph[i] = hash_bytes(phonetic_folded_token(c).as_bytes(), 7);
+            }
+        }
+        Tok {
+            s: s.into(),
+            h,
+            ph,
+            canon,
+            canon_ph,
+            f: 0.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Parent {
+    pub first: Vec<Tok>,
+    pub last: Vec<Tok>,
+}
+
+/// A normalised record.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Prep {
+    pub given: Vec<Tok>,
+    pub sur: Vec<Tok>,
+    pub sur_concat: u64,
+    pub sur_concat_rev: u64,
+    pub sex: u8,
+    pub dob: Option<Ymd>,
+    pub city: u64,
+    pub bstate: u64,
+    pub country: u64,
+    pub parents: Vec<Parent>,
+    pub multi: Option<bool>,
+    pub state: u64,
+    pub ssid: u64,
+    pub alt: Vec<u64>,
+    pub addr: Vec<u64>,
+    pub postal: Box<str>,
+    /// Sort key for windowing (first bytes of surname+given).
+    pub sort_key: u64,
+}
+
+fn opt(s: &Option<String>) -> &str {
+    s.as_deref().unwrap_or("")
+}
+
+fn toks(s: &str, canon: bool) -> Vec<Tok> {
+    name_tokens(s).iter().map(|t| Tok::new(t, canon)).collect()
+}
+
+fn place_hash(s: &str) -> u64 {
+    let f = fold(s);
+    if f.is_empty() {
+        0
+    } else {
+        let f = match f.as_str() {
+            "mexico" | "mex" | "mx" => "mx",
+            "united states" | "usa" | "us" | "estados unidos" | "eeuu" => "us",
+            "guatemala" | "gt" | "gtm" => "gt",
+            other => other,
+        };
+        hash_str(f)
+    }
+}
+
+pub(crate) fn prepare(r: &LinkRecord) -> Prep {
+    let mut given = toks(opt(&r.first_name), true);
+    given.extend(toks(opt(&r.middle_name), true));
+    given.truncate(4);
+    let mut sur = toks(opt(&r.last_name_1), false);
+    sur.extend(toks(opt(&r.last_name_2), false));
+    sur.truncate(4);
+    let concat: String = sur.iter().map(|t| &*t.s).collect();
+    let concat_rev: String = sur.iter().rev().map(|t| &*t.s).collect();
+    let sur_concat = if concat.is_empty() {
+        0
+    } else {
+        hash_str(&concat)
+    };
+    let sur_concat_rev = if concat_rev.is_empty() {
+        0
+    } else {
+        hash_str(&concat_rev)
+    };
+    let mut parents = Vec::new();
+    for (f, l) in [
+        (&r.parent1_first_name, &r.parent1_last_name),
+        (&r.parent2_first_name, &r.parent2_last_name),
+    ] {
+        let p = Parent {
+            first: toks(opt(f), true),
+            last: toks(opt(l), false),
+        };
+        if !p.first.is_empty() {
+            parents.push(p);
+        }
+    }
+    let id_hash = |s: &str| {
+        let n = norm_id(s);
+        if n.is_empty() { 0 } else { hash_str(&n) }
+    };
+    let state = place_hash(opt(&r.reporting_state));
+    let ssid = id_hash(opt(&r.state_student_id));
+    let mut alt: Vec<u64> = r
+        .alternate_ids
+        .iter()
+        .map(|s| id_hash(s))
+        .filter(|h| *h != 0)
+        .collect();
+    alt.sort_unstable();
+    alt.dedup();
+    let mut addr: Vec<u64> = fold(opt(&r.address))
+        .split(' ')
+        .filter(|t| !t.is_empty())
+        .map(hash_str)
+        .collect();
+    addr.sort_unstable();
+    addr.dedup();
+    let postal: String = opt(&r.postal_code)
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    let mut sk = [0u8; 8];
+    let mut i = 0;
+    for t in sur.iter().take(1).chain(given.iter().take(1)) {
+        for b in t.s.bytes() {
+            if i < 8 {
+                sk[i] = b;
+                i += 1;
+            }
+        }
+    }
+    Prep {
+        given,
+        sur,
+        sur_concat,
+        sur_concat_rev,
+        sex: parse_sex(opt(&r.sex)),
+        dob: parse_date(opt(&r.birth_date)),
+        city: place_hash(opt(&r.birth_city)),
+        bstate: place_hash(opt(&r.birth_state)),
+        country: place_hash(opt(&r.birth_country)),
+        parents,
+        multi: r.multiple_birth,
+        state,
+        ssid,
+        alt,
+        addr,
+        postal: postal.into(),
+        sort_key: u64::from_be_bytes(sk),
+    }
+}
+
+/// Token-pair match strength: 4 exact, 3 nickname, 2 phonetic, 1 fuzzy, 0 none.
+fn tok_match(a: &Tok, b: &Tok, nick: bool) -> u8 {
+    if a.h == b.h {
+        return 4;
+    }
+    if nick {
+        for x in a.canon.iter().filter(|x| **x != 0) {
+            if b.canon.contains(x) {
+                return 3;
+            }
+        }
+    }
+    if a.ph == b.ph {
+        return 2;
+    }
+    if nick {
+        for x in a.canon_ph.iter().filter(|x| **x != 0) {
+            if b.canon_ph.contains(x) {
+                return 2;
+            }
+        }
+    }
+    if a.s.len() >= 3 && b.s.len() >= 3 && jaro_winkler(&a.s, &b.s) >= 0.9 {
+        return 1;
+    }
+    0
+}
+
+/// Given-name level and TF (frequency of the rarest exactly shared token).
+fn cmp_given(a: &[Tok], b: &[Tok]) -> (u8, f32) {
+    if a.is_empty() || b.is_empty() {
+        return (MISSING, 0.0);
+    }
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    let mut worst = 4u8;
+    let mut matched = 0usize;
+    let mut tf = f32::MAX;
+    for t in short {
+        let mut best = 0u8;
+        let mut best_f = 0.0f32;
+        for u in long {
+            let m = tok_match(t, u, true);
+            if m > best {
+                best = m;
+                best_f = if t.f > 0.0 { t.f } else { u.f };
+            }
+        }
+        if best > 0 {
+            matched += 1;
+        }
+        if best == 4 && best_f > 0.0 {
+            tf = tf.min(best_f);
+        }
+        worst = worst.min(best);
+    }
+    let tf = if tf == f32::MAX { 0.0 } else { tf };
+    if matched == 0 {
+        // Joined/space variants of the whole given name.
+        let ca: String = a.iter().map(|t| &*t.s).collect();
+        let cb: String = b.iter().map(|t| &*t.s).collect();
+        if ca == cb {
+            return (G_EXACT, 0.0);
+        }
+        if jaro_winkler(&ca, &cb) >= 0.92 {
+            return (G_FUZZY, 0.0);
+        }
+        return (G_DIFF, 0.0);
+    }
+    if matched < short.len() {
+        return (G_PARTIAL, 0.0);
+    }
+    let lvl = match worst {
+        4 => {
+            if short.len() == long.len() {
+                G_EXACT
+            } else {
+                G_SUBSET
+            }
+        }
+        3 => G_NICK,
+        2 => G_PHON,
+        _ => G_FUZZY,
+    };
+    (lvl, tf)
+}
+
+/// Surname comparison with slot awareness (joined, swapped, missing maternal).
+fn cmp_sur(a: &Prep, b: &Prep) -> (u8, f32) {
+    let (sa, sb) = (&a.sur, &b.sur);
+    if sa.is_empty() || sb.is_empty() {
+        return (MISSING, 0.0);
+    }
+    let tf_of = |toks: &[Tok]| -> f32 {
+        let mut p = 1.0f32;
+        let mut any = false;
+        for t in toks {
+            if t.f > 0.0 {
+                p *= t.f;
+                any = true;
+            }
+        }
+        if any { p.max(1e-9) } else { 0.0 }
+    };
+    let tfa = if a.sur.iter().any(|t| t.f > 0.0) {
+        tf_of(sa)
+    } else {
+        tf_of(sb)
+    };
+    if a.sur_concat == b.sur_concat {
+        return (S_EXACT, tfa);
+    }
+    if a.sur_concat == b.sur_concat_rev {
+        return (S_SWAP, tfa);
+    }
+    let (short, long) = if sa.len() <= sb.len() {
+        (sa, sb)
+    } else {
+        (sb, sa)
+    };
+    // Exact subset (missing maternal or only maternal).
+    let mut strengths = [0u8; 4];
+    for (i, t) in short.iter().enumerate() {
+        let mut best = 0;
+        for u in long {
+            best = best.max(tok_match(t, u, false));
+        }
+        strengths[i] = best;
+    }
+    let n = short.len();
+    let all = |min: u8| strengths[..n].iter().all(|s| *s >= min);
+    let matched = strengths[..n].iter().filter(|s| **s > 0).count();
+    if all(4) {
+        // Same token multiset but different order when lengths equal.
+        if short.len() == long.len() {
+            return (S_SWAP, tfa);
+        }
+        let f = tf_of(short);
+        return (S_SUBSET, f);
+    }
+    // Joined without camel case: "hernandezlopez" vs "hernandez lopez".
+    if short.len() == 1 && long.len() >= 2 {
+        let s = &*short[0].s;
+        let c: String = long.iter().map(|t| &*t.s).collect();
+        let c2: String = long.iter().rev().map(|t| &*t.s).collect();
+        if s == c || s == c2 {
+            return (S_EXACT, tfa);
+        }
+        if s.starts_with(&*long[0].s) && long[0].s.len() >= 3 {
+            return (S_SUBSET, 0.0);
+        }
+    }
+    if all(2) {
+        return (S_PHON, 0.0);
+    }
+    if all(1) {
+        return (S_FUZZY, 0.0);
+    }
+    if matched > 0 {
+        return (S_ONE, 0.0);
+    }
+    let ca: String = sa.iter().map(|t| &*t.s).collect();
+    let cb: String = sb.iter().map(|t| &*t.s).collect();
+    if jaro_winkler(&ca, &cb) >= 0.92 {
+        return (S_FUZZY, 0.0);
+    }
+    (S_DIFF, 0.0)
+}
+
+fn cmp_dob(a: Option<Ymd>, b: Option<Ymd>) -> u8 {
+    let (a, b) = match (a, b) {
+        (Some(a), Some(b)) => (a, b),
+        _ => return MISSING,
+    };
+    if a == b {
+        return D_EXACT;
+    }
+    if a.y == b.y && a.m == b.d && a.d == b.m {
+        return D_SWAP;
+    }
+    if a.m == b.m && a.d == b.d && a.y.abs_diff(b.y) == 1 {
+        return D_YEAR1;
+    }
+    let (da, db) = (a.digits(), b.digits());
+    let diffs: Vec<usize> = (0..8).filter(|i| da[*i] != db[*i]).collect();
+    if diffs.len() == 1 {
+        return D_ONE_DIGIT;
+    }
+    if diffs.len() == 2
+        && diffs[1] == diffs[0] + 1
+        && da[diffs[0]] == db[diffs[1]]
+        && da[diffs[1]] == db[diffs[0]]
+    {
+        return D_ONE_DIGIT;
+    }
+    D_DIFF
+}
+
+fn cmp_birth_place(a: &Prep, b: &Prep) -> u8 {
+    let pairs = [(a.city, b.city), (a.bstate, b.bstate), (a.country, b.country)];
+    let mut agree = [false; 3];
+    let mut differ = [false; 3];
+    for (i, (x, y)) in pairs.iter().enumerate() {
+        if *x != 0 && *y != 0 {
+            if x == y {
+                agree[i] = true;
+            } else {
+                differ[i] = true;
+            }
+        }
+    }
+    if !agree.iter().any(|x| *x) && !differ.iter().any(|x| *x) {
+        return MISSING;
+    }
+    if differ[1] || differ[2] {
+        return BP_DIFF;
+    }
+    if differ[0] {
+        return if agree[1] || agree[2] {
+            BP_CITY_DIFF
+        } else {
+            BP_DIFF
+        };
+    }
+    if agree[0] { BP_FULL } else { BP_PARTIAL }
+}
+
+fn cmp_parents(a: &Prep, b: &Prep) -> u8 {
+    if a.parents.is_empty() || b.parents.is_empty() {
+        return MISSING;
+    }
+    let mut best = P_DIFF;
+    for pa in &a.parents {
+        for pb in &b.parents {
+            let (gl, _) = cmp_given(&pa.first, &pb.first);
+            let first_ok = matches!(gl, G_EXACT | G_SUBSET | G_NICK | G_PHON | G_FUZZY);
+            let last_ok = if pa.last.is_empty() || pb.last.is_empty() {
+                None
+            } else {
+                Some(
+                    pa.last
+                        .iter()
+                        .any(|t| pb.last.iter().any(|u| tok_match(t, u, false) >= 1)),
+                )
+            };
+            match (first_ok, last_ok) {
+                (true, Some(true)) | (true, None) => return P_AGREE,
+                (true, Some(false)) | (false, Some(true)) => best = P_PARTIAL,
+                _ => {}
+            }
+        }
+    }
+    best
+}
+
+fn cmp_postal(a: &str, b: &str) -> u8 {
+    if a.is_empty() || b.is_empty() {
+        return MISSING;
+    }
+    if a == b {
+        return Z_EXACT;
+    }
+    if a.len() == b.len() && a.bytes().zip(b.bytes()).filter(|(x, y)| x != y).count() == 1 {
+        return Z_ONE;
+    }
+    Z_DIFF
+}
+
+fn cmp_addr(a: &[u64], b: &[u64]) -> u8 {
+    if a.is_empty() || b.is_empty() {
+        return MISSING;
+    }
+    let (mut i, mut j, mut common) = (0, 0, 0usize);
+    while i < a.len() && j < b.len() {
+        if a[i] == b[j] {
+            common += 1;
+            i += 1;
+            j += 1;
+        } else if a[i] < b[j] {
+            i += 1;
+        } else {
+            j += 1;
+        }
+    }
+    let r = common as f64 / a.len().max(b.len()) as f64;
+    if r >= 0.75 {
+        A_HIGH
+    } else if r >= 0.4 {
+        A_MED
+    } else {
+        A_DIFF
+    }
+}
+
+/// Conflict bits.
+pub mod conflict {
+    /// Same DOB and same family (surname/parents) but different given names.
+    pub const TWIN: u8 = 1;
+    /// Multiple-birth flag set and given names differ.
+    pub const MULTIPLE_BIRTH: u8 = 2;
+    /// Different student ids from the same state.
+    pub const STATE_ID: u8 = 4;
+    /// Reviewer decided not-same.
+    pub const REVIEWER: u8 = 8;
+    pub const NAMES: [(u8, &str); 4] = [
+        (TWIN, "same_birth_date_and_family_different_given_names"),
+        (MULTIPLE_BIRTH, "multiple_birth_different_given_names"),
+        (STATE_ID, "different_student_ids_same_state"),
+        (REVIEWER, "reviewer_not_same"),
+    ];
+}
+
+/// Result of comparing two records.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Cmp {
+    pub levels: [u8; NF],
+    pub tf_given: f32,
+    pub tf_sur: f32,
+    pub conflicts: u8,
+}
+
+pub(crate) struct Rules {
+    pub twin: bool,
+    pub state_id: bool,
+}
+
+pub(crate) fn compare(a: &Prep, b: &Prep, rules: &Rules) -> Cmp {
+    let mut levels = [0u8; NF];
+    let (gl, tfg) = cmp_given(&a.given, &b.given);
+    let (sl, tfs) = cmp_sur(a, b);
+    levels[field::GIVEN] = gl;
+    levels[field::SURNAME] = sl;
+    levels[field::DOB] = cmp_dob(a.dob, b.dob);
+    levels[field::SEX] = if a.sex == 0 || b.sex == 0 {
+        MISSING
+    } else if a.sex == b.sex {
+        AGREE
+    } else {
+        DIFF2
+    };
+    levels[field::BIRTH_PLACE] = cmp_birth_place(a, b);
+    levels[field::PARENTS] = cmp_parents(a, b);
+    levels[field::STATE_ID] = if a.ssid != 0 && b.ssid != 0 && a.state == b.state {
+        if a.ssid == b.ssid { AGREE } else { DIFF2 }
+    } else if a.ssid != 0 && a.ssid == b.ssid && a.state == 0 {
+        AGREE
+    } else {
+        MISSING
+    };
+    levels[field::ALT_IDS] = if a.alt.iter().any(|x| b.alt.contains(x)) {
+        AGREE
+    } else {
+        MISSING
+    };
+    levels[field::ADDRESS] = cmp_addr(&a.addr, &b.addr);
+    levels[field::POSTAL] = cmp_postal(&a.postal, &b.postal);
+
+    let mut conflicts = 0u8;
+    let given_differs = matches!(gl, G_PARTIAL | G_DIFF);
+    if rules.twin && given_differs {
+        let dob_same = matches!(levels[field::DOB], D_EXACT | D_SWAP);
+        let family = matches!(sl, S_EXACT | S_SWAP | S_SUBSET | S_PHON | S_FUZZY)
+            || levels[field::PARENTS] == P_AGREE;
+        if dob_same && family {
+            conflicts |= conflict::TWIN;
+        }
+    }
+    if given_differs && (a.multi == Some(true) || b.multi == Some(true)) {
+        conflicts |= conflict::MULTIPLE_BIRTH;
+    }
+    if rules.state_id && levels[field::STATE_ID] == DIFF2 {
+        conflicts |= conflict::STATE_ID;
+    }
+    Cmp {
+        levels,
+        tf_given: tfg,
+        tf_sur: tfs,
+        conflicts,
+    }
+}
+
+/// Per-field weights of a comparison (with term-frequency adjustment).
+pub(crate) fn field_weights(c: &Cmp, wt: &WeightTable) -> [f64; NF] {
+    let mut out = [0.0; NF];
+    for f in 0..NF {
+        let l = c.levels[f] as usize;
+        if l == 0 {
+            continue;
+        }
+        let mut w = wt.w[f][l];
+        if f == field::GIVEN && matches!(c.levels[f], G_EXACT | G_SUBSET) && c.tf_given > 0.0 {
+            w += (wt.u_exact_given / f64::from(c.tf_given))
+                .log2()
+                .clamp(-6.0, 4.0);
+        }
+        if f == field::SURNAME
+            && matches!(c.levels[f], S_EXACT | S_SWAP | S_SUBSET)
+            && c.tf_sur > 0.0
+        {
+            w += (wt.u_exact_sur / f64::from(c.tf_sur)).log2().clamp(-6.0, 6.0);
+        }
+        out[f] = w;
+    }
+    out
+}
+
+pub(crate) fn score(c: &Cmp, wt: &WeightTable) -> f64 {
+    field_weights(c, wt).iter().sum()
+}
+
+/// Does the comparison have corroboration beyond name + DOB + sex?
+pub(crate) fn corroborated(c: &Cmp) -> bool {
+    c.levels[field::PARENTS] == P_AGREE
+        || c.levels[field::BIRTH_PLACE] == BP_FULL
+        || c.levels[field::STATE_ID] == AGREE
+        || c.levels[field::ALT_IDS] == AGREE
+        || c.levels[field::ADDRESS] == A_HIGH
+        || c.levels[field::POSTAL] == Z_EXACT
+}
+
+// ---------------------------------------------------------------- blocking keys
+
+const FAM_DOB_SUR: u64 = 1;
+const FAM_DOB_GIVEN: u64 = 2;
+const FAM_SUR_YEAR_GIVEN: u64 = 3;
+const FAM_GIVEN_SUR_MD: u64 = 4;
+const FAM_STATE_ID: u64 = 5;
+const FAM_ALT: u64 = 6;
+const FAM_SUR_GIVEN: u64 = 7;
+const FAM_POSTAL_SUR: u64 = 8;
+const FAM_POSTAL_GIVEN: u64 = 9;
+const FAM_DOB_INITIALS: u64 = 10;
+const FAM_SURS_SORTED: u64 = 11;
+
+/// Number of key families (keys are generated family by family in batch).
+pub(crate) const FAMILIES: u64 = 11;
+
+fn given_variants(p: &Prep) -> Vec<u64> {
+    let mut v: Vec<u64> = Vec::with_capacity(4);
+    if let Some(t) = p.given.first() {
+        for x in t.canon_ph.iter().filter(|x| **x != 0) {
+            if !v.contains(x) {
+                v.push(*x);
+            }
+        }
+    }
+    if let Some(t) = p.given.get(1)
+        && !v.contains(&t.ph)
+    {
+        v.push(t.ph);
+    }
+    v.truncate(4);
+    v
+}
+
+/// Blocking keys of one family for a record.
+pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
+    let k = |parts: &[u64]| -> u64 {
+        let mut h = mix_tag(fam);
+        for x in parts {
+            h = combine(h, *x);
+        }
+        h
+    };
+    let dob_sorted = p.dob.map(|d| {
+        let (lo, hi) = if d.m <= d.d { (d.m, d.d) } else { (d.d, d.m) };
+        (u64::from(d.y) << 16) | (u64::from(lo) << 8) | u64::from(hi)
+    });
+    let md_sorted = dob_sorted.map(|x| x & 0xffff);
+    let year = p.dob.map(|d| u64::from(d.y));
+    let surs: Vec<u64> = p.sur.iter().take(2).map(|t| t.ph).collect();
+    match fam {
+        FAM_DOB_SUR => {
+            if let Some(d) = dob_sorted {
+                for s in &surs {
+                    out.push(k(&[d, *s]));
+                }
+                if p.sur.len() == 1 && p.sur[0].s.len() >= 8 {
+                    // possibly joined double surname: key on a prefix
+                    let pre = &p.sur[0].s[..4];
+                    out.push(k(&[d, hash_str(pre), 99]));
+                }
+            }
+        }
+        FAM_DOB_GIVEN => {
+            if let Some(d) = dob_sorted {
+                for g in given_variants(p) {
+                    out.push(k(&[d, g]));
+                }
+            }
+        }
+        FAM_SUR_YEAR_GIVEN => {
+            if let Some(y) = year {
+                for s in &surs {
+                    for g in given_variants(p).into_iter().take(2) {
+                        out.push(k(&[y, *s, g]));
+                    }
+                }
+            }
+        }
+        FAM_GIVEN_SUR_MD => {
+            if let Some(md) = md_sorted {
+                for s in &surs {
+                    for g in given_variants(p).into_iter().take(2) {
+                        out.push(k(&[md, *s, g]));
+                    }
+                }
+            }
+        }
+        FAM_STATE_ID => {
+            if p.ssid != 0 {
+                out.push(k(&[p.state, p.ssid]));
+            }
+        }
+        FAM_ALT => {
+            for a in &p.alt {
+                out.push(k(&[*a]));
+            }
+        }
+        FAM_SUR_GIVEN => {
+            for s in &surs {
+                for g in given_variants(p).into_iter().take(2) {
+                    out.push(k(&[*s, g]));
+                }
+            }
+        }
+        FAM_POSTAL_SUR => {
+            if !p.postal.is_empty() {
+                let z = hash_str(&p.postal);
+                for s in surs.iter().take(1) {
+                    out.push(k(&[z, *s]));
+                }
+            }
+        }
+        FAM_POSTAL_GIVEN => {
+            if !p.postal.is_empty() {
+                let z = hash_str(&p.postal);
+                if let Some(t) = p.given.first() {
+                    out.push(k(&[z, t.ph]));
+                }
+            }
+        }
+        FAM_DOB_INITIALS => {
+            if let (Some(d), Some(g), Some(s)) = (p.dob, p.given.first(), p.sur.first()) {
+                let d = (u64::from(d.y) << 16) | (u64::from(d.m) << 8) | u64::from(d.d);
+                let gi = u64::from(g.s.as_bytes().first().copied().unwrap_or(0));
+                let si = u64::from(s.s.as_bytes().first().copied().unwrap_or(0));
+                out.push(k(&[d, gi, si]));
+            }
+        }
+        FAM_SURS_SORTED => {
+            if p.sur.len() >= 2 {
+                let mut v: Vec<u64> = p.sur.iter().map(|t| t.ph).collect();
+                v.sort_unstable();
+                let mut parts = v;
+                if let Some(g) = p.given.first() {
+                    parts.push(u64::from(g.s.as_bytes().first().copied().unwrap_or(0)));
+                }
+                out.push(k(&parts));
+            }
+        }
+        _ => {}
+    }
+}
+
+fn mix_tag(fam: u64) -> u64 {
+    crate::normalize::mix(fam.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+}
+
+/// All blocking keys of a record.
+pub(crate) fn all_block_keys(p: &Prep, out: &mut Vec<u64>) {
+    for fam in 1..=FAMILIES {
+        block_keys(p, fam, out);
+    }
+}

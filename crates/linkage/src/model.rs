@@ -1,0 +1,258 @@
+//! Comparison fields, levels, Fellegi-Sunter m/u parameters and configuration.
+
+use serde::{Deserialize, Serialize};
+
+/// Number of compared fields.
+pub const NF: usize = 10;
+/// Maximum number of levels per field (level 0 = missing).
+pub const NL: usize = 8;
+
+/// Field indices.
+pub mod field {
+    pub const GIVEN: usize = 0;
+    pub const SURNAME: usize = 1;
+    pub const DOB: usize = 2;
+    pub const SEX: usize = 3;
+    pub const BIRTH_PLACE: usize = 4;
+    pub const PARENTS: usize = 5;
+    pub const STATE_ID: usize = 6;
+    pub const ALT_IDS: usize = 7;
+    pub const ADDRESS: usize = 8;
+    pub const POSTAL: usize = 9;
+}
+
+/// Level constants per field.
+pub mod level {
+    pub const MISSING: u8 = 0;
+    // given
+    pub const G_EXACT: u8 = 1;
+    pub const G_SUBSET: u8 = 2;
+    pub const G_NICK: u8 = 3;
+    pub const G_PHON: u8 = 4;
+    pub const G_FUZZY: u8 = 5;
+    pub const G_PARTIAL: u8 = 6;
+    pub const G_DIFF: u8 = 7;
+    // surname
+    pub const S_EXACT: u8 = 1;
+    pub const S_SWAP: u8 = 2;
+    pub const S_SUBSET: u8 = 3;
+    pub const S_PHON: u8 = 4;
+    pub const S_FUZZY: u8 = 5;
+    pub const S_ONE: u8 = 6;
+    pub const S_DIFF: u8 = 7;
+    // dob
+    pub const D_EXACT: u8 = 1;
+    pub const D_SWAP: u8 = 2;
+    pub const D_ONE_DIGIT: u8 = 3;
+    pub const D_YEAR1: u8 = 4;
+    pub const D_DIFF: u8 = 5;
+    // generic agree / different
+    pub const AGREE: u8 = 1;
+    pub const DIFF2: u8 = 2;
+    // birth place
+    pub const BP_FULL: u8 = 1;
+    pub const BP_PARTIAL: u8 = 2;
+    pub const BP_CITY_DIFF: u8 = 3;
+    pub const BP_DIFF: u8 = 4;
+    // parents
+    pub const P_AGREE: u8 = 1;
+    pub const P_PARTIAL: u8 = 2;
+    pub const P_DIFF: u8 = 3;
+    // address
+    pub const A_HIGH: u8 = 1;
+    pub const A_MED: u8 = 2;
+    pub const A_DIFF: u8 = 3;
+    // postal
+    pub const Z_EXACT: u8 = 1;
+    pub const Z_ONE: u8 = 2;
+    pub const Z_DIFF: u8 = 3;
+}
+
+/// Field names and level names (index = level).
+pub const FIELD_SPECS: [(&str, &[&str]); NF] = [
+    (
+        "given_name",
+        &[
+            "missing",
+            "exact",
+            "subset",
+            "nickname",
+            "phonetic",
+            "fuzzy",
+            "partial",
+            "different",
+        ],
+    ),
+    (
+        "surname",
+        &[
+            "missing",
+            "exact",
+            "swapped",
+            "subset",
+            "phonetic",
+            "fuzzy",
+            "one_shared",
+            "different",
+        ],
+    ),
+    (
+        "birth_date",
+        &[
+            "missing",
+            "exact",
+            "day_month_swap",
+            "one_digit",
+            "year_off_by_one",
+            "different",
+        ],
+    ),
+    ("sex", &["missing", "agree", "different"]),
+    (
+        "birth_place",
+        &["missing", "full", "partial", "city_differs", "different"],
+    ),
+    ("parents", &["missing", "agree", "partial", "different"]),
+    ("state_student_id", &["missing", "agree", "different"]),
+    ("alternate_ids", &["missing", "agree"]),
+    ("address", &["missing", "high", "medium", "different"]),
+    ("postal_code", &["missing", "exact", "one_digit", "different"]),
+];
+
+/// m and u probabilities per field and level (index 0 = missing, ignored).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Weights {
+    pub m: Vec<Vec<f64>>,
+    pub u: Vec<Vec<f64>>,
+}
+
+impl Default for Weights {
+    fn default() -> Self {
+        let m: Vec<Vec<f64>> = vec![
+            vec![0.0, 0.70, 0.08, 0.07, 0.05, 0.05, 0.02, 0.03],
+            vec![0.0, 0.70, 0.05, 0.13, 0.04, 0.03, 0.02, 0.03],
+            vec![0.0, 0.86, 0.04, 0.05, 0.02, 0.03],
+            vec![0.0, 0.97, 0.03],
+            vec![0.0, 0.80, 0.12, 0.04, 0.04],
+            vec![0.0, 0.85, 0.08, 0.07],
+            vec![0.0, 0.97, 0.03],
+            vec![0.0, 1.0],
+            vec![0.0, 0.70, 0.15, 0.15],
+            vec![0.0, 0.85, 0.07, 0.08],
+        ];
+        let u: Vec<Vec<f64>> = vec![
+            vec![0.0, 0.004, 0.0006, 0.0004, 0.001, 0.004, 0.01, 0.98],
+            vec![0.0, 0.0008, 0.00002, 0.0002, 0.0004, 0.001, 0.004, 0.994],
+            vec![0.0, 0.0003, 0.00003, 0.002, 0.0003, 0.997],
+            vec![0.0, 0.5, 0.5],
+            vec![0.0, 0.08, 0.25, 0.2, 0.47],
+            vec![0.0, 0.002, 0.02, 0.978],
+            vec![0.0, 0.000_001, 0.999_999],
+            vec![0.0, 0.000_001],
+            vec![0.0, 0.0005, 0.01, 0.9895],
+            vec![0.0, 0.01, 0.05, 0.94],
+        ];
+        Weights { m, u }
+    }
+}
+
+/// Precomputed log2(m/u) table.
+#[derive(Debug, Clone)]
+pub(crate) struct WeightTable {
+    pub w: [[f64; NL]; NF],
+    /// u of the exact level for given name and surname (TF base).
+    pub u_exact_given: f64,
+    pub u_exact_sur: f64,
+}
+
+impl WeightTable {
+    pub fn new(weights: &Weights) -> Self {
+        let mut w = [[0.0; NL]; NF];
+        for f in 0..NF {
+            let (m, u) = match (weights.m.get(f), weights.u.get(f)) {
+                (Some(m), Some(u)) => (m, u),
+                _ => continue,
+            };
+            for l in 1..NL.min(m.len()).min(u.len()) {
+                let mm = m[l].clamp(1e-6, 1.0);
+                let uu = u[l].clamp(1e-9, 1.0);
+                w[f][l] = (mm / uu).log2().clamp(-16.0, 24.0);
+            }
+        }
+        let u_at = |f: usize| -> f64 {
+            weights
+                .u
+                .get(f)
+                .and_then(|v| v.get(1))
+                .copied()
+                .unwrap_or(0.001)
+                .max(1e-9)
+        };
+        WeightTable {
+            w,
+            u_exact_given: u_at(field::GIVEN),
+            u_exact_sur: u_at(field::SURNAME),
+        }
+    }
+}
+
+/// Configuration of the linkage engine. Every number is a policy knob.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LinkConfig {
+    /// m/u parameters (defaults are sane priors; `link_batch` may re-estimate by EM).
+    pub weights: Weights,
+    /// Online: score at or above which a record attaches to an existing child.
+    pub attach_threshold: f64,
+    /// Online: attach without any corroborating field (parents, birth place, ids,
+    /// address) requires at least this score.
+    pub uncorroborated_attach_threshold: f64,
+    /// Online: minimum gap between best and second-best child to attach.
+    pub attach_margin: f64,
+    /// Online: score at or above which the record becomes a near match (review).
+    pub review_threshold: f64,
+    /// Batch: minimum pair score to consider merging two clusters.
+    pub batch_threshold: f64,
+    /// Batch: minimum average score over all cross pairs when merging clusters.
+    pub batch_min_avg: f64,
+    /// Batch: re-estimate m/u with EM on candidate pairs.
+    pub estimate_weights: bool,
+    /// Blocks with more members than this are windowed (sorted neighbourhood).
+    pub max_block: usize,
+    /// Window for large blocks.
+    pub window: usize,
+    /// Online: max members examined per blocking key (most recent first).
+    pub online_block_cap: usize,
+    /// Conflict rule: same DOB/family but different given names never merge.
+    pub twin_rule: bool,
+    /// Conflict rule: different student ids from the same state never merge.
+    pub state_id_rule: bool,
+    /// Term-frequency smoothing pseudo-count (children).
+    pub tf_pseudo: f64,
+    /// Batch: keep scored pairs (>= review threshold) in the result, for --explain.
+    pub explain_pairs: bool,
+    /// Worker threads for batch (1 = sequential).
+    pub threads: usize,
+}
+
+impl Default for LinkConfig {
+    fn default() -> Self {
+        LinkConfig {
+            weights: Weights::default(),
+            attach_threshold: 24.0,
+            uncorroborated_attach_threshold: 30.0,
+            attach_margin: 4.0,
+            review_threshold: 12.0,
+            batch_threshold: 20.0,
+            batch_min_avg: 8.0,
+            estimate_weights: false,
+            max_block: 40,
+            window: 12,
+            online_block_cap: 200,
+            twin_rule: true,
+            state_id_rule: true,
+            tf_pseudo: 2000.0,
+            explain_pairs: false,
+            threads: 2,
+        }
+    }
+}
