@@ -1,1 +1,62 @@
-//! Puente use cases. Placeholder while the foundation lands.
+//! Puente use cases. Each takes a [`Clock`] (time is a parameter) and works through the
+//! [`puente_store::Store`]; nothing here knows HTTP.
+
+pub mod clock;
+pub mod ingest;
+
+use std::sync::Arc;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+use puente_store::Store;
+
+/// Errors of the use cases, mapped to HTTP in one place in `web`.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("storage: {0}")]
+    Store(#[from] puente_store::StoreError),
+    #[error("not found")]
+    NotFound,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("invalid input: {0}")]
+    Invalid(String),
+}
+
+pub type Result<T, E = AppError> = std::result::Result<T, E>;
+
+/// The application: storage, clock and the in-memory linkage index.
+pub struct App {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub(crate) linker: tokio::sync::Mutex<ingest::LinkIndex>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("backend", &self.store.backend())
+            .finish()
+    }
+}
+
+impl App {
+    /// Builds the application over a migrated store, loading the linkage index from it.
+    pub async fn new(store: Store, clock: Arc<dyn Clock>) -> Result<App> {
+        let linker = ingest::LinkIndex::load(&store).await?;
+        Ok(App {
+            store,
+            clock,
+            linker: tokio::sync::Mutex::new(linker),
+        })
+    }
+
+    /// Whether the service can answer: the database responds.
+    pub async fn health(&self) -> bool {
+        self.store.ping().await.is_ok()
+    }
+
+    /// Whole-exchange counts.
+    pub async fn stats(&self) -> Result<puente_store::Stats> {
+        Ok(self.store.stats().await?)
+    }
+}

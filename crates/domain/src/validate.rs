@@ -328,7 +328,14 @@ impl Validator {
     }
 
     pub(crate) fn code<T: CodeSet>(&mut self, field: &str, raw: &str, required: bool) -> Option<T> {
-        let t = self.present(field, raw, required)?;
+        // A code set is its own length rule: an unknown code is reported as such, however long.
+        let t = raw.trim();
+        if t.is_empty() {
+            if required {
+                self.issue(field, raw, Rule::Required, "is required");
+            }
+            return None;
+        }
         match T::parse(t) {
             Some(v) => Some(v),
             None => {

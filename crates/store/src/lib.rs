@@ -1,1 +1,209 @@
-//! Puente store crate.
+//! Puente storage: SQLite (embedded default) and PostgreSQL behind one [`Store`]. This is the only
+//! crate that writes SQL. The same SQL text runs on both backends where it can (`$N` placeholders,
+//! `ON CONFLICT ... RETURNING`); where the dialects differ, the difference sits in one `match`.
+
+mod records;
+mod stats;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+pub use records::{LinkRow, RecordWrite, StoredRecord, WriteOutcome};
+pub use stats::Stats;
+
+/// Storage errors. Messages never contain record contents (no PII in logs).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    #[error("the database URL is not valid: {0}")]
+    BadUrl(String),
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error("database error: {0}")]
+    Database(String),
+    #[error("stored data is not valid: {0}")]
+    Corrupt(String),
+    #[error("could not allocate a unique MSIX ID")]
+    IdSpace,
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match e {
+            sqlx::Error::PoolTimedOut
+            | sqlx::Error::PoolClosed
+            | sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_) => StoreError::Unavailable(e.to_string()),
+            sqlx::Error::ColumnDecode { .. }
+            | sqlx::Error::Decode(_)
+            | sqlx::Error::ColumnNotFound(_) => StoreError::Corrupt(e.to_string()),
+            other => StoreError::Database(other.to_string()),
+        }
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Which backend a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A connection pool on one of the two backends. SQLite gets a separate single-connection writer
+/// pool, so writes queue in-process instead of failing with SQLITE_BUSY.
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite { read: SqlitePool, write: SqlitePool },
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$p` bound to the read pool of either backend.
+macro_rules! read_pool {
+    ($store:expr, $p:ident => $body:expr) => {
+        match $store {
+            $crate::Store::Sqlite { read: $p, .. } => $body,
+            $crate::Store::Postgres($p) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$p` bound to the write pool of either backend.
+macro_rules! write_pool {
+    ($store:expr, $p:ident => $body:expr) => {
+        match $store {
+            $crate::Store::Sqlite { write: $p, .. } => $body,
+            $crate::Store::Postgres($p) => $body,
+        }
+    };
+}
+pub(crate) use {read_pool, write_pool};
+
+impl Store {
+    /// Connects to `url`: `postgres://...`, `sqlite://path` or a plain file path (SQLite).
+    /// SQLite databases are created when missing, with WAL and a busy timeout.
+    pub async fn connect(url: &str) -> Result<Store> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let opts =
+                PgConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl(e.to_string()))?;
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(opts)
+                .await
+                .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+            return Ok(Store::Postgres(pool));
+        }
+        let path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .unwrap_or(url);
+        if let Some(parent) = std::path::Path::new(path).parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent).map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        }
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(15))
+            .foreign_keys(true);
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(opts.clone())
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts.read_only(false))
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?;
+        Ok(Store::Sqlite { read, write })
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Store::Sqlite { .. } => Backend::Sqlite,
+            Store::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Applies the backend's migrations (idempotent).
+    pub async fn migrate(&self) -> Result<()> {
+        match self {
+            Store::Sqlite { write, .. } => sqlx::migrate!("migrations/sqlite").run(write).await,
+            Store::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await,
+        }
+        .map_err(|e| StoreError::Migration(e.to_string()))
+    }
+
+    /// Cheap liveness check.
+    pub async fn ping(&self) -> Result<()> {
+        read_pool!(self, p => sqlx::query("SELECT 1").execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Every table (except the migration bookkeeping) with its columns and NOT NULL flags, for the
+    /// parity test between backends.
+    pub async fn schema(&self) -> Result<std::collections::BTreeMap<String, Vec<(String, bool)>>> {
+        use sqlx::Row;
+        let mut out: std::collections::BTreeMap<String, Vec<(String, bool)>> = Default::default();
+        match self {
+            Store::Sqlite { read, .. } => {
+                let rows = sqlx::query(
+                    "SELECT m.name, p.name, p.\"notnull\" OR p.pk FROM sqlite_master m, pragma_table_info(m.name) p \
+                     WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%' ORDER BY m.name, p.cid",
+                )
+                .fetch_all(read)
+                .await?;
+                for r in rows {
+                    let nn: i64 = r.try_get(2)?;
+                    out.entry(r.try_get(0)?)
+                        .or_default()
+                        .push((r.try_get(1)?, nn != 0));
+                }
+            }
+            Store::Postgres(p) => {
+                let rows = sqlx::query(
+                    "SELECT table_name::text, column_name::text, is_nullable = 'NO' FROM information_schema.columns \
+                     WHERE table_schema = current_schema() AND table_name NOT LIKE '_sqlx%' ORDER BY table_name, ordinal_position",
+                )
+                .fetch_all(p)
+                .await?;
+                for r in rows {
+                    out.entry(r.try_get(0)?)
+                        .or_default()
+                        .push((r.try_get(1)?, r.try_get(2)?));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Closes the pools.
+    pub async fn close(&self) {
+        match self {
+            Store::Sqlite { read, write } => {
+                read.close().await;
+                write.close().await;
+            }
+            Store::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+/// A new time-ordered key.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}

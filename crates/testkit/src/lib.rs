@@ -1,1 +1,5 @@
-//! Puente testkit crate.
+//! Puente test kit: per-test databases on both backends, fixtures and the synthetic
+//! migrant-family generator.
+
+pub mod db;
+pub mod fixtures;
