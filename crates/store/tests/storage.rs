@@ -1,0 +1,251 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The storage suite. It runs on the backend named by PUENTE_TEST_BACKEND; CI runs it on both.
+
+use chrono::{TimeZone, Utc};
+use puente_domain::StateCode;
+use puente_store::{RecordWrite, Store, new_id};
+use puente_testkit::db::{postgres_db, sqlite_db, test_db};
+use puente_testkit::fixtures::student;
+
+fn at() -> chrono::DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap()
+}
+
+#[tokio::test]
+async fn both_backends_have_the_same_tables_and_columns() {
+    let lite = sqlite_db().await.unwrap();
+    let pg = postgres_db()
+        .await
+        .expect("PostgreSQL must be reachable for the parity test");
+    let a = lite.store.schema().await.unwrap();
+    let b = pg.store.schema().await.unwrap();
+    assert!(
+        a.contains_key("state_records")
+            && a.contains_key("audit_events")
+            && a.contains_key("users")
+    );
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (table, cols) in &a {
+        assert_eq!(cols, &b[table], "columns of {table}");
+    }
+}
+
+#[tokio::test]
+async fn a_record_round_trips_with_every_record_type() {
+    let db = test_db().await.unwrap();
+    let rec = student(
+        StateCode::TX,
+        "T1",
+        "José Luis",
+        "Hernández",
+        "López",
+        "20100314",
+    );
+    let child = new_id();
+    let out = db
+        .store
+        .write_records(&[RecordWrite {
+            record: rec.clone(),
+            child_id: child.clone(),
+            submission_id: None,
+            received_at: at(),
+        }])
+        .await
+        .unwrap();
+    assert!(out[0].created_child);
+    assert_eq!(out[0].child_id, child);
+    let stored = db.store.records_of_child(&child).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    let mut back = stored[0].record.clone();
+    assert_eq!(back.msix_id, Some(out[0].msix_id));
+    back.msix_id = None;
+    assert_eq!(back, rec, "typed record read back equals the one written");
+    assert_eq!(stored[0].received_at, at());
+    let (resolved_child, msix) = db
+        .store
+        .resolve_msix(out[0].msix_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (resolved_child.as_str(), msix),
+        (child.as_str(), out[0].msix_id)
+    );
+}
+
+#[tokio::test]
+async fn names_are_stored_as_given_and_folded() {
+    let db = test_db().await.unwrap();
+    let rec = student(StateCode::CA, "C1", "JOSÉ", "Hernández", "Peña", "20100314");
+    db.store
+        .write_records(&[RecordWrite {
+            record: rec,
+            child_id: new_id(),
+            submission_id: None,
+            received_at: at(),
+        }])
+        .await
+        .unwrap();
+    let rows = db.store.link_rows().await.unwrap();
+    assert_eq!(rows[0].first_name, "JOSÉ");
+    assert_eq!(rows[0].last_name_2.as_deref(), Some("Peña"));
+    const Q: &str = "SELECT first_name_norm, last_name_1_norm, last_name_2_norm FROM state_records";
+    let folded: (String, String, Option<String>) = match &db.store {
+        Store::Sqlite { read, .. } => sqlx::query_as(Q).fetch_one(read).await.unwrap(),
+        Store::Postgres(p) => sqlx::query_as(Q).fetch_one(p).await.unwrap(),
+    };
+    assert_eq!(
+        folded,
+        (
+            "jose".to_string(),
+            "hernandez".to_string(),
+            Some("pena".to_string())
+        )
+    );
+}
+
+#[tokio::test]
+async fn resending_a_record_replaces_it_without_duplicates() {
+    let db = test_db().await.unwrap();
+    let child = new_id();
+    let rec = student(StateCode::TX, "T1", "Ana", "García", "Ruiz", "20120101");
+    for _ in 0..3 {
+        db.store
+            .write_records(&[RecordWrite {
+                record: rec.clone(),
+                child_id: child.clone(),
+                submission_id: None,
+                received_at: at(),
+            }])
+            .await
+            .unwrap();
+    }
+    let s = db.store.stats().await.unwrap();
+    assert_eq!(
+        (
+            s.children,
+            s.state_records,
+            s.enrollments,
+            s.courses,
+            s.assessments,
+            s.qualifying_moves
+        ),
+        (1, 1, 1, 1, 1, 1)
+    );
+}
+
+#[tokio::test]
+async fn records_of_one_new_child_in_one_batch_share_its_msix_id() {
+    let db = test_db().await.unwrap();
+    let child = new_id();
+    let writes = vec![
+        RecordWrite {
+            record: student(StateCode::TX, "T1", "Ana", "García", "Ruiz", "20120101"),
+            child_id: child.clone(),
+            submission_id: None,
+            received_at: at(),
+        },
+        RecordWrite {
+            record: student(StateCode::WA, "W1", "Ana", "Garcia", "", "20120101"),
+            child_id: child,
+            submission_id: None,
+            received_at: at(),
+        },
+    ];
+    let out = db.store.write_records(&writes).await.unwrap();
+    assert!(out[0].created_child && !out[1].created_child);
+    assert_eq!(out[0].msix_id, out[1].msix_id);
+    let s = db.store.stats().await.unwrap();
+    assert_eq!(
+        (s.children, s.state_records, s.interstate_movers),
+        (1, 2, 1)
+    );
+}
+
+#[tokio::test]
+async fn delete_marks_the_record_and_stats_follow() {
+    let db = test_db().await.unwrap();
+    let rec = student(StateCode::FL, "F1", "Ana", "García", "Ruiz", "20120101");
+    db.store
+        .write_records(&[RecordWrite {
+            record: rec,
+            child_id: new_id(),
+            submission_id: None,
+            received_at: at(),
+        }])
+        .await
+        .unwrap();
+    assert!(
+        db.store
+            .delete_state_record(StateCode::FL, "F1", at())
+            .await
+            .unwrap()
+    );
+    assert!(
+        !db.store
+            .delete_state_record(StateCode::FL, "F1", at())
+            .await
+            .unwrap()
+    );
+    assert!(
+        db.store
+            .find_state_record(StateCode::FL, "F1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(db.store.stats().await.unwrap().state_records, 0);
+}
+
+#[tokio::test]
+async fn stats_count_movers_twins_and_siblings() {
+    let db = test_db().await.unwrap();
+    let mut w = Vec::new();
+    // One child seen in TX and MI (a mover).
+    let mover = new_id();
+    w.push(RecordWrite {
+        record: student(StateCode::TX, "T1", "Ana", "García", "Ruiz", "20120101"),
+        child_id: mover.clone(),
+        submission_id: None,
+        received_at: at(),
+    });
+    w.push(RecordWrite {
+        record: student(StateCode::MI, "M1", "Ana", "Garcia", "Ruiz", "20120101"),
+        child_id: mover,
+        submission_id: None,
+        received_at: at(),
+    });
+    // Twins of another family (same parents in the fixture, flagged multiple birth, same DOB).
+    let mut t1 = student(StateCode::TX, "T2", "Luis", "Pérez", "Soto", "20150505");
+    let mut t2 = student(StateCode::TX, "T3", "Lucía", "Pérez", "Soto", "20150505");
+    for t in [&mut t1, &mut t2] {
+        t.demographics.multiple_birth = Some(true);
+        t.demographics.parent1_first_name = Some("Pedro".into());
+        t.demographics.parent1_last_name = Some("Pérez".into());
+        t.courses.clear();
+        t.enrollments[0].algebra1 = None;
+        t.enrollments[0].grade_level = Some(puente_domain::codes::GradeLevel::G05);
+    }
+    w.push(RecordWrite {
+        record: t1,
+        child_id: new_id(),
+        submission_id: None,
+        received_at: at(),
+    });
+    w.push(RecordWrite {
+        record: t2,
+        child_id: new_id(),
+        submission_id: None,
+        received_at: at(),
+    });
+    db.store.write_records(&w).await.unwrap();
+    let s = db.store.stats().await.unwrap();
+    assert_eq!(s.children, 3);
+    assert_eq!(s.interstate_movers, 1);
+    assert_eq!(s.twins, 2);
+    // Ana's family (fixture parents Juan Hernández / María López) has one child; the twins share a
+    // birth date: no siblings of different ages yet.
+    assert_eq!(s.siblings, 0);
+    assert_eq!(s.children_by_state.get("TX"), Some(&3));
+    assert_eq!(s.children_by_state.get("MI"), Some(&1));
+}
