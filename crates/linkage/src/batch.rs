@@ -350,7 +350,7 @@ pub fn link_batch_with(
         records[r].iter().map(compare::prepare).collect()
     });
     let mut weights = config.weights.clone();
-    let wt0 = WeightTable::new(&weights);
+    let wt0 = WeightTable::with_cap(&weights, config.family_cap);
     set_batch_tf(&mut preps, config, &wt0);
 
     let cands = candidate_pairs(&preps, config);
@@ -401,7 +401,7 @@ pub fn link_batch_with(
         let ru = random_u(&preps, &rules, &weights);
         weights = estimate(&pv, &ru, &weights);
     }
-    let wt = WeightTable::new(&weights);
+    let wt = WeightTable::with_cap(&weights, config.family_cap);
 
     let mut stats = BatchStats {
         records: n,
@@ -537,7 +537,7 @@ pub fn explain_pair(a: &LinkRecord, b: &LinkRecord, config: &LinkConfig) -> Cand
         twin: config.twin_rule,
         state_id: config.state_id_rule,
     };
-    let wt = WeightTable::new(&config.weights);
+    let wt = WeightTable::with_cap(&config.weights, config.family_cap);
     let c = compare::compare(&compare::prepare(a), &compare::prepare(b), &rules);
     explain_cmp(&c, &wt, "", &b.record_id)
 }

@@ -5,7 +5,7 @@ use crate::LinkRecord;
 use crate::model::{NF, WeightTable, field, level::*};
 use crate::normalize::{
     Ymd, combine, fold, hash_bytes, hash_str, jaro_winkler, name_tokens, nickname_canon, norm_id,
-    parse_date, parse_sex, phonetic_folded_token,
+    parse_date, parse_sex, phonetic_folded_token, within_one_edit,
 };
 
 /// A name token with its precomputed keys.
@@ -18,6 +18,8 @@ pub(crate) struct Tok {
     pub canon: [u64; 4],
     /// Phonetic hashes of canonical forms (0 = none).
     pub canon_ph: [u64; 4],
+    /// Phonetic hash of the first five letters.
+    pub ph5: u64,
     /// Term frequency (set on the query side / batch), 0 = unknown.
     pub f: f32,
 }
@@ -36,10 +38,13 @@ impl Tok {
                 canon_ph[i] = hash_bytes(phonetic_folded_token(c).as_bytes(), 7);
             }
         }
+        let pre: String = s.chars().take(5).collect();
+        let ph5 = hash_bytes(phonetic_folded_token(&pre).as_bytes(), 11);
         Tok {
             s: s.into(),
             h,
             ph,
+            ph5,
             canon,
             canon_ph,
             f: 0.0,
@@ -209,7 +214,10 @@ fn tok_match(a: &Tok, b: &Tok, nick: bool) -> u8 {
             }
         }
     }
-    if a.s.len() >= 3 && b.s.len() >= 3 && jaro_winkler(&a.s, &b.s) >= 0.9 {
+    if a.s.len() >= 4
+        && b.s.len() >= 4
+        && (within_one_edit(&a.s, &b.s) || jaro_winkler(&a.s, &b.s) >= 0.88)
+    {
         return 1;
     }
     0
@@ -512,6 +520,14 @@ pub(crate) struct Rules {
     pub state_id: bool,
 }
 
+/// One side's given name is only a very common first element of compound names
+/// ("Maria", "Jose"), so disjoint given names are weak evidence of a different child.
+fn weak_single_given(a: &Prep, b: &Prep) -> bool {
+    const WEAK: [&str; 4] = ["maria", "jose", "ma", "juan"];
+    let weak = |p: &Prep| p.given.len() == 1 && WEAK.contains(&&*p.given[0].s);
+    weak(a) || weak(b)
+}
+
 pub(crate) fn compare(a: &Prep, b: &Prep, rules: &Rules) -> Cmp {
     let mut levels = [0u8; NF];
     let (gl, tfg) = cmp_given(&a.given, &b.given);
@@ -544,8 +560,9 @@ pub(crate) fn compare(a: &Prep, b: &Prep, rules: &Rules) -> Cmp {
     levels[field::POSTAL] = cmp_postal(&a.postal, &b.postal);
 
     let mut conflicts = 0u8;
-    let given_differs = matches!(gl, G_PARTIAL | G_DIFF);
-    if rules.twin && given_differs {
+    let given_differs = matches!(gl, G_PARTIAL | G_DIFF) && !weak_single_given(a, b);
+    let twin_like = given_differs || (gl == G_FUZZY && levels[field::SEX] == DIFF2);
+    if rules.twin && twin_like {
         let dob_same = matches!(levels[field::DOB], D_EXACT | D_SWAP);
         let family = matches!(sl, S_EXACT | S_SWAP | S_SUBSET | S_PHON | S_FUZZY)
             || levels[field::PARENTS] == P_AGREE;
@@ -553,7 +570,7 @@ pub(crate) fn compare(a: &Prep, b: &Prep, rules: &Rules) -> Cmp {
             conflicts |= conflict::TWIN;
         }
     }
-    if given_differs && (a.multi == Some(true) || b.multi == Some(true)) {
+    if twin_like && (a.multi == Some(true) || b.multi == Some(true)) {
         conflicts |= conflict::MULTIPLE_BIRTH;
     }
     if rules.state_id && levels[field::STATE_ID] == DIFF2 {
@@ -569,6 +586,23 @@ pub(crate) fn compare(a: &Prep, b: &Prep, rules: &Rules) -> Cmp {
 
 /// Per-field weights of a comparison (with term-frequency adjustment).
 pub(crate) fn field_weights(c: &Cmp, wt: &WeightTable) -> [f64; NF] {
+    let mut out = raw_field_weights(c, wt);
+    // Surname, parents and birth place are shared by siblings: cap their joint
+    // positive contribution (scaled down proportionally).
+    let fam = [field::SURNAME, field::PARENTS, field::BIRTH_PLACE];
+    let pos: f64 = fam.iter().map(|f| out[*f].max(0.0)).sum();
+    if pos > wt.family_cap && pos > 0.0 {
+        let k = wt.family_cap / pos;
+        for f in fam {
+            if out[f] > 0.0 {
+                out[f] *= k;
+            }
+        }
+    }
+    out
+}
+
+fn raw_field_weights(c: &Cmp, wt: &WeightTable) -> [f64; NF] {
     let mut out = [0.0; NF];
     for f in 0..NF {
         let l = c.levels[f] as usize;
@@ -656,17 +690,14 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
     });
     let md_sorted = dob_sorted.map(|x| x & 0xffff);
     let year = p.dob.map(|d| u64::from(d.y));
-    let surs: Vec<u64> = p.sur.iter().take(2).map(|t| t.ph).collect();
+    // phonetic key of the first five letters of each surname token: robust to
+    // joined double surnames ("gonzalezjimenez") and late typos
+    let surs: Vec<u64> = p.sur.iter().take(2).map(|t| t.ph5).collect();
     match fam {
         FAM_DOB_SUR => {
             if let Some(d) = dob_sorted {
                 for s in &surs {
                     out.push(k(&[d, *s]));
-                }
-                if p.sur.len() == 1 && p.sur[0].s.len() >= 8 {
-                    // possibly joined double surname: key on a prefix
-                    let pre = &p.sur[0].s[..4];
-                    out.push(k(&[d, hash_str(pre), 99]));
                 }
             }
         }

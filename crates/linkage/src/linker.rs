@@ -61,7 +61,7 @@ fn ordered(a: &str, b: &str) -> (String, String) {
 impl Linker {
     /// Empty index with the given configuration.
     pub fn new(config: LinkConfig) -> Self {
-        let wt = WeightTable::new(&config.weights);
+        let wt = WeightTable::with_cap(&config.weights, config.family_cap);
         Linker {
             config,
             wt,
@@ -213,9 +213,26 @@ impl Linker {
         for r in ranked.iter_mut() {
             let child = &self.children[r.1 as usize];
             let mut bits = r.3.conflicts;
+            // child profile: per field, the best level over the child's records
+            let mut agg = r.3;
+            let mut best_w = compare::field_weights(&r.3, &self.wt);
             for &ri in child.records.iter().take(64) {
                 if ri != r.2 {
-                    bits |= compare::compare(&p, &self.recs[ri as usize], &rules).conflicts;
+                    let c = compare::compare(&p, &self.recs[ri as usize], &rules);
+                    bits |= c.conflicts;
+                    let w = compare::field_weights(&c, &self.wt);
+                    for f in 0..crate::model::NF {
+                        if c.levels[f] != 0 && (agg.levels[f] == 0 || w[f] > best_w[f]) {
+                            agg.levels[f] = c.levels[f];
+                            best_w[f] = w[f];
+                            if f == crate::model::field::GIVEN {
+                                agg.tf_given = c.tf_given;
+                            }
+                            if f == crate::model::field::SURNAME {
+                                agg.tf_sur = c.tf_sur;
+                            }
+                        }
+                    }
                 }
                 if !rec.record_id.is_empty()
                     && self
@@ -230,8 +247,15 @@ impl Linker {
             {
                 bits |= conflict::REVIEWER;
             }
+            agg.conflicts = bits;
+            r.0 = compare::score(&agg, &self.wt);
+            r.3 = agg;
             r.4 = bits;
         }
+        ranked.sort_by(|a, b| {
+            b.0.total_cmp(&a.0)
+                .then_with(|| self.children[a.1 as usize].id.cmp(&self.children[b.1 as usize].id))
+        });
 
         let cfg = &self.config;
         let candidates: Vec<crate::CandidateExplanation> = ranked

@@ -131,8 +131,8 @@ impl Default for Weights {
         let m: Vec<Vec<f64>> = vec![
             vec![0.0, 0.70, 0.08, 0.07, 0.05, 0.05, 0.02, 0.03],
             vec![0.0, 0.70, 0.05, 0.13, 0.04, 0.03, 0.02, 0.03],
-            vec![0.0, 0.86, 0.04, 0.05, 0.02, 0.03],
-            vec![0.0, 0.97, 0.03],
+            vec![0.0, 0.86, 0.04, 0.07, 0.025, 0.005],
+            vec![0.0, 0.98, 0.02],
             vec![0.0, 0.80, 0.12, 0.04, 0.04],
             vec![0.0, 0.85, 0.08, 0.07],
             vec![0.0, 0.97, 0.03],
@@ -163,10 +163,11 @@ pub(crate) struct WeightTable {
     /// u of the exact level for given name and surname (TF base).
     pub u_exact_given: f64,
     pub u_exact_sur: f64,
+    pub family_cap: f64,
 }
 
 impl WeightTable {
-    pub fn new(weights: &Weights) -> Self {
+    pub fn with_cap(weights: &Weights, family_cap: f64) -> Self {
         let mut w = [[0.0; NL]; NF];
         for f in 0..NF {
             let (m, u) = match (weights.m.get(f), weights.u.get(f)) {
@@ -192,6 +193,7 @@ impl WeightTable {
             w,
             u_exact_given: u_at(field::GIVEN),
             u_exact_sur: u_at(field::SURNAME),
+            family_cap,
         }
     }
 }
@@ -226,6 +228,10 @@ pub struct LinkConfig {
     pub twin_rule: bool,
     /// Conflict rule: different student ids from the same state never merge.
     pub state_id_rule: bool,
+    /// Cap on the joint positive weight of family-shared fields (surname,
+    /// parents, birth place), so siblings cannot reach the thresholds on family
+    /// evidence alone.
+    pub family_cap: f64,
     /// Term-frequency smoothing pseudo-count (children).
     pub tf_pseudo: f64,
     /// Batch: keep scored pairs (>= review threshold) in the result, for --explain.
@@ -238,8 +244,8 @@ impl Default for LinkConfig {
     fn default() -> Self {
         LinkConfig {
             weights: Weights::default(),
-            attach_threshold: 24.0,
-            uncorroborated_attach_threshold: 30.0,
+            attach_threshold: 21.0,
+            uncorroborated_attach_threshold: 26.0,
             attach_margin: 4.0,
             review_threshold: 12.0,
             batch_threshold: 20.0,
@@ -250,6 +256,7 @@ impl Default for LinkConfig {
             online_block_cap: 200,
             twin_rule: true,
             state_id_rule: true,
+            family_cap: 16.0,
             tf_pseudo: 2000.0,
             explain_pairs: false,
             threads: 2,

@@ -446,3 +446,79 @@ pub fn pairwise_prf<A: Eq + std::hash::Hash + Clone, B: Eq + std::hash::Hash + C
     };
     (prec, rec, f1)
 }
+
+/// Result of [`online_eval`].
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct OnlineEval {
+    /// Queries whose child was already indexed.
+    pub known: usize,
+    /// ... of which attached to the right child.
+    pub attached_correct: usize,
+    /// ... of which attached to a wrong child.
+    pub attached_wrong: usize,
+    /// ... of which sent to review with the right child among candidates.
+    pub near_match_with_truth: usize,
+    /// Queries whose child was not indexed.
+    pub new_total: usize,
+    /// ... of which wrongly attached to some child.
+    pub new_wrongly_attached: usize,
+    /// Latency percentiles in milliseconds.
+    pub p50_ms: f64,
+    pub p99_ms: f64,
+    pub indexed_records: usize,
+}
+
+/// Insert the first half of the records (under their true child ids), then match
+/// up to `max_queries` of the second half and score the decisions.
+pub fn online_eval(data: &SynthData, config: &crate::LinkConfig, max_queries: usize) -> OnlineEval {
+    let half = data.records.len() / 2;
+    let mut linker = crate::Linker::new(config.clone());
+    let mut known = std::collections::HashSet::new();
+    for (rec, c) in data.records[..half].iter().zip(&data.truth[..half]) {
+        linker.insert(&format!("c{c}"), rec);
+        known.insert(*c);
+    }
+    let mut ev = OnlineEval {
+        indexed_records: linker.num_records(),
+        ..Default::default()
+    };
+    let mut lat = Vec::new();
+    let debug = std::env::var_os("PUENTE_LINK_DEBUG").is_some();
+    for (rec, c) in data.records[half..]
+        .iter()
+        .zip(&data.truth[half..])
+        .take(max_queries)
+    {
+        let t = std::time::Instant::now();
+        let d = linker.match_record(rec);
+        lat.push(t.elapsed().as_secs_f64() * 1e3);
+        let want = format!("c{c}");
+        if known.contains(c) {
+            ev.known += 1;
+            match &d.decision {
+                crate::Decision::Attach { child_id } if *child_id == want => ev.attached_correct += 1,
+                crate::Decision::Attach { .. } => ev.attached_wrong += 1,
+                crate::Decision::NearMatch { candidates } if candidates.contains(&want) => {
+                    ev.near_match_with_truth += 1;
+                    if debug && ev.near_match_with_truth <= 15 {
+                        let c = &d.explanation.candidates;
+                        let f: Vec<String> = c[0].fields.iter().map(|f| format!("{}={}({:.1})", f.field, f.level, f.weight)).collect();
+                        eprintln!("NEAR {} top={} {:.1} second={:?} corr={} {}", d.explanation.reason, c[0].child_id == want, c[0].total, c.get(1).map(|x| x.total), c[0].corroborated, f.join(" "));
+                    }
+                }
+                _ => {}
+            }
+        } else {
+            ev.new_total += 1;
+            if matches!(d.decision, crate::Decision::Attach { .. }) {
+                ev.new_wrongly_attached += 1;
+            }
+        }
+    }
+    lat.sort_by(f64::total_cmp);
+    if !lat.is_empty() {
+        ev.p50_ms = lat[lat.len() / 2];
+        ev.p99_ms = lat[(lat.len() * 99 / 100).min(lat.len() - 1)];
+    }
+    ev
+}

@@ -1,0 +1,129 @@
+//! Generate synthetic children, run batch linkage and the online path, and print
+//! wall time and pairwise precision/recall/F1.
+//!
+//! `cargo run --release -p puente-linkage --example bench_link -- [children] [--em] [--online]`
+
+use std::time::Instant;
+
+use puente_linkage::synth::{generate, online_eval, pairwise_prf};
+use puente_linkage::{LinkConfig, link_batch};
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let n: usize = args
+        .get(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20_000);
+    let em = args.iter().any(|a| a == "--em");
+    let online = args.iter().any(|a| a == "--online");
+    let no_batch = args.iter().any(|a| a == "--no-batch");
+    let t = Instant::now();
+    let data = generate(n, 42);
+    println!(
+        "generated {} children, {} records in {:.2?}",
+        n,
+        data.records.len(),
+        t.elapsed()
+    );
+    let config = LinkConfig {
+        estimate_weights: em,
+        ..LinkConfig::default()
+    };
+    if !no_batch {
+        let t = Instant::now();
+        let res = link_batch(&data.records, &config);
+        let el = t.elapsed();
+        let (p, r, f1) = pairwise_prf(&data.truth, &res.clusters);
+        println!("batch: {el:.2?}  P={p:.4} R={r:.4} F1={f1:.4}");
+        println!("  stats={:?}", res.stats);
+        if args.iter().any(|a| a == "--errors") {
+            show_errors(&data, &res.clusters, &config);
+        }
+    }
+    if online {
+        let t = Instant::now();
+        let ev = online_eval(&data, &config, 50_000);
+        println!(
+            "online ({:.2?} incl. indexing): top1={:.4} wrong_attach={:.4} near_with_truth={:.4} new_wrongly_attached={:.4} ({} new) p50={:.3}ms p99={:.3}ms indexed={}",
+            t.elapsed(),
+            ev.attached_correct as f64 / ev.known.max(1) as f64,
+            ev.attached_wrong as f64 / ev.known.max(1) as f64,
+            ev.near_match_with_truth as f64 / ev.known.max(1) as f64,
+            ev.new_wrongly_attached as f64 / ev.new_total.max(1) as f64,
+            ev.new_total,
+            ev.p50_ms,
+            ev.p99_ms,
+            ev.indexed_records
+        );
+    }
+}
+
+fn show_errors(data: &puente_linkage::synth::SynthData, clusters: &[usize], config: &LinkConfig) {
+    use std::collections::BTreeMap;
+    let mut by_child: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, c) in data.truth.iter().enumerate() {
+        by_child.entry(*c).or_default().push(i);
+    }
+    let mut fn_shown = 0;
+    for idx in by_child.values() {
+        if fn_shown >= 12 {
+            break;
+        }
+        for x in 0..idx.len() {
+            for y in x + 1..idx.len() {
+                let (a, b) = (idx[x], idx[y]);
+                if clusters[a] != clusters[b] && fn_shown < 12 {
+                    fn_shown += 1;
+                    let e = puente_linkage::explain_pair(&data.records[a], &data.records[b], config);
+                    println!("FN:\n  {:?}\n  {:?}\n  {}", brief(&data.records[a]), brief(&data.records[b]), summary(&e));
+                }
+            }
+        }
+    }
+    let mut by_cl: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, c) in clusters.iter().enumerate() {
+        by_cl.entry(*c).or_default().push(i);
+    }
+    let mut fp_shown = 0;
+    for idx in by_cl.values() {
+        for x in 0..idx.len() {
+            for y in x + 1..idx.len() {
+                let (a, b) = (idx[x], idx[y]);
+                if data.truth[a] != data.truth[b] && fp_shown < 12 {
+                    fp_shown += 1;
+                    let e = puente_linkage::explain_pair(&data.records[a], &data.records[b], config);
+                    println!("FP:\n  {:?}\n  {:?}\n  {}", brief(&data.records[a]), brief(&data.records[b]), summary(&e));
+                }
+            }
+        }
+    }
+}
+
+fn brief(r: &puente_linkage::LinkRecord) -> String {
+    let o = |s: &Option<String>| s.clone().unwrap_or_default();
+    format!(
+        "{} | {} {} | {} {} | {} {} | {} | {} {} | {}:{} mb={:?}",
+        r.record_id,
+        o(&r.first_name),
+        o(&r.middle_name),
+        o(&r.last_name_1),
+        o(&r.last_name_2),
+        o(&r.sex),
+        o(&r.birth_date),
+        o(&r.birth_city),
+        o(&r.parent1_first_name),
+        o(&r.parent1_last_name),
+        o(&r.reporting_state),
+        o(&r.state_student_id),
+        r.multiple_birth
+    )
+}
+
+fn summary(e: &puente_linkage::CandidateExplanation) -> String {
+    let f: Vec<String> = e
+        .fields
+        .iter()
+        .map(|f| format!("{}={}({:.1})", f.field, f.level, f.weight))
+        .collect();
+    format!("total={:.1} conflicts={:?} {}", e.total, e.conflicts, f.join(" "))
+}
