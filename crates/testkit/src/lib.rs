@@ -3,3 +3,5 @@
 
 pub mod db;
 pub mod fixtures;
+
+pub mod synth;
