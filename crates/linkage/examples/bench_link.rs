@@ -25,10 +25,29 @@ fn main() {
         data.records.len(),
         t.elapsed()
     );
-    let config = LinkConfig {
+    let mut config = LinkConfig {
         estimate_weights: em,
         ..LinkConfig::default()
     };
+    // overrides for tuning: attach=.. uncorr=.. batch=.. avg=.. cap=..
+    for a in &args {
+        if let Some((k, v)) = a.split_once('=')
+            && let Ok(v) = v.parse::<f64>()
+        {
+            match k {
+                "attach" => config.attach_threshold = v,
+                "uncorr" => config.uncorroborated_attach_threshold = v,
+                "review" => config.review_threshold = v,
+                "batch" => config.batch_threshold = v,
+                "avg" => config.batch_min_avg = v,
+                "cross" => config.batch_min_cross = v,
+                "cap" => config.family_cap = v,
+                "block" => config.max_block = v as usize,
+                "window" => config.window = v as usize,
+                _ => {}
+            }
+        }
+    }
     if !no_batch {
         let t = Instant::now();
         let res = link_batch(&data.records, &config);
@@ -44,8 +63,9 @@ fn main() {
         let t = Instant::now();
         let ev = online_eval(&data, &config, 50_000);
         println!(
-            "online ({:.2?} incl. indexing): top1={:.4} wrong_attach={:.4} near_with_truth={:.4} new_wrongly_attached={:.4} ({} new) p50={:.3}ms p99={:.3}ms indexed={}",
+            "online ({:.2?} incl. indexing): top1_rank={:.4} attach_correct={:.4} wrong_attach={:.4} near_with_truth={:.4} new_wrongly_attached={:.4} ({} new) p50={:.3}ms p99={:.3}ms indexed={}",
             t.elapsed(),
+            ev.top1_correct as f64 / ev.known.max(1) as f64,
             ev.attached_correct as f64 / ev.known.max(1) as f64,
             ev.attached_wrong as f64 / ev.known.max(1) as f64,
             ev.near_match_with_truth as f64 / ev.known.max(1) as f64,

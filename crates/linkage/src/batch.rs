@@ -479,7 +479,13 @@ pub fn link_batch_with(
                                 ok = false;
                                 break 'outer;
                             }
-                            total += compare::score(&c, &wt);
+                            let sc = compare::score(&c, &wt);
+                            if sc < config.batch_min_cross {
+                                ok = false;
+                                weak = true;
+                                break 'outer;
+                            }
+                            total += sc;
                         }
                         None => total += s,
                     }

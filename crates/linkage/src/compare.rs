@@ -570,7 +570,8 @@ pub(crate) fn compare(a: &Prep, b: &Prep, rules: &Rules) -> Cmp {
             conflicts |= conflict::TWIN;
         }
     }
-    if twin_like && (a.multi == Some(true) || b.multi == Some(true)) {
+    let given_differs_any = matches!(gl, G_PARTIAL | G_DIFF);
+    if (twin_like || given_differs_any) && (a.multi == Some(true) || b.multi == Some(true)) {
         conflicts |= conflict::MULTIPLE_BIRTH;
     }
     if rules.state_id && levels[field::STATE_ID] == DIFF2 {

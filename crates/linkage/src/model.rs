@@ -131,7 +131,7 @@ impl Default for Weights {
         let m: Vec<Vec<f64>> = vec![
             vec![0.0, 0.70, 0.08, 0.07, 0.05, 0.05, 0.02, 0.03],
             vec![0.0, 0.70, 0.05, 0.13, 0.04, 0.03, 0.02, 0.03],
-            vec![0.0, 0.86, 0.04, 0.07, 0.025, 0.005],
+            vec![0.0, 0.86, 0.04, 0.07, 0.025, 0.0015],
             vec![0.0, 0.98, 0.02],
             vec![0.0, 0.80, 0.12, 0.04, 0.04],
             vec![0.0, 0.85, 0.08, 0.07],
@@ -216,6 +216,8 @@ pub struct LinkConfig {
     pub batch_threshold: f64,
     /// Batch: minimum average score over all cross pairs when merging clusters.
     pub batch_min_avg: f64,
+    /// Batch: every cross pair of a merge must score at least this.
+    pub batch_min_cross: f64,
     /// Batch: re-estimate m/u with EM on candidate pairs.
     pub estimate_weights: bool,
     /// Blocks with more members than this are windowed (sorted neighbourhood).
@@ -244,12 +246,13 @@ impl Default for LinkConfig {
     fn default() -> Self {
         LinkConfig {
             weights: Weights::default(),
-            attach_threshold: 21.0,
-            uncorroborated_attach_threshold: 26.0,
+            attach_threshold: 17.0,
+            uncorroborated_attach_threshold: 21.0,
             attach_margin: 4.0,
             review_threshold: 12.0,
-            batch_threshold: 20.0,
+            batch_threshold: 17.0,
             batch_min_avg: 8.0,
+            batch_min_cross: 5.0,
             estimate_weights: false,
             max_block: 40,
             window: 12,

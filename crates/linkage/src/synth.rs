@@ -458,6 +458,8 @@ pub struct OnlineEval {
     pub attached_wrong: usize,
     /// ... of which sent to review with the right child among candidates.
     pub near_match_with_truth: usize,
+    /// ... of which the best-ranked candidate was the right child (any decision).
+    pub top1_correct: usize,
     /// Queries whose child was not indexed.
     pub new_total: usize,
     /// ... of which wrongly attached to some child.
@@ -495,6 +497,9 @@ pub fn online_eval(data: &SynthData, config: &crate::LinkConfig, max_queries: us
         let want = format!("c{c}");
         if known.contains(c) {
             ev.known += 1;
+            if d.explanation.candidates.first().is_some_and(|x| x.child_id == want) {
+                ev.top1_correct += 1;
+            }
             match &d.decision {
                 crate::Decision::Attach { child_id } if *child_id == want => ev.attached_correct += 1,
                 crate::Decision::Attach { .. } => ev.attached_wrong += 1,

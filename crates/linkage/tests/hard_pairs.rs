@@ -1,0 +1,291 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Regression set of hard pairs and one test per conflict rule.
+
+use puente_linkage::{Decision, LinkConfig, LinkRecord, Linker, link_batch, synth};
+
+fn s(x: &str) -> Option<String> {
+    if x.is_empty() { None } else { Some(x.to_string()) }
+}
+
+/// given, surname1, surname2, sex, dob, mother first, mother last, birth city, state, ssid
+#[allow(clippy::too_many_arguments)]
+fn rec(
+    id: &str,
+    given: &str,
+    l1: &str,
+    l2: &str,
+    sex: &str,
+    dob: &str,
+    mother: &str,
+    city: &str,
+    state: &str,
+    ssid: &str,
+) -> LinkRecord {
+    let (mf, ml) = mother.split_once(' ').unwrap_or((mother, ""));
+    LinkRecord {
+        record_id: id.to_string(),
+        reporting_state: s(state),
+        state_student_id: s(ssid),
+        first_name: s(given),
+        last_name_1: s(l1),
+        last_name_2: s(l2),
+        sex: s(sex),
+        birth_date: s(dob),
+        birth_city: s(city),
+        birth_country: if city.is_empty() { None } else { s("Mexico") },
+        parent1_first_name: s(mf),
+        parent1_last_name: s(ml),
+        ..Default::default()
+    }
+}
+
+/// A linker filled with a realistic background population (for term frequencies
+/// and distractors) plus the known child under id "KNOWN".
+fn linker_with(known: &[LinkRecord]) -> Linker {
+    let mut l = Linker::new(LinkConfig::default());
+    let data = synth::generate(3000, 7);
+    for (r, c) in data.records.iter().zip(&data.truth) {
+        l.insert(&format!("bg{c}"), r);
+    }
+    for r in known {
+        l.insert("KNOWN", r);
+    }
+    l
+}
+
+fn base() -> LinkRecord {
+    rec(
+        "k1",
+        "José Luis",
+        "Hernández",
+        "López",
+        "M",
+        "2011-03-14",
+        "Rosa López Ortega",
+        "Uruapan",
+        "CA",
+        "CA555001",
+    )
+}
+
+fn attaches(known: &[LinkRecord], query: &LinkRecord) -> Decision {
+    let l = linker_with(known);
+    let d = l.match_record(query);
+    println!("{}", serde_json::to_string_pretty(&d.explanation).unwrap());
+    d.decision
+}
+
+fn is_known(d: &Decision) -> bool {
+    matches!(d, Decision::Attach { child_id } if child_id == "KNOWN")
+}
+
+#[test]
+fn swapped_surnames_same() {
+    let mut q = base();
+    q.record_id = "q".into();
+    q.last_name_1 = s("López");
+    q.last_name_2 = s("Hernández");
+    q.reporting_state = s("TX");
+    q.state_student_id = None;
+    assert!(is_known(&attaches(&[base()], &q)));
+}
+
+#[test]
+fn joined_and_hyphenated_surnames_same() {
+    for joined in ["HernandezLopez", "HERNANDEZ-LOPEZ", "Hernández López", "HERNANDEZLOPEZ"] {
+        let mut q = base();
+        q.record_id = "q".into();
+        q.last_name_1 = s(joined);
+        q.last_name_2 = None;
+        q.reporting_state = s("TX");
+        q.state_student_id = None;
+        assert!(is_known(&attaches(&[base()], &q)), "{joined}");
+    }
+}
+
+#[test]
+fn missing_maternal_surname_same() {
+    let mut q = base();
+    q.record_id = "q".into();
+    q.last_name_2 = None;
+    q.reporting_state = s("WA");
+    q.state_student_id = None;
+    assert!(is_known(&attaches(&[base()], &q)));
+}
+
+#[test]
+fn nicknames_same() {
+    let lupe_known = rec(
+        "k", "Guadalupe", "García", "Ruiz", "F", "2010-06-02", "Ana Ruiz Soto", "Morelia", "CA", "",
+    );
+    let lupe_q = rec(
+        "q", "Lupe", "García", "", "F", "2010-06-02", "Ana Ruiz", "Morelia", "OR", "",
+    );
+    assert!(is_known(&attaches(&[lupe_known], &lupe_q)));
+
+    let chuy_known = rec(
+        "k", "Jesús", "Pérez", "Mendoza", "M", "2009-01-20", "Rosa Mendoza", "León", "TX", "",
+    );
+    let chuy_q = rec(
+        "q", "Chuy", "Perez", "Mendoza", "M", "2009-01-20", "Rosa Mendoza", "Leon", "FL", "",
+    );
+    assert!(is_known(&attaches(&[chuy_known], &chuy_q)));
+
+    let pepe_known = base();
+    let mut pepe_q = base();
+    pepe_q.record_id = "q".into();
+    pepe_q.first_name = s("Pepe");
+    pepe_q.reporting_state = s("MI");
+    pepe_q.state_student_id = None;
+    assert!(is_known(&attaches(&[pepe_known], &pepe_q)));
+}
+
+#[test]
+fn day_month_swap_same() {
+    let mut q = base();
+    q.record_id = "q".into();
+    q.birth_date = s("2011-14-03");
+    let mut q2 = base();
+    q2.birth_date = s("2011-03-14");
+    let known = rec(
+        "k1", "José Luis", "Hernández", "López", "M", "2011-03-04", "Rosa López Ortega",
+        "Uruapan", "CA", "CA555001",
+    );
+    let mut q = known.clone();
+    q.record_id = "q".into();
+    q.birth_date = s("2011-04-03");
+    q.reporting_state = s("TX");
+    q.state_student_id = None;
+    assert!(is_known(&attaches(&[known], &q)));
+    let _ = q2;
+}
+
+#[test]
+fn twins_different() {
+    // same DOB, same parents and surnames, different given names
+    let mut twin = base();
+    twin.record_id = "q".into();
+    twin.first_name = s("Juan Carlos");
+    twin.state_student_id = s("CA555002");
+    let d = attaches(&[base()], &twin);
+    assert!(!is_known(&d), "{d:?}");
+    // batch: separate clusters
+    let mut twin_tx = twin.clone();
+    twin_tx.reporting_state = s("TX");
+    twin_tx.state_student_id = None;
+    twin_tx.record_id = "q2".into();
+    let mut base_tx = base();
+    base_tx.reporting_state = s("TX");
+    base_tx.state_student_id = None;
+    base_tx.record_id = "k2".into();
+    let res = link_batch(&[base(), twin, base_tx, twin_tx], &LinkConfig::default());
+    assert_eq!(res.clusters[0], res.clusters[2]);
+    assert_eq!(res.clusters[1], res.clusters[3]);
+    assert_ne!(res.clusters[0], res.clusters[1]);
+}
+
+#[test]
+fn multiple_birth_flag_blocks_merge() {
+    let mut a = base();
+    a.multiple_birth = Some(true);
+    let mut b = base();
+    b.record_id = "q".into();
+    b.first_name = s("Luis"); // subset of "José Luis": would normally match
+    b.reporting_state = s("TX");
+    b.state_student_id = None;
+    b.multiple_birth = Some(true);
+    assert!(is_known(&attaches(&[a.clone()], &b)), "subset given names still match");
+    b.first_name = s("Jorge Luis");
+    let d = attaches(&[a], &b);
+    assert!(!is_known(&d), "{d:?}");
+}
+
+#[test]
+fn different_state_ids_same_state_blocks_merge() {
+    let mut q = base();
+    q.record_id = "q".into();
+    q.state_student_id = s("CA999999");
+    let d = attaches(&[base()], &q);
+    assert!(!matches!(d, Decision::Attach { .. }), "{d:?}");
+    // different state: fine
+    q.reporting_state = s("TX");
+    assert!(is_known(&attaches(&[base()], &q)));
+}
+
+#[test]
+fn siblings_with_different_dob_different() {
+    let mut sib = base();
+    sib.record_id = "q".into();
+    sib.first_name = s("José Manuel");
+    sib.birth_date = s("2013-09-22");
+    sib.state_student_id = s("CA555003");
+    let d = attaches(&[base()], &sib);
+    assert!(!is_known(&d), "{d:?}");
+    // even with the same given name (a record of a sibling named like him)
+    let mut sib2 = base();
+    sib2.record_id = "q2".into();
+    sib2.birth_date = s("2014-11-29");
+    sib2.reporting_state = s("TX");
+    sib2.state_student_id = None;
+    let d = attaches(&[base()], &sib2);
+    assert!(!matches!(d, Decision::Attach { .. }), "{d:?}");
+}
+
+#[test]
+fn common_name_same_dob_different_state_without_corroboration_not_attached() {
+    let known = rec("k", "Juan", "García", "", "M", "2012-05-05", "", "", "CA", "CA1");
+    let q = rec("q", "Juan", "Garcia", "", "M", "2012-05-05", "", "", "TX", "TX1");
+    let d = attaches(&[known], &q);
+    assert!(
+        matches!(d, Decision::NearMatch { .. } | Decision::New),
+        "{d:?}"
+    );
+}
+
+#[test]
+fn reviewer_not_same_is_hard() {
+    let mut l = linker_with(&[base()]);
+    let mut q = base();
+    q.record_id = "q".into();
+    q.reporting_state = s("TX");
+    q.state_student_id = None;
+    assert!(is_known(&l.match_record(&q).decision));
+    l.add_constraint_not_same("q", "KNOWN");
+    let d = l.match_record(&q);
+    assert!(!matches!(d.decision, Decision::Attach { .. }), "{d:?}");
+    assert!(
+        d.explanation.candidates[0]
+            .conflicts
+            .iter()
+            .any(|c| c == "reviewer_not_same")
+    );
+}
+
+#[test]
+fn explanation_is_serializable_and_complete() {
+    let l = linker_with(&[base()]);
+    let mut q = base();
+    q.record_id = "q".into();
+    q.reporting_state = s("TX");
+    let d = l.match_record(&q);
+    let json = serde_json::to_string(&d).unwrap();
+    let back: puente_linkage::MatchDecision = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, d);
+    let top = &d.explanation.candidates[0];
+    assert!(top.fields.iter().any(|f| f.field == "birth_date" && f.level == "exact"));
+    assert!(top.total > 0.0);
+}
+
+#[test]
+fn batch_is_deterministic() {
+    let data = synth::generate(300, 3);
+    let cfg = LinkConfig::default();
+    let a = link_batch(&data.records, &cfg);
+    let b = link_batch(&data.records, &cfg);
+    assert_eq!(a.clusters, b.clusters);
+    let single = LinkConfig {
+        threads: 1,
+        ..LinkConfig::default()
+    };
+    assert_eq!(link_batch(&data.records, &single).clusters, a.clusters);
+}
