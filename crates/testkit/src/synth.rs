@@ -19,8 +19,8 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 use puente_domain::codes::{
     ActionCode, AlternateIdType, AssessmentInterpretation, AssessmentType, BirthDateVerification,
-    CourseSection, CourseType, EnrollmentType, GradeLevel, GraduationHse, MedAlert, MepProjectType,
-    ReportingMethod, Sex, StudentIdType, TermType,
+    ContinuationReason, CourseSection, CourseType, EnrollmentType, GradeLevel, GraduationHse,
+    MedAlert, MepProjectType, ReportingMethod, Sex, StudentIdType, TermType,
 };
 use puente_domain::policy::age_on;
 use puente_domain::records::{
@@ -910,7 +910,7 @@ fn kid_records(
     }
     if groups.is_empty() {
         // Born after the family's last move: the last place, from the day after birth.
-        if let Some((i, s)) = fam.stays.iter().enumerate().last() {
+        if let Some((i, s)) = fam.stays.iter().enumerate().next_back() {
             groups.push((s.dir, vec![(i, born.min(ctx.today))]));
         }
     }
@@ -1181,7 +1181,7 @@ impl RecordBuilder<'_> {
             _ => {}
         }
         // secondary-only elements
-        let secondary = gn >= 7 && gn <= 12 || (gn == 99 && age >= 14);
+        let secondary = (7..=12).contains(&gn) || (gn == 99 && age >= 14);
         if secondary {
             self.secondary = true;
             if kind == EnrollmentType::BasicSchool {
@@ -1200,8 +1200,13 @@ impl RecordBuilder<'_> {
                     e.graduation_hse_date = Some(w);
                 }
             }
-            if kind == EnrollmentType::MepSummer && gn >= 9 && gn <= 12 {
-                e.continuation_reason = None;
+            // Eligibility ran out, but a secondary student keeps accruing credits.
+            let expires = self
+                .ctx
+                .policy
+                .default_eligibility_expiration(qad, Some(self.kid.birth));
+            if expires.is_some_and(|x| start > x) {
+                e.continuation_reason = Some(ContinuationReason::SecondaryCreditAccrual);
             }
         }
         if rng.random_bool(0.02) {

@@ -249,16 +249,19 @@ fn synth_population_has_the_real_shape() {
     // Accents survive in some states and are dropped in others.
     let accented = d
         .records()
-        .filter(|r| r.demographics.last_name_1.chars().any(|c| !c.is_ascii()))
+        .filter(|r| !r.demographics.last_name_1.is_ascii())
         .count();
     assert!(accented > 0);
-    assert!(
-        d.by_state[&StateCode::TX]
-            .iter()
-            .all(|r| r.demographics.last_name_1.is_ascii()
-                || r.demographics.last_name_1 != r.demographics.last_name_1.to_uppercase())
-            || true
-    );
+    // Texas writes upper case without accents (most of the time).
+    let tx = &d.by_state[&StateCode::TX];
+    let tx_upper = tx
+        .iter()
+        .filter(|r| {
+            let l = &r.demographics.last_name_1;
+            l.is_ascii() && *l == l.to_uppercase()
+        })
+        .count();
+    assert!(tx_upper * 10 >= tx.len() * 8, "{tx_upper} of {}", tx.len());
 
     // Hispanic double surnames are common, non-Hispanic families exist.
     let with_two = d
@@ -320,7 +323,7 @@ fn synth_population_has_the_real_shape() {
             recs.iter().any(|r| !s.insert(r.reporting_state))
         })
         .count();
-    assert!(dup_children >= 5 && dup_children < 250, "{dup_children}");
+    assert!((5..250).contains(&dup_children), "{dup_children}");
 }
 
 #[test]
