@@ -247,7 +247,7 @@ impl Default for LinkConfig {
         LinkConfig {
             weights: Weights::default(),
             attach_threshold: 17.0,
-            uncorroborated_attach_threshold: 21.0,
+            uncorroborated_attach_threshold: 23.0,
             attach_margin: 4.0,
             review_threshold: 12.0,
             batch_threshold: 17.0,
