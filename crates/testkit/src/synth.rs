@@ -112,38 +112,108 @@ pub fn generate(cfg: &SynthConfig) -> Dataset {
 }
 
 /// Streams the data set described by `cfg` (the same records, in the same order, as
-/// [`generate`]) without holding it, for very large runs.
+/// [`generate`]) without holding it, for very large runs. Families are generated on all cores;
+/// the output does not depend on the number of cores.
 pub fn generate_each(cfg: &SynthConfig, mut sink: impl FnMut(StudentRecord, TruthRow)) {
     let ctx = Ctx::new(cfg);
     let mut master = ChaCha8Rng::seed_from_u64(cfg.seed);
     let mut ids = IdAssigner::new(&ctx);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8);
+    let total = cfg.students as u64;
     let mut next_child: u64 = 1;
     let mut family: u64 = 0;
-    let total = cfg.students as u64;
-    let mut out = Vec::new();
-    while next_child <= total {
-        family += 1;
-        let fam_seed: u64 = master.random();
-        let births = plan_births(&mut master, total - next_child + 1);
-        let mut rng = ChaCha8Rng::seed_from_u64(fam_seed);
-        out.clear();
-        let n = gen_family(&ctx, &mut rng, family, next_child, &births, &mut out);
-        next_child += n;
-        for (mut rec, child, twin_of) in out.drain(..) {
-            let state = rec.reporting_state;
-            let ssid = ids.assign(&mut rec);
-            sink(
-                rec,
-                TruthRow {
-                    state,
-                    state_student_id: ssid,
-                    child,
-                    family,
-                    twin_of,
-                },
-            );
+    const BATCH: usize = 2048;
+    loop {
+        let mut plans = Vec::with_capacity(BATCH);
+        while plans.len() < BATCH && next_child <= total {
+            family += 1;
+            let seed: u64 = master.random();
+            let births = plan_births(&mut master, total - next_child + 1);
+            let n: u64 = births.iter().map(|&b| u64::from(b)).sum();
+            plans.push(FamilyPlan {
+                family,
+                seed,
+                first_child: next_child,
+                births,
+            });
+            next_child += n;
+        }
+        if plans.is_empty() {
+            break;
+        }
+        let outputs: Vec<Vec<Generated>> = if threads > 1 && plans.len() >= 64 {
+            let chunk = plans.len().div_ceil(threads);
+            std::thread::scope(|s| {
+                let handles: Vec<_> = plans
+                    .chunks(chunk)
+                    .map(|c| {
+                        let ctx = &ctx;
+                        s.spawn(move || run_families(ctx, c))
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| match h.join() {
+                        Ok(v) => v,
+                        Err(e) => std::panic::resume_unwind(e),
+                    })
+                    .collect()
+            })
+        } else {
+            vec![run_families(&ctx, &plans)]
+        };
+        for out in outputs {
+            for g in out {
+                let mut rec = g.record;
+                let state = rec.reporting_state;
+                let ssid = ids.assign(&mut rec);
+                sink(
+                    rec,
+                    TruthRow {
+                        state,
+                        state_student_id: ssid,
+                        child: g.child,
+                        family: g.family,
+                        twin_of: g.twin_of,
+                    },
+                );
+            }
         }
     }
+}
+
+struct FamilyPlan {
+    family: u64,
+    seed: u64,
+    first_child: u64,
+    births: Vec<u8>,
+}
+
+/// A record before the state gives it its numbers.
+struct Generated {
+    record: StudentRecord,
+    family: u64,
+    child: u64,
+    twin_of: Option<u64>,
+}
+
+fn run_families(ctx: &Ctx, plans: &[FamilyPlan]) -> Vec<Generated> {
+    let mut all = Vec::with_capacity(plans.len() * 8);
+    let mut out = Vec::new();
+    for p in plans {
+        let mut rng = ChaCha8Rng::seed_from_u64(p.seed);
+        out.clear();
+        gen_family(ctx, &mut rng, p.family, p.first_child, &p.births, &mut out);
+        all.extend(out.drain(..).map(|(record, child, twin_of)| Generated {
+            record,
+            family: p.family,
+            child,
+            twin_of,
+        }));
+    }
+    all
 }
 
 // ---------------------------------------------------------------- context
@@ -1078,7 +1148,8 @@ impl RecordBuilder<'_> {
             pfs: None,
             immunization_record: None,
             withdrawal_date: None,
-            district_of_residence: Some(town.district_id.clone()),
+            district_of_residence: (!sends_addresses(self.dir.info.code))
+                .then(|| town.district_id.clone()),
             residency_date: Some(qad),
             residency_verification_date: None,
             designated_graduation_school: None,
@@ -1156,9 +1227,11 @@ impl RecordBuilder<'_> {
             EnrollmentType::BasicSchool => {
                 e.school_or_project_name = Some(school.name.clone());
                 e.school_id = Some(school.nces_id.clone());
-                e.facility_address_1 = Some(school.address.clone());
-                e.facility_zip = Some(town.zip.clone());
-                e.telephone = Some(school.phone.clone());
+                if sends_addresses(self.dir.info.code) {
+                    e.facility_address_1 = Some(school.address.clone());
+                    e.facility_zip = Some(town.zip.clone());
+                    e.telephone = Some(school.phone.clone());
+                }
             }
             EnrollmentType::MepSummer => {
                 e.school_or_project_name = Some(format!("{} Migrant Summer School", town.name));
@@ -1540,11 +1613,16 @@ impl RecordBuilder<'_> {
         } else {
             Vec::new()
         };
-        let courses = if self.secondary {
+        let mut courses = if self.secondary {
             self.courses
         } else {
             Vec::new()
         };
+        let mut enrollments = self.enrollments;
+        let mut assessments = self.assessments;
+        courses.shrink_to_fit();
+        enrollments.shrink_to_fit();
+        assessments.shrink_to_fit();
         StudentRecord {
             student_record_id: 0,
             msix_id: None,
@@ -1555,9 +1633,9 @@ impl RecordBuilder<'_> {
             alternate_ids,
             demographics,
             qualifying_moves: self.moves,
-            enrollments: self.enrollments,
+            enrollments,
             courses,
-            assessments: self.assessments,
+            assessments,
         }
     }
 }
@@ -1617,9 +1695,29 @@ fn courses_for(grade: i32, lep: bool) -> &'static [(&'static str, &'static str, 
 
 // ---------------------------------------------------------------- names and their variations
 
+/// States whose files carry school addresses and phones (the others send the district of
+/// residence instead). Real submissions differ in completeness like this.
+fn sends_addresses(state: StateCode) -> bool {
+    matches!(
+        state,
+        StateCode::CA | StateCode::WA | StateCode::NY | StateCode::OR | StateCode::AZ
+    )
+}
+
 fn styled(s: &str, style: NameStyle) -> String {
     match style {
-        NameStyle::Upper => strip_accents(s).to_uppercase(),
+        NameStyle::Upper => {
+            let mut out = String::with_capacity(s.len());
+            for c in s.chars() {
+                let c = names::strip_accent(c);
+                if c.is_ascii() {
+                    out.push(c.to_ascii_uppercase());
+                } else {
+                    out.extend(c.to_uppercase());
+                }
+            }
+            out
+        }
         NameStyle::Accented => s.to_string(),
         NameStyle::Plain => strip_accents(s),
     }

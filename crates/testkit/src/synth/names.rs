@@ -142,25 +142,28 @@ pub(crate) fn nickname(name: &str) -> Option<&'static str> {
 
 /// Drops Spanish/French accents: "José Peña" -> "Jose Pena".
 pub(crate) fn strip_accents(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            'á' | 'à' | 'â' | 'ä' => 'a',
-            'é' | 'è' | 'ê' | 'ë' => 'e',
-            'í' | 'ì' | 'î' | 'ï' => 'i',
-            'ó' | 'ò' | 'ô' | 'ö' => 'o',
-            'ú' | 'ù' | 'û' | 'ü' => 'u',
-            'ñ' => 'n',
-            'ç' => 'c',
-            'Á' | 'À' | 'Â' | 'Ä' => 'A',
-            'É' | 'È' | 'Ê' | 'Ë' => 'E',
-            'Í' | 'Ì' | 'Î' | 'Ï' => 'I',
-            'Ó' | 'Ò' | 'Ô' | 'Ö' => 'O',
-            'Ú' | 'Ù' | 'Û' | 'Ü' => 'U',
-            'Ñ' => 'N',
-            'Ç' => 'C',
-            other => other,
-        })
-        .collect()
+    s.chars().map(strip_accent).collect()
+}
+
+/// One character without its accent.
+pub(crate) fn strip_accent(c: char) -> char {
+    match c {
+        'á' | 'à' | 'â' | 'ä' => 'a',
+        'é' | 'è' | 'ê' | 'ë' => 'e',
+        'í' | 'ì' | 'î' | 'ï' => 'i',
+        'ó' | 'ò' | 'ô' | 'ö' => 'o',
+        'ú' | 'ù' | 'û' | 'ü' => 'u',
+        'ñ' => 'n',
+        'ç' => 'c',
+        'Á' | 'À' | 'Â' | 'Ä' => 'A',
+        'É' | 'È' | 'Ê' | 'Ë' => 'E',
+        'Í' | 'Ì' | 'Î' | 'Ï' => 'I',
+        'Ó' | 'Ò' | 'Ô' | 'Ö' => 'O',
+        'Ú' | 'Ù' | 'Û' | 'Ü' => 'U',
+        'Ñ' => 'N',
+        'Ç' => 'C',
+        other => other,
+    }
 }
 
 /// A likely confusion for a letter (sound-alike or keyboard neighbour), in the same case.
