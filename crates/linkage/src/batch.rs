@@ -37,6 +37,8 @@ pub struct BatchStats {
     pub merges_refused_conflict: usize,
     pub merges_refused_weak: usize,
     pub clusters: usize,
+    /// Wall time per phase in milliseconds.
+    pub timings_ms: Vec<(String, u64)>,
 }
 
 /// Result of [`link_batch`].
@@ -341,6 +343,11 @@ pub fn link_batch_with(
     constraints: &Constraints,
 ) -> BatchResult {
     let n = records.len();
+    let t0 = std::time::Instant::now();
+    let mut timings: Vec<(String, u64)> = Vec::new();
+    let mut lap = |name: &str, timings: &mut Vec<(String, u64)>| {
+        timings.push((name.to_string(), t0.elapsed().as_millis() as u64));
+    };
     let threads = config.threads;
     let rules = Rules {
         twin: config.twin_rule,
@@ -353,7 +360,9 @@ pub fn link_batch_with(
     let wt0 = WeightTable::with_cap(&weights, config.family_cap);
     set_batch_tf(&mut preps, config, &wt0);
 
+    lap("prepare", &mut timings);
     let cands = candidate_pairs(&preps, config);
+    lap("blocking", &mut timings);
     let keep_bar = config.review_threshold.min(config.batch_threshold) - 12.0;
     // score with prior weights; collect EM patterns
     let scored: Vec<(u64, Cmp, u64)> = par_chunks(cands.len(), threads, |r| {
@@ -402,6 +411,7 @@ pub fn link_batch_with(
         weights = estimate(&pv, &ru, &weights);
     }
     let wt = WeightTable::with_cap(&weights, config.family_cap);
+    lap("scoring", &mut timings);
 
     let mut stats = BatchStats {
         records: n,
@@ -507,6 +517,8 @@ pub fn link_batch_with(
         }
     }
 
+    lap("clustering", &mut timings);
+    stats.timings_ms = timings;
     let mut label: HashMap<u32, usize> = HashMap::new();
     let mut clusters = Vec::with_capacity(n);
     for i in 0..n as u32 {

@@ -85,8 +85,28 @@ fn opt(s: &Option<String>) -> &str {
     s.as_deref().unwrap_or("")
 }
 
+thread_local! {
+    /// Per-thread cache of tokenised name fields (names repeat heavily).
+    static TOK_CACHE: std::cell::RefCell<std::collections::HashMap<(Box<str>, bool), Vec<Tok>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
 fn toks(s: &str, canon: bool) -> Vec<Tok> {
-    name_tokens(s).iter().map(|t| Tok::new(t, canon)).collect()
+    if s.is_empty() {
+        return Vec::new();
+    }
+    TOK_CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if let Some(v) = c.get(&(Box::from(s), canon)) {
+            return v.clone();
+        }
+        let v: Vec<Tok> = name_tokens(s).iter().map(|t| Tok::new(t, canon)).collect();
+        if c.len() > 500_000 {
+            c.clear();
+        }
+        c.insert((Box::from(s), canon), v.clone());
+        v
+    })
 }
 
 fn place_hash(s: &str) -> u64 {
@@ -216,7 +236,10 @@ fn tok_match(a: &Tok, b: &Tok, nick: bool) -> u8 {
     }
     if a.s.len() >= 4
         && b.s.len() >= 4
-        && (within_one_edit(&a.s, &b.s) || jaro_winkler(&a.s, &b.s) >= 0.88)
+        && (within_one_edit(&a.s, &b.s)
+            || (a.s.as_bytes()[0] == b.s.as_bytes()[0]
+                && a.s.len().abs_diff(b.s.len()) <= 3
+                && jaro_winkler(&a.s, &b.s) >= 0.88))
     {
         return 1;
     }
@@ -252,6 +275,9 @@ fn cmp_given(a: &[Tok], b: &[Tok]) -> (u8, f32) {
     }
     let tf = if tf == f32::MAX { 0.0 } else { tf };
     if matched == 0 {
+        if a.len() == 1 && b.len() == 1 {
+            return (G_DIFF, 0.0);
+        }
         // Joined/space variants of the whole given name.
         let ca: String = a.iter().map(|t| &*t.s).collect();
         let cb: String = b.iter().map(|t| &*t.s).collect();
@@ -355,6 +381,9 @@ fn cmp_sur(a: &Prep, b: &Prep) -> (u8, f32) {
     if matched > 0 {
         return (S_ONE, 0.0);
     }
+    if sa.len() == 1 && sb.len() == 1 {
+        return (S_DIFF, 0.0);
+    }
     let ca: String = sa.iter().map(|t| &*t.s).collect();
     let cb: String = sb.iter().map(|t| &*t.s).collect();
     if jaro_winkler(&ca, &cb) >= 0.92 {
@@ -378,11 +407,18 @@ fn cmp_dob(a: Option<Ymd>, b: Option<Ymd>) -> u8 {
         return D_YEAR1;
     }
     let (da, db) = (a.digits(), b.digits());
-    let diffs: Vec<usize> = (0..8).filter(|i| da[*i] != db[*i]).collect();
-    if diffs.len() == 1 {
+    let mut diffs = [0usize; 8];
+    let mut nd = 0;
+    for i in 0..8 {
+        if da[i] != db[i] {
+            diffs[nd] = i;
+            nd += 1;
+        }
+    }
+    if nd == 1 {
         return D_ONE_DIGIT;
     }
-    if diffs.len() == 2
+    if nd == 2
         && diffs[1] == diffs[0] + 1
         && da[diffs[0]] == db[diffs[1]]
         && da[diffs[1]] == db[diffs[0]]
