@@ -1,6 +1,7 @@
 //! Puente use cases. Each takes a [`Clock`] (time is a parameter) and works through the
 //! [`puente_store::Store`]; nothing here knows HTTP.
 
+pub mod accounts;
 pub mod clock;
 pub mod ingest;
 

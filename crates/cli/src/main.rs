@@ -1,1 +1,122 @@
-fn main() {}
+//! The `puente` binary: a thin edge over the app and web crates.
+
+mod commands;
+
+use clap::{Parser, Subcommand};
+
+/// Puente: an open exchange for migrant student records.
+#[derive(Parser, Debug)]
+#[command(name = "puente", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Where the database is: `--db URL`, or PUENTE_DATABASE_URL, or SQLite under the data directory.
+#[derive(clap::Args, Debug, Clone)]
+pub struct DbArgs {
+    /// Database URL: postgres://user@host/db, sqlite://path, or a SQLite file path.
+    #[arg(long, env = "PUENTE_DATABASE_URL")]
+    pub db: Option<String>,
+    /// Directory for the embedded SQLite database when --db is not given.
+    #[arg(long, env = "PUENTE_DATA_DIR", default_value = "puente-data")]
+    pub data_dir: std::path::PathBuf,
+}
+
+impl DbArgs {
+    pub fn url(&self) -> String {
+        match &self.db {
+            Some(u) => u.clone(),
+            None => format!("sqlite://{}", self.data_dir.join("puente.db").display()),
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the web server (portal and API).
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Create a fresh demo database with synthetic children, print the demo logins, and serve.
+    Demo {
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: String,
+        /// Number of synthetic children.
+        #[arg(long, default_value_t = 5000)]
+        students: usize,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Directory for the demo database (replaced on every run).
+        #[arg(long, default_value = "puente-data/demo")]
+        dir: std::path::PathBuf,
+        /// Load the data and exit without serving.
+        #[arg(long)]
+        no_serve: bool,
+    },
+    /// Write synthetic submission files, one per state, with the known truth beside them.
+    Generate {
+        #[arg(long, default_value_t = 5000)]
+        students: usize,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Counts of children, state records, enrollments, courses, assessments.
+    Stats {
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Apply database migrations.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    commands::init_tracing();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("puente: cannot start the runtime: {e}");
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let result = rt.block_on(async {
+        match cli.command {
+            Command::Serve { addr, db } => commands::serve(&addr, &db.url()).await,
+            Command::Demo {
+                addr,
+                students,
+                seed,
+                dir,
+                no_serve,
+            } => commands::demo(&addr, students, seed, &dir, no_serve).await,
+            Command::Generate {
+                students,
+                seed,
+                out,
+            } => commands::generate(students, seed, &out),
+            Command::Stats { json, db } => commands::stats(&db.url(), json).await,
+            Command::Migrate { db } => commands::migrate(&db.url()).await,
+        }
+    });
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("puente: {e:#}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}

@@ -12,6 +12,7 @@ pub mod msix;
 pub mod normalize;
 pub mod policy;
 pub mod records;
+pub mod roles;
 pub mod validate;
 
 pub use codes::{CodeSet, StateCode};

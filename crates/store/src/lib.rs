@@ -207,3 +207,23 @@ impl Store {
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
+
+impl Store {
+    /// Creates a user account; the e-mail address must be new (a deactivated address is never reused).
+    pub async fn create_user(
+        &self,
+        email: &str,
+        display_name: &str,
+        role: &str,
+        scope_state: Option<&str>,
+        password_hash: &str,
+        at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<String> {
+        let id = new_id();
+        write_pool!(self, p => sqlx::query(
+            "INSERT INTO users (id, email, display_name, role, scope_state, password_hash, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, 'active', $7)")
+            .bind(&id).bind(email.to_lowercase()).bind(display_name).bind(role).bind(scope_state).bind(password_hash).bind(at)
+            .execute(p).await.map(|_| ()))?;
+        Ok(id)
+    }
+}

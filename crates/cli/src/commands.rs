@@ -1,0 +1,183 @@
+//! The subcommands.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use puente_app::{App, SystemClock};
+use puente_domain::CodeSet;
+use puente_store::Store;
+
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PUENTE_LOG")
+        .unwrap_or_else(|_| "info,sqlx=warn".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn open(url: &str) -> anyhow::Result<Store> {
+    let store = Store::connect(url).await.context("opening the database")?;
+    store.migrate().await.context("migrating the database")?;
+    Ok(store)
+}
+
+pub async fn migrate(url: &str) -> anyhow::Result<()> {
+    open(url).await?;
+    println!("migrations applied");
+    Ok(())
+}
+
+pub async fn stats(url: &str, json: bool) -> anyhow::Result<()> {
+    let store = open(url).await?;
+    let s = store.stats().await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&s)?);
+    } else {
+        println!("children          {}", s.children);
+        println!("state records     {}", s.state_records);
+        println!("enrollments       {}", s.enrollments);
+        println!("courses           {}", s.courses);
+        println!("assessments       {}", s.assessments);
+        println!("qualifying moves  {}", s.qualifying_moves);
+        println!("interstate movers {}", s.interstate_movers);
+        println!("twins             {}", s.twins);
+        println!("siblings          {}", s.siblings);
+        for (state, n) in &s.children_by_state {
+            println!("  {state}: {n} children");
+        }
+    }
+    Ok(())
+}
+
+pub async fn serve(addr: &str, url: &str) -> anyhow::Result<()> {
+    let store = open(url).await?;
+    let app = Arc::new(App::new(store, Arc::new(SystemClock)).await?);
+    run_server(addr, app).await
+}
+
+async fn run_server(addr: &str, app: Arc<App>) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding {addr}"))?;
+    let local = listener.local_addr()?;
+    println!("Puente is serving at http://{local}/  (Ctrl-C to stop)");
+    let router = puente_web::router(puente_web::WebState { app });
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
+pub fn generate(students: usize, seed: u64, out: &Path) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let data = puente_testkit::synth::generate(&puente_testkit::synth::SynthConfig {
+        students,
+        seed,
+        today: today(),
+        states: Vec::new(),
+    });
+    std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    let stamp = chrono::Utc::now().format("%Y%m%d%H%M%S000").to_string();
+    for (state, records) in &data.by_state {
+        let raws: Vec<_> = records.iter().map(|r| r.to_raw()).collect();
+        let header = puente_interchange::Header {
+            submitting_state: state.code().to_string(),
+            submission_date: stamp.clone(),
+            total_students: raws.len() as u64,
+            total_records: raws.iter().map(puente_interchange::record_count).sum(),
+            beginning_effective_date: stamp.clone(),
+            ending_effective_date: stamp.clone(),
+        };
+        let path = out.join(format!("{}.jsonl", state.code()));
+        let file = std::io::BufWriter::new(
+            std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?,
+        );
+        puente_interchange::jsonl::write(file, &header, &raws)?;
+    }
+    let truth = out.join("truth.csv");
+    let mut w = csv::Writer::from_path(&truth)?;
+    w.write_record(["state", "state_student_id", "child", "family", "twin_of"])?;
+    for t in &data.truth {
+        w.write_record([
+            t.state.code().to_string(),
+            t.state_student_id.clone(),
+            t.child.to_string(),
+            t.family.to_string(),
+            t.twin_of.map(|x| x.to_string()).unwrap_or_default(),
+        ])?;
+    }
+    w.flush()?;
+    println!(
+        "wrote {} children as {} state files and truth.csv to {} in {:.1}s",
+        data.children,
+        data.by_state.len(),
+        out.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+pub async fn demo(
+    addr: &str,
+    students: usize,
+    seed: u64,
+    dir: &Path,
+    no_serve: bool,
+) -> anyhow::Result<()> {
+    let started = Instant::now();
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    for f in ["puente.db", "puente.db-wal", "puente.db-shm"] {
+        let p = dir.join(f);
+        if p.exists() {
+            std::fs::remove_file(&p)
+                .with_context(|| format!("removing the previous demo database {}", p.display()))?;
+        }
+    }
+    let url = format!("sqlite://{}", dir.join("puente.db").display());
+    let store = open(&url).await?;
+    let app = Arc::new(App::new(store, Arc::new(SystemClock)).await?);
+    let data = puente_testkit::synth::generate(&puente_testkit::synth::SynthConfig {
+        students,
+        seed,
+        today: today(),
+        states: Vec::new(),
+    });
+    let mut loaded = 0usize;
+    for records in data.by_state.values() {
+        for chunk in records.chunks(2000) {
+            app.ingest(chunk.to_vec(), None).await?;
+            loaded += chunk.len();
+        }
+    }
+    let accounts = app.seed_demo_accounts().await?;
+    let s = app.stats().await?;
+    println!(
+        "Demo data: {} children, {} state records from {} states, loaded in {:.1}s ({} records).",
+        s.children,
+        s.state_records,
+        s.children_by_state.len(),
+        started.elapsed().as_secs_f64(),
+        loaded
+    );
+    println!("Database: {url}   (see counts with: puente stats --db {url})");
+    println!(
+        "Demo accounts (demo only; password for all: {}):",
+        puente_app::accounts::DEMO_PASSWORD
+    );
+    for a in &accounts {
+        println!("  {:<32} {}", a.email, a.role_label);
+    }
+    if no_serve {
+        return Ok(());
+    }
+    run_server(addr, app).await
+}

@@ -1,0 +1,142 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The binary end to end: `puente demo` loads a realistic dataset, `puente stats --json` sees it,
+//! `puente serve` answers /healthz, `puente generate` writes one file per state.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+fn puente() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_puente"))
+}
+
+fn http_get(addr: &str, path: &str) -> (u16, String) {
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut body = String::new();
+    s.read_to_string(&mut body).unwrap();
+    let status = body.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (status, body)
+}
+
+#[test]
+fn demo_loads_realistic_data_and_serves() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = puente()
+        .args(["demo", "--no-serve", "--students", "1500", "--dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "demo failed: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("data.administrator@demo.puente.test"),
+        "demo logins are printed: {stdout}"
+    );
+    let url = format!("sqlite://{}", dir.path().join("puente.db").display());
+
+    let out = puente()
+        .args(["stats", "--json", "--db", &url])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let states = stats["children_by_state"].as_object().unwrap();
+    assert!(states.len() >= 5, "children in at least 5 states: {stats}");
+    let children = stats["children"].as_i64().unwrap();
+    assert!(
+        (1000..=1600).contains(&children),
+        "about 1500 children: {stats}"
+    );
+    assert!(
+        stats["twins"].as_i64().unwrap() > 0,
+        "twins present: {stats}"
+    );
+    assert!(
+        stats["siblings"].as_i64().unwrap() > 0,
+        "siblings present: {stats}"
+    );
+    assert!(
+        stats["interstate_movers"].as_i64().unwrap() > children / 10,
+        "interstate movers present: {stats}"
+    );
+    assert!(stats["courses"].as_i64().unwrap() > 0 && stats["assessments"].as_i64().unwrap() > 0);
+
+    let mut server = puente()
+        .args(["serve", "--addr", "127.0.0.1:0", "--db", &url])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let (status, _) = http_get(&addr, "/healthz");
+    let (home, page) = http_get(&addr, "/");
+    server.kill().unwrap();
+    server.wait().unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(home, 200);
+    assert!(
+        page.contains("<html lang=\"en\""),
+        "portal shell page is served"
+    );
+}
+
+#[test]
+fn generate_writes_one_file_per_state_with_truth() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = puente()
+        .args(["generate", "--students", "300", "--seed", "7", "--out"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    assert!(
+        files.iter().filter(|f| f.ends_with(".jsonl")).count() >= 5,
+        "{files:?}"
+    );
+    assert!(files.contains(&"truth.csv".to_string()));
+    // Every file parses, and its header's control totals match its contents.
+    for f in files.iter().filter(|f| f.ends_with(".jsonl")) {
+        let file = std::fs::File::open(dir.path().join(f)).unwrap();
+        let (header, reader) =
+            puente_interchange::jsonl::Reader::open(BufReader::new(file)).unwrap();
+        let students: Vec<_> = reader.collect::<Result<_, _>>().unwrap();
+        assert_eq!(header.total_students, students.len() as u64);
+        assert_eq!(
+            header.total_records,
+            students
+                .iter()
+                .map(puente_interchange::record_count)
+                .sum::<u64>()
+        );
+        assert_eq!(format!("{}.jsonl", header.submitting_state), *f);
+    }
+}
