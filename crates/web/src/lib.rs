@@ -1,1 +1,69 @@
-//! Puente web crate.
+//! Puente web portal frame: routes, layout, language handling, static assets and
+//! security headers.
+//!
+//! * Pages are Askama templates in `crates/web/templates/` extending `base.html`; each page
+//!   struct has a `frame: Frame` field and calls `frame.t("id")` for visible text
+//!   (see [`pages`] for how to add one).
+//! * Strings are Fluent messages in `crates/web/locales/{en,es}/main.ftl`.
+//! * Assets in `crates/web/assets/` are embedded and served under `/static/`.
+
+pub mod api;
+pub mod assets;
+pub mod frame;
+pub mod i18n;
+pub mod pages;
+pub mod security;
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Extension, Router};
+
+pub use frame::{Frame, NAV, NavItem};
+pub use i18n::Lang;
+
+/// Shared state of the web layer.
+#[derive(Clone)]
+pub struct WebState {
+    pub app: Arc<puente_app::App>,
+}
+
+/// Every portal page reachable with `GET` (for crawling tests and the authorization matrix).
+pub fn portal_routes() -> Vec<&'static str> {
+    let mut routes = vec!["/"];
+    routes.extend(NAV.iter().map(|n| n.href));
+    routes
+}
+
+/// `GET /healthz`: 200 `ok` when the database answers, 503 otherwise.
+async fn healthz(State(state): State<WebState>) -> impl IntoResponse {
+    if state.app.health().await {
+        (StatusCode::OK, "ok")
+    } else {
+        (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+    }
+}
+
+/// The whole site.
+pub fn router(state: WebState) -> Router {
+    let mut r = Router::new()
+        .route("/", get(pages::home))
+        .route("/healthz", get(healthz))
+        .route("/api/v1", get(api::root))
+        .route("/language/{code}", get(pages::set_language))
+        .route("/static/{*path}", get(assets::serve));
+    for item in NAV {
+        let section = *item;
+        r = r.route(
+            section.href,
+            get(move |Extension(frame): Extension<Frame>| pages::coming_soon(frame, section)),
+        );
+    }
+    r.fallback(pages::not_found)
+        .layer(axum::middleware::from_fn(frame::locale_middleware))
+        .layer(axum::middleware::map_response(security::headers))
+        .with_state(state)
+}
