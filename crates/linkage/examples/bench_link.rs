@@ -10,10 +10,7 @@ use puente_linkage::{LinkConfig, link_batch};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let n: usize = args
-        .get(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20_000);
+    let n: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(20_000);
     let em = args.iter().any(|a| a == "--em");
     let online = args.iter().any(|a| a == "--online");
     let no_batch = args.iter().any(|a| a == "--no-batch");
@@ -94,8 +91,14 @@ fn show_errors(data: &puente_linkage::synth::SynthData, clusters: &[usize], conf
                 let (a, b) = (idx[x], idx[y]);
                 if clusters[a] != clusters[b] && fn_shown < 12 {
                     fn_shown += 1;
-                    let e = puente_linkage::explain_pair(&data.records[a], &data.records[b], config);
-                    println!("FN:\n  {:?}\n  {:?}\n  {}", brief(&data.records[a]), brief(&data.records[b]), summary(&e));
+                    let e =
+                        puente_linkage::explain_pair(&data.records[a], &data.records[b], config);
+                    println!(
+                        "FN:\n  {:?}\n  {:?}\n  {}",
+                        brief(&data.records[a]),
+                        brief(&data.records[b]),
+                        summary(&e)
+                    );
                 }
             }
         }
@@ -111,8 +114,14 @@ fn show_errors(data: &puente_linkage::synth::SynthData, clusters: &[usize], conf
                 let (a, b) = (idx[x], idx[y]);
                 if data.truth[a] != data.truth[b] && fp_shown < 12 {
                     fp_shown += 1;
-                    let e = puente_linkage::explain_pair(&data.records[a], &data.records[b], config);
-                    println!("FP:\n  {:?}\n  {:?}\n  {}", brief(&data.records[a]), brief(&data.records[b]), summary(&e));
+                    let e =
+                        puente_linkage::explain_pair(&data.records[a], &data.records[b], config);
+                    println!(
+                        "FP:\n  {:?}\n  {:?}\n  {}",
+                        brief(&data.records[a]),
+                        brief(&data.records[b]),
+                        summary(&e)
+                    );
                 }
             }
         }
@@ -145,5 +154,10 @@ fn summary(e: &puente_linkage::CandidateExplanation) -> String {
         .iter()
         .map(|f| format!("{}={}({:.1})", f.field, f.level, f.weight))
         .collect();
-    format!("total={:.1} conflicts={:?} {}", e.total, e.conflicts, f.join(" "))
+    format!(
+        "total={:.1} conflicts={:?} {}",
+        e.total,
+        e.conflicts,
+        f.join(" ")
+    )
 }

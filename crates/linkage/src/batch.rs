@@ -128,9 +128,9 @@ fn secondary(p: &Prep, fam: u64) -> u64 {
     // families whose key contains the birth date are ordered by name, others by date
     match fam {
         1 | 2 | 10 => p.sort_key,
-        _ => p
-            .dob
-            .map_or(u64::MAX, |d| (u64::from(d.y) << 16) | (u64::from(d.m) << 8) | u64::from(d.d)),
+        _ => p.dob.map_or(u64::MAX, |d| {
+            (u64::from(d.y) << 16) | (u64::from(d.m) << 8) | u64::from(d.d)
+        }),
     }
 }
 
@@ -172,7 +172,10 @@ fn candidate_pairs(preps: &[Prep], config: &LinkConfig) -> Vec<u64> {
                 let w = config.window.max(1);
                 for x in 0..members.len() {
                     for y in x + 1..(x + 1 + w).min(members.len()) {
-                        let (a, b) = (members[x].1.min(members[y].1), members[x].1.max(members[y].1));
+                        let (a, b) = (
+                            members[x].1.min(members[y].1),
+                            members[x].1.max(members[y].1),
+                        );
                         pairs.push((u64::from(a) << 32) | u64::from(b));
                     }
                 }
@@ -201,15 +204,16 @@ fn unpattern(p: u64) -> [u8; NF] {
 }
 
 /// m by EM over candidate-pair patterns (u fixed from random pairs), with priors.
-fn estimate(
-    patterns: &[(u64, u64)],
-    random_u: &[[f64; NL]; NF],
-    prior: &Weights,
-) -> Weights {
+fn estimate(patterns: &[(u64, u64)], random_u: &[[f64; NL]; NF], prior: &Weights) -> Weights {
     let mut m = [[0.0f64; NL]; NF];
     for f in 0..NF {
         for l in 1..NL {
-            m[f][l] = prior.m.get(f).and_then(|v| v.get(l)).copied().unwrap_or(0.0);
+            m[f][l] = prior
+                .m
+                .get(f)
+                .and_then(|v| v.get(l))
+                .copied()
+                .unwrap_or(0.0);
         }
     }
     let mut lambda = 0.2f64;
@@ -247,7 +251,12 @@ fn estimate(
         for f in 0..NF {
             let s: f64 = acc_m[f].iter().sum();
             for l in 1..NL {
-                let p0 = prior.m.get(f).and_then(|v| v.get(l)).copied().unwrap_or(0.0);
+                let p0 = prior
+                    .m
+                    .get(f)
+                    .and_then(|v| v.get(l))
+                    .copied()
+                    .unwrap_or(0.0);
                 m[f][l] = ((acc_m[f][l] + alpha * p0) / (s + alpha)).clamp(1e-5, 0.9999);
             }
         }
@@ -291,7 +300,12 @@ fn random_u(preps: &[Prep], rules: &Rules, prior: &Weights) -> [[f64; NL]; NF] {
     for f in 0..NF {
         let tot: f64 = counts[f][1..].iter().sum();
         for l in 1..NL {
-            let p0 = prior.u.get(f).and_then(|v| v.get(l)).copied().unwrap_or(0.0);
+            let p0 = prior
+                .u
+                .get(f)
+                .and_then(|v| v.get(l))
+                .copied()
+                .unwrap_or(0.0);
             // prior pseudo-count of 1000 comparisons
             u[f][l] = (counts[f][l] + 1000.0 * p0) / (tot + 1000.0);
         }
@@ -345,7 +359,7 @@ pub fn link_batch_with(
     let n = records.len();
     let t0 = std::time::Instant::now();
     let mut timings: Vec<(String, u64)> = Vec::new();
-    let mut lap = |name: &str, timings: &mut Vec<(String, u64)>| {
+    let lap = |name: &str, timings: &mut Vec<(String, u64)>| {
         timings.push((name.to_string(), t0.elapsed().as_millis() as u64));
     };
     let threads = config.threads;
@@ -424,19 +438,24 @@ pub fn link_batch_with(
     let mut edges: Vec<(f64, u32, u32)> = kept
         .iter()
         .filter(|(_, c)| c.conflicts == 0)
-        .map(|(pr, c)| (compare::score(c, &wt), (pr >> 32) as u32, (pr & 0xffff_ffff) as u32))
+        .map(|(pr, c)| {
+            (
+                compare::score(c, &wt),
+                (pr >> 32) as u32,
+                (pr & 0xffff_ffff) as u32,
+            )
+        })
         .filter(|(s, _, _)| *s >= config.batch_threshold)
         .collect();
-    edges.sort_by(|x, y| {
-        y.0.total_cmp(&x.0)
-            .then(x.1.cmp(&y.1))
-            .then(x.2.cmp(&y.2))
-    });
+    edges.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
 
     // reviewer constraints
     let mut id_ix: HashMap<&str, Vec<u32>> = HashMap::new();
     for (i, r) in records.iter().enumerate() {
-        id_ix.entry(r.record_id.as_str()).or_default().push(i as u32);
+        id_ix
+            .entry(r.record_id.as_str())
+            .or_default()
+            .push(i as u32);
     }
     let mut not_same: BTreeSet<(u32, u32)> = BTreeSet::new();
     for (a, b) in &constraints.not_same {
@@ -481,7 +500,11 @@ pub fn link_batch_with(
                     let c = if (x, y) == (a, b) || (y, x) == (a, b) {
                         None
                     } else {
-                        Some(compare::compare(&preps[x as usize], &preps[y as usize], &rules))
+                        Some(compare::compare(
+                            &preps[x as usize],
+                            &preps[y as usize],
+                            &rules,
+                        ))
                     };
                     match c {
                         Some(c) => {

@@ -85,9 +85,11 @@ fn opt(s: &Option<String>) -> &str {
     s.as_deref().unwrap_or("")
 }
 
+type TokCache = std::collections::HashMap<(Box<str>, bool), Vec<Tok>>;
+
 thread_local! {
     /// Per-thread cache of tokenised name fields (names repeat heavily).
-    static TOK_CACHE: std::cell::RefCell<std::collections::HashMap<(Box<str>, bool), Vec<Tok>>> =
+    static TOK_CACHE: std::cell::RefCell<TokCache> =
         std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
@@ -429,7 +431,11 @@ fn cmp_dob(a: Option<Ymd>, b: Option<Ymd>) -> u8 {
 }
 
 fn cmp_birth_place(a: &Prep, b: &Prep) -> u8 {
-    let pairs = [(a.city, b.city), (a.bstate, b.bstate), (a.country, b.country)];
+    let pairs = [
+        (a.city, b.city),
+        (a.bstate, b.bstate),
+        (a.country, b.country),
+    ];
     let mut agree = [false; 3];
     let mut differ = [false; 3];
     for (i, (x, y)) in pairs.iter().enumerate() {
@@ -656,7 +662,9 @@ fn raw_field_weights(c: &Cmp, wt: &WeightTable) -> [f64; NF] {
             && matches!(c.levels[f], S_EXACT | S_SWAP | S_SUBSET)
             && c.tf_sur > 0.0
         {
-            w += (wt.u_exact_sur / f64::from(c.tf_sur)).log2().clamp(-6.0, 6.0);
+            w += (wt.u_exact_sur / f64::from(c.tf_sur))
+                .log2()
+                .clamp(-6.0, 6.0);
         }
         out[f] = w;
     }
@@ -763,10 +771,8 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
                 }
             }
         }
-        FAM_STATE_ID => {
-            if p.ssid != 0 {
-                out.push(k(&[p.state, p.ssid]));
-            }
+        FAM_STATE_ID if p.ssid != 0 => {
+            out.push(k(&[p.state, p.ssid]));
         }
         FAM_ALT => {
             for a in &p.alt {
@@ -780,20 +786,16 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
                 }
             }
         }
-        FAM_POSTAL_SUR => {
-            if !p.postal.is_empty() {
-                let z = hash_str(&p.postal);
-                for s in surs.iter().take(1) {
-                    out.push(k(&[z, *s]));
-                }
+        FAM_POSTAL_SUR if !p.postal.is_empty() => {
+            let z = hash_str(&p.postal);
+            for s in surs.iter().take(1) {
+                out.push(k(&[z, *s]));
             }
         }
-        FAM_POSTAL_GIVEN => {
-            if !p.postal.is_empty() {
-                let z = hash_str(&p.postal);
-                if let Some(t) = p.given.first() {
-                    out.push(k(&[z, t.ph]));
-                }
+        FAM_POSTAL_GIVEN if !p.postal.is_empty() => {
+            let z = hash_str(&p.postal);
+            if let Some(t) = p.given.first() {
+                out.push(k(&[z, t.ph]));
             }
         }
         FAM_DOB_INITIALS => {
@@ -804,16 +806,13 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
                 out.push(k(&[d, gi, si]));
             }
         }
-        FAM_SURS_SORTED => {
-            if p.sur.len() >= 2 {
-                let mut v: Vec<u64> = p.sur.iter().map(|t| t.ph).collect();
-                v.sort_unstable();
-                let mut parts = v;
-                if let Some(g) = p.given.first() {
-                    parts.push(u64::from(g.s.as_bytes().first().copied().unwrap_or(0)));
-                }
-                out.push(k(&parts));
+        FAM_SURS_SORTED if p.sur.len() >= 2 => {
+            let mut parts: Vec<u64> = p.sur.iter().map(|t| t.ph).collect();
+            parts.sort_unstable();
+            if let Some(g) = p.given.first() {
+                parts.push(u64::from(g.s.as_bytes().first().copied().unwrap_or(0)));
             }
+            out.push(k(&parts));
         }
         _ => {}
     }

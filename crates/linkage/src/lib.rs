@@ -6,6 +6,9 @@
 //! * [`link_batch`]: deterministic clustering of a whole record set.
 //! * [`synth`]: seeded generator of migrant-like test data with ground truth.
 
+// Field/level tables are indexed in parallel; index loops read clearer here.
+#![allow(clippy::needless_range_loop)]
+
 mod batch;
 mod compare;
 mod linker;

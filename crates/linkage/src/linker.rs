@@ -206,8 +206,11 @@ impl Linker {
             .map(|(ci, (s, ri, c))| (s, ci, ri, c, 0u8))
             .collect();
         ranked.sort_by(|a, b| {
-            b.0.total_cmp(&a.0)
-                .then_with(|| self.children[a.1 as usize].id.cmp(&self.children[b.1 as usize].id))
+            b.0.total_cmp(&a.0).then_with(|| {
+                self.children[a.1 as usize]
+                    .id
+                    .cmp(&self.children[b.1 as usize].id)
+            })
         });
         ranked.truncate(8);
         for r in ranked.iter_mut() {
@@ -253,8 +256,11 @@ impl Linker {
             r.4 = bits;
         }
         ranked.sort_by(|a, b| {
-            b.0.total_cmp(&a.0)
-                .then_with(|| self.children[a.1 as usize].id.cmp(&self.children[b.1 as usize].id))
+            b.0.total_cmp(&a.0).then_with(|| {
+                self.children[a.1 as usize]
+                    .id
+                    .cmp(&self.children[b.1 as usize].id)
+            })
         });
 
         let cfg = &self.config;
@@ -272,17 +278,18 @@ impl Linker {
                 )
             })
             .collect();
-        let mk = |decision: Decision, reason: &str, candidates: Vec<crate::CandidateExplanation>| {
-            MatchDecision {
-                decision,
-                explanation: Explanation {
-                    candidates,
-                    attach_threshold: cfg.attach_threshold,
-                    review_threshold: cfg.review_threshold,
-                    reason: reason.to_string(),
-                },
-            }
-        };
+        let mk =
+            |decision: Decision, reason: &str, candidates: Vec<crate::CandidateExplanation>| {
+                MatchDecision {
+                    decision,
+                    explanation: Explanation {
+                        candidates,
+                        attach_threshold: cfg.attach_threshold,
+                        review_threshold: cfg.review_threshold,
+                        reason: reason.to_string(),
+                    },
+                }
+            };
 
         if let Some(child_id) = self.same.get(&rec.record_id) {
             return mk(

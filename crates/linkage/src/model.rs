@@ -116,7 +116,10 @@ pub const FIELD_SPECS: [(&str, &[&str]); NF] = [
     ("state_student_id", &["missing", "agree", "different"]),
     ("alternate_ids", &["missing", "agree"]),
     ("address", &["missing", "high", "medium", "different"]),
-    ("postal_code", &["missing", "exact", "one_digit", "different"]),
+    (
+        "postal_code",
+        &["missing", "exact", "one_digit", "different"],
+    ),
 ];
 
 /// m and u probabilities per field and level (index 0 = missing, ignored).
@@ -130,7 +133,7 @@ impl Default for Weights {
     fn default() -> Self {
         let m: Vec<Vec<f64>> = vec![
             vec![0.0, 0.70, 0.08, 0.07, 0.05, 0.05, 0.02, 0.03],
-            vec![0.0, 0.70, 0.05, 0.15, 0.04, 0.03, 0.004, 0.03],
+            vec![0.0, 0.70, 0.05, 0.15, 0.04, 0.03, 0.004, 0.008],
             vec![0.0, 0.86, 0.04, 0.07, 0.025, 0.0015],
             vec![0.0, 0.98, 0.02],
             vec![0.0, 0.80, 0.12, 0.04, 0.04],
@@ -250,7 +253,7 @@ impl Default for LinkConfig {
             uncorroborated_attach_threshold: 23.0,
             attach_margin: 4.0,
             review_threshold: 12.0,
-            batch_threshold: 17.0,
+            batch_threshold: 19.0,
             batch_min_avg: 8.0,
             batch_min_cross: 5.0,
             estimate_weights: false,

@@ -468,7 +468,9 @@ pub fn nickname_canon(token: &str) -> Vec<&str> {
 
 /// Compact date: (year, month, day). Month/day are kept as given even if out of range
 /// (they may be swapped).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct Ymd {
     pub y: u16,
     pub m: u8,
@@ -635,6 +637,29 @@ pub fn combine(a: u64, b: u64) -> u64 {
     mix(a ^ b.rotate_left(17).wrapping_add(0x9e37_79b9_7f4a_7c15))
 }
 
+/// True when `a` and `b` are within one edit (insert, delete, substitute or
+/// adjacent transposition).
+pub fn within_one_edit(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a == b {
+        return true;
+    }
+    let (la, lb) = (a.len(), b.len());
+    if la.abs_diff(lb) > 1 {
+        return false;
+    }
+    let p = a.iter().zip(b.iter()).take_while(|(x, y)| x == y).count();
+    if la == lb {
+        // substitution or transposition
+        if a[p + 1..] == b[p + 1..] {
+            return true;
+        }
+        return p + 1 < la && a[p] == b[p + 1] && a[p + 1] == b[p] && a[p + 2..] == b[p + 2..];
+    }
+    let (s, l) = if la < lb { (a, b) } else { (b, a) };
+    s[p..] == l[p + 1..]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -660,9 +685,30 @@ mod tests {
 
     #[test]
     fn dates() {
-        assert_eq!(parse_date("2012-03-04"), Some(Ymd { y: 2012, m: 3, d: 4 }));
-        assert_eq!(parse_date("20120304"), Some(Ymd { y: 2012, m: 3, d: 4 }));
-        assert_eq!(parse_date("03/04/2012"), Some(Ymd { y: 2012, m: 3, d: 4 }));
+        assert_eq!(
+            parse_date("2012-03-04"),
+            Some(Ymd {
+                y: 2012,
+                m: 3,
+                d: 4
+            })
+        );
+        assert_eq!(
+            parse_date("20120304"),
+            Some(Ymd {
+                y: 2012,
+                m: 3,
+                d: 4
+            })
+        );
+        assert_eq!(
+            parse_date("03/04/2012"),
+            Some(Ymd {
+                y: 2012,
+                m: 3,
+                d: 4
+            })
+        );
         assert_eq!(parse_date(""), None);
     }
 
@@ -677,28 +723,9 @@ mod tests {
     fn jw() {
         assert!((jaro_winkler("martha", "marhta") - 0.961).abs() < 0.01);
         assert_eq!(jaro_winkler("abc", "abc"), 1.0);
+        assert!(within_one_edit("ricardo", "rirardo"));
+        assert!(within_one_edit("angel", "agnel"));
+        assert!(within_one_edit("angel", "angels"));
+        assert!(!within_one_edit("angel", "mario"));
     }
-}
-
-/// True when `a` and `b` are within one edit (insert, delete, substitute or
-/// adjacent transposition).
-pub fn within_one_edit(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    if a == b {
-        return true;
-    }
-    let (la, lb) = (a.len(), b.len());
-    if la.abs_diff(lb) > 1 {
-        return false;
-    }
-    let p = a.iter().zip(b.iter()).take_while(|(x, y)| x == y).count();
-    if la == lb {
-        // substitution or transposition
-        if a[p + 1..] == b[p + 1..] {
-            return true;
-        }
-        return p + 1 < la && a[p] == b[p + 1] && a[p + 1] == b[p] && a[p + 2..] == b[p + 2..];
-    }
-    let (s, l) = if la < lb { (a, b) } else { (b, a) };
-    s[p..] == l[p + 1..]
 }

@@ -10,39 +10,251 @@ use rand_chacha::ChaCha8Rng;
 use crate::LinkRecord;
 
 const MALE: &[&str] = &[
-    "José", "Juan", "Luis", "Carlos", "Jesús", "Francisco", "Miguel", "Antonio", "Jorge",
-    "Alejandro", "Pedro", "Manuel", "Ricardo", "Eduardo", "Fernando", "Roberto", "Alberto",
-    "Guillermo", "Ignacio", "Enrique", "Rafael", "Salvador", "Lorenzo", "Javier", "Daniel",
-    "Gabriel", "Andrés", "Ángel", "Diego", "Emilio", "Héctor", "Hugo", "Iván", "Julio", "Mario",
-    "Óscar", "Pablo", "Raúl", "Sergio", "Víctor", "Adrián", "Armando", "Arturo", "Benjamín",
-    "Cristian", "David", "Efraín", "Esteban", "Gerardo", "Gustavo", "Ismael", "Jaime",
-    "Joaquín", "Leonardo", "Marco", "Martín", "Nicolás", "Omar", "Ramón", "Rubén", "Santiago",
-    "Tomás", "Ulises", "Valentín", "Xavier", "Yahir", "Brayan", "Kevin", "Anthony", "Michael",
+    "José",
+    "Juan",
+    "Luis",
+    "Carlos",
+    "Jesús",
+    "Francisco",
+    "Miguel",
+    "Antonio",
+    "Jorge",
+    "Alejandro",
+    "Pedro",
+    "Manuel",
+    "Ricardo",
+    "Eduardo",
+    "Fernando",
+    "Roberto",
+    "Alberto",
+    "Guillermo",
+    "Ignacio",
+    "Enrique",
+    "Rafael",
+    "Salvador",
+    "Lorenzo",
+    "Javier",
+    "Daniel",
+    "Gabriel",
+    "Andrés",
+    "Ángel",
+    "Diego",
+    "Emilio",
+    "Héctor",
+    "Hugo",
+    "Iván",
+    "Julio",
+    "Mario",
+    "Óscar",
+    "Pablo",
+    "Raúl",
+    "Sergio",
+    "Víctor",
+    "Adrián",
+    "Armando",
+    "Arturo",
+    "Benjamín",
+    "Cristian",
+    "David",
+    "Efraín",
+    "Esteban",
+    "Gerardo",
+    "Gustavo",
+    "Ismael",
+    "Jaime",
+    "Joaquín",
+    "Leonardo",
+    "Marco",
+    "Martín",
+    "Nicolás",
+    "Omar",
+    "Ramón",
+    "Rubén",
+    "Santiago",
+    "Tomás",
+    "Ulises",
+    "Valentín",
+    "Xavier",
+    "Yahir",
+    "Brayan",
+    "Kevin",
+    "Anthony",
+    "Michael",
 ];
 const FEMALE: &[&str] = &[
-    "María", "Guadalupe", "Ana", "Rosa", "Dolores", "Concepción", "Graciela", "Mercedes",
-    "Josefina", "Teresa", "Patricia", "Leticia", "Isabel", "Verónica", "Alejandra", "Gabriela",
-    "Cecilia", "Mónica", "Adriana", "Yolanda", "Alicia", "Consuelo", "Rosario", "Victoria",
-    "Cristina", "Elena", "Lucía", "Sofía", "Valeria", "Camila", "Ximena", "Fernanda", "Daniela",
-    "Paola", "Andrea", "Carolina", "Diana", "Esmeralda", "Fátima", "Itzel", "Jazmín", "Karla",
-    "Laura", "Liliana", "Marisol", "Natalia", "Norma", "Perla", "Raquel", "Sandra", "Silvia",
-    "Susana", "Vanessa", "Yesenia", "Zoila", "Beatriz", "Blanca", "Brenda", "Claudia", "Elizabeth",
-    "Jennifer", "Jacqueline",
+    "María",
+    "Guadalupe",
+    "Ana",
+    "Rosa",
+    "Dolores",
+    "Concepción",
+    "Graciela",
+    "Mercedes",
+    "Josefina",
+    "Teresa",
+    "Patricia",
+    "Leticia",
+    "Isabel",
+    "Verónica",
+    "Alejandra",
+    "Gabriela",
+    "Cecilia",
+    "Mónica",
+    "Adriana",
+    "Yolanda",
+    "Alicia",
+    "Consuelo",
+    "Rosario",
+    "Victoria",
+    "Cristina",
+    "Elena",
+    "Lucía",
+    "Sofía",
+    "Valeria",
+    "Camila",
+    "Ximena",
+    "Fernanda",
+    "Daniela",
+    "Paola",
+    "Andrea",
+    "Carolina",
+    "Diana",
+    "Esmeralda",
+    "Fátima",
+    "Itzel",
+    "Jazmín",
+    "Karla",
+    "Laura",
+    "Liliana",
+    "Marisol",
+    "Natalia",
+    "Norma",
+    "Perla",
+    "Raquel",
+    "Sandra",
+    "Silvia",
+    "Susana",
+    "Vanessa",
+    "Yesenia",
+    "Zoila",
+    "Beatriz",
+    "Blanca",
+    "Brenda",
+    "Claudia",
+    "Elizabeth",
+    "Jennifer",
+    "Jacqueline",
 ];
 const SURNAMES: &[&str] = &[
-    "García", "Hernández", "Martínez", "López", "González", "Rodríguez", "Pérez", "Sánchez",
-    "Ramírez", "Cruz", "Flores", "Gómez", "Morales", "Vázquez", "Reyes", "Jiménez", "Torres",
-    "Díaz", "Gutiérrez", "Ruiz", "Mendoza", "Aguilar", "Ortiz", "Moreno", "Castillo", "Romero",
-    "Álvarez", "Méndez", "Chávez", "Rivera", "Juárez", "Ramos", "Domínguez", "Herrera", "Medina",
-    "Castro", "Vargas", "Guzmán", "Velázquez", "Muñoz", "Rojas", "Contreras", "Salazar", "Luna",
-    "Ortega", "Santiago", "Guerrero", "Estrada", "Bautista", "Cortés", "Soto", "Alvarado",
-    "Espinoza", "Lara", "Ávila", "Ríos", "Cervantes", "Silva", "Delgado", "Vega", "Márquez",
-    "Sandoval", "Fernández", "León", "Carrillo", "Mejía", "Solís", "Núñez", "Rosas", "Valdez",
-    "Ibarra", "Campos", "Cárdenas", "Orozco", "Navarro", "Zúñiga", "Villanueva", "Peña",
-    "Barrera", "Ayala", "Fuentes", "Cabrera", "Quintero", "Villalobos", "Zavala", "Olvera",
-    "Xicoténcatl", "Yáñez", "Bravo", "Benítez", "Maldonado", "Acosta", "Escobar", "Padilla",
-    "de la Cruz", "del Río", "de los Santos", "Villaseñor", "Llamas", "Hidalgo", "Ballesteros",
-    "Zamora", "Cisneros", "Gallegos", "Huerta", "Pacheco", "Quiroz", "Trejo", "Uribe",
+    "García",
+    "Hernández",
+    "Martínez",
+    "López",
+    "González",
+    "Rodríguez",
+    "Pérez",
+    "Sánchez",
+    "Ramírez",
+    "Cruz",
+    "Flores",
+    "Gómez",
+    "Morales",
+    "Vázquez",
+    "Reyes",
+    "Jiménez",
+    "Torres",
+    "Díaz",
+    "Gutiérrez",
+    "Ruiz",
+    "Mendoza",
+    "Aguilar",
+    "Ortiz",
+    "Moreno",
+    "Castillo",
+    "Romero",
+    "Álvarez",
+    "Méndez",
+    "Chávez",
+    "Rivera",
+    "Juárez",
+    "Ramos",
+    "Domínguez",
+    "Herrera",
+    "Medina",
+    "Castro",
+    "Vargas",
+    "Guzmán",
+    "Velázquez",
+    "Muñoz",
+    "Rojas",
+    "Contreras",
+    "Salazar",
+    "Luna",
+    "Ortega",
+    "Santiago",
+    "Guerrero",
+    "Estrada",
+    "Bautista",
+    "Cortés",
+    "Soto",
+    "Alvarado",
+    "Espinoza",
+    "Lara",
+    "Ávila",
+    "Ríos",
+    "Cervantes",
+    "Silva",
+    "Delgado",
+    "Vega",
+    "Márquez",
+    "Sandoval",
+    "Fernández",
+    "León",
+    "Carrillo",
+    "Mejía",
+    "Solís",
+    "Núñez",
+    "Rosas",
+    "Valdez",
+    "Ibarra",
+    "Campos",
+    "Cárdenas",
+    "Orozco",
+    "Navarro",
+    "Zúñiga",
+    "Villanueva",
+    "Peña",
+    "Barrera",
+    "Ayala",
+    "Fuentes",
+    "Cabrera",
+    "Quintero",
+    "Villalobos",
+    "Zavala",
+    "Olvera",
+    "Xicoténcatl",
+    "Yáñez",
+    "Bravo",
+    "Benítez",
+    "Maldonado",
+    "Acosta",
+    "Escobar",
+    "Padilla",
+    "de la Cruz",
+    "del Río",
+    "de los Santos",
+    "Villaseñor",
+    "Llamas",
+    "Hidalgo",
+    "Ballesteros",
+    "Zamora",
+    "Cisneros",
+    "Gallegos",
+    "Huerta",
+    "Pacheco",
+    "Quiroz",
+    "Trejo",
+    "Uribe",
 ];
 const PLACES: &[(&str, &str, &str)] = &[
     ("Guadalajara", "Jalisco", "Mexico"),
@@ -207,8 +419,14 @@ pub fn generate(n_children: usize, seed: u64) -> SynthData {
         let sur_f2 = zipf(&mut rng, SURNAMES).to_string();
         let sur_m = zipf(&mut rng, SURNAMES).to_string();
         let sur_m2 = zipf(&mut rng, SURNAMES).to_string();
-        let father = (zipf(&mut rng, MALE).to_string(), format!("{sur_f} {sur_f2}"));
-        let mother = (zipf(&mut rng, FEMALE).to_string(), format!("{sur_m} {sur_m2}"));
+        let father = (
+            zipf(&mut rng, MALE).to_string(),
+            format!("{sur_f} {sur_f2}"),
+        );
+        let mother = (
+            zipf(&mut rng, FEMALE).to_string(),
+            format!("{sur_m} {sur_m2}"),
+        );
         let place = *PLACES.choose(&mut rng).unwrap_or(&PLACES[0]);
         let kids = rng.random_range(1..=4usize);
         let mut used: Vec<String> = Vec::new();
@@ -340,11 +558,11 @@ fn noisy_record(
     }
     let layout = rng.random_range(0..100);
     let (l1, l2) = match layout {
-        0..=14 => (s1.clone(), None),                      // missing maternal
-        15..=19 => (format!("{s1} {}", ch.sur2), None),    // both in one field
-        20..=25 => (format!("{s1}-{}", ch.sur2), None),    // hyphenated
+        0..=14 => (s1.clone(), None),                   // missing maternal
+        15..=19 => (format!("{s1} {}", ch.sur2), None), // both in one field
+        20..=25 => (format!("{s1}-{}", ch.sur2), None), // hyphenated
         26..=29 => (format!("{s1}{}", ch.sur2).replace(' ', ""), None), // joined
-        30..=33 => (ch.sur2.clone(), Some(s1.clone())),    // swapped
+        30..=33 => (ch.sur2.clone(), Some(s1.clone())), // swapped
         _ => (s1.clone(), s2.take()),
     };
     // dates
@@ -393,13 +611,18 @@ fn noisy_record(
         last_name_1: Some(fix(l1)),
         last_name_2: l2.map(&fix),
         sex,
-        birth_date: if rng.random_bool(0.98) { Some(dob) } else { None },
+        birth_date: if rng.random_bool(0.98) {
+            Some(dob)
+        } else {
+            None
+        },
         birth_city: with_place.then(|| fix(ch.place.0.to_string())),
         birth_state: with_place.then(|| ch.place.1.to_string()),
         birth_country: with_place.then(|| ch.place.2.to_string()),
         parent1_first_name: with_parents.then(|| fix(mother_first)),
         parent1_last_name: with_parents.then(|| fix(ch.mother.1.clone())),
-        parent2_first_name: (with_parents && rng.random_bool(0.6)).then(|| fix(ch.father.0.clone())),
+        parent2_first_name: (with_parents && rng.random_bool(0.6))
+            .then(|| fix(ch.father.0.clone())),
         parent2_last_name: (with_parents && rng.random_bool(0.6)).then(|| fix(ch.father.1.clone())),
         multiple_birth: if ch.twin && rng.random_bool(0.5) {
             Some(true)
@@ -497,18 +720,36 @@ pub fn online_eval(data: &SynthData, config: &crate::LinkConfig, max_queries: us
         let want = format!("c{c}");
         if known.contains(c) {
             ev.known += 1;
-            if d.explanation.candidates.first().is_some_and(|x| x.child_id == want) {
+            if d.explanation
+                .candidates
+                .first()
+                .is_some_and(|x| x.child_id == want)
+            {
                 ev.top1_correct += 1;
             }
             match &d.decision {
-                crate::Decision::Attach { child_id } if *child_id == want => ev.attached_correct += 1,
+                crate::Decision::Attach { child_id } if *child_id == want => {
+                    ev.attached_correct += 1
+                }
                 crate::Decision::Attach { .. } => ev.attached_wrong += 1,
                 crate::Decision::NearMatch { candidates } if candidates.contains(&want) => {
                     ev.near_match_with_truth += 1;
                     if debug && ev.near_match_with_truth <= 15 {
                         let c = &d.explanation.candidates;
-                        let f: Vec<String> = c[0].fields.iter().map(|f| format!("{}={}({:.1})", f.field, f.level, f.weight)).collect();
-                        eprintln!("NEAR {} top={} {:.1} second={:?} corr={} {}", d.explanation.reason, c[0].child_id == want, c[0].total, c.get(1).map(|x| x.total), c[0].corroborated, f.join(" "));
+                        let f: Vec<String> = c[0]
+                            .fields
+                            .iter()
+                            .map(|f| format!("{}={}({:.1})", f.field, f.level, f.weight))
+                            .collect();
+                        eprintln!(
+                            "NEAR {} top={} {:.1} second={:?} corr={} {}",
+                            d.explanation.reason,
+                            c[0].child_id == want,
+                            c[0].total,
+                            c.get(1).map(|x| x.total),
+                            c[0].corroborated,
+                            f.join(" ")
+                        );
                     }
                 }
                 _ => {}

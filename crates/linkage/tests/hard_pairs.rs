@@ -4,7 +4,11 @@
 use puente_linkage::{Decision, LinkConfig, LinkRecord, Linker, link_batch, synth};
 
 fn s(x: &str) -> Option<String> {
-    if x.is_empty() { None } else { Some(x.to_string()) }
+    if x.is_empty() {
+        None
+    } else {
+        Some(x.to_string())
+    }
 }
 
 /// given, surname1, surname2, sex, dob, mother first, mother last, birth city, state, ssid
@@ -92,7 +96,12 @@ fn swapped_surnames_same() {
 
 #[test]
 fn joined_and_hyphenated_surnames_same() {
-    for joined in ["HernandezLopez", "HERNANDEZ-LOPEZ", "Hernández López", "HERNANDEZLOPEZ"] {
+    for joined in [
+        "HernandezLopez",
+        "HERNANDEZ-LOPEZ",
+        "Hernández López",
+        "HERNANDEZLOPEZ",
+    ] {
         let mut q = base();
         q.record_id = "q".into();
         q.last_name_1 = s(joined);
@@ -116,18 +125,54 @@ fn missing_maternal_surname_same() {
 #[test]
 fn nicknames_same() {
     let lupe_known = rec(
-        "k", "Guadalupe", "García", "Ruiz", "F", "2010-06-02", "Ana Ruiz Soto", "Morelia", "CA", "",
+        "k",
+        "Guadalupe",
+        "García",
+        "Ruiz",
+        "F",
+        "2010-06-02",
+        "Ana Ruiz Soto",
+        "Morelia",
+        "CA",
+        "",
     );
     let lupe_q = rec(
-        "q", "Lupe", "García", "", "F", "2010-06-02", "Ana Ruiz", "Morelia", "OR", "",
+        "q",
+        "Lupe",
+        "García",
+        "",
+        "F",
+        "2010-06-02",
+        "Ana Ruiz",
+        "Morelia",
+        "OR",
+        "",
     );
     assert!(is_known(&attaches(&[lupe_known], &lupe_q)));
 
     let chuy_known = rec(
-        "k", "Jesús", "Pérez", "Mendoza", "M", "2009-01-20", "Rosa Mendoza", "León", "TX", "",
+        "k",
+        "Jesús",
+        "Pérez",
+        "Mendoza",
+        "M",
+        "2009-01-20",
+        "Rosa Mendoza",
+        "León",
+        "TX",
+        "",
     );
     let chuy_q = rec(
-        "q", "Chuy", "Perez", "Mendoza", "M", "2009-01-20", "Rosa Mendoza", "Leon", "FL", "",
+        "q",
+        "Chuy",
+        "Perez",
+        "Mendoza",
+        "M",
+        "2009-01-20",
+        "Rosa Mendoza",
+        "Leon",
+        "FL",
+        "",
     );
     assert!(is_known(&attaches(&[chuy_known], &chuy_q)));
 
@@ -148,8 +193,16 @@ fn day_month_swap_same() {
     let mut q2 = base();
     q2.birth_date = s("2011-03-14");
     let known = rec(
-        "k1", "José Luis", "Hernández", "López", "M", "2011-03-04", "Rosa López Ortega",
-        "Uruapan", "CA", "CA555001",
+        "k1",
+        "José Luis",
+        "Hernández",
+        "López",
+        "M",
+        "2011-03-04",
+        "Rosa López Ortega",
+        "Uruapan",
+        "CA",
+        "CA555001",
     );
     let mut q = known.clone();
     q.record_id = "q".into();
@@ -194,7 +247,10 @@ fn multiple_birth_flag_blocks_merge() {
     b.reporting_state = s("TX");
     b.state_student_id = None;
     b.multiple_birth = Some(true);
-    assert!(is_known(&attaches(&[a.clone()], &b)), "subset given names still match");
+    assert!(
+        is_known(&attaches(&[a.clone()], &b)),
+        "subset given names still match"
+    );
     b.first_name = s("Jorge Luis");
     let d = attaches(&[a], &b);
     assert!(!is_known(&d), "{d:?}");
@@ -233,8 +289,30 @@ fn siblings_with_different_dob_different() {
 
 #[test]
 fn common_name_same_dob_different_state_without_corroboration_not_attached() {
-    let known = rec("k", "Juan", "García", "", "M", "2012-05-05", "", "", "CA", "CA1");
-    let q = rec("q", "Juan", "Garcia", "", "M", "2012-05-05", "", "", "TX", "TX1");
+    let known = rec(
+        "k",
+        "Juan",
+        "García",
+        "",
+        "M",
+        "2012-05-05",
+        "",
+        "",
+        "CA",
+        "CA1",
+    );
+    let q = rec(
+        "q",
+        "Juan",
+        "Garcia",
+        "",
+        "M",
+        "2012-05-05",
+        "",
+        "",
+        "TX",
+        "TX1",
+    );
     let d = attaches(&[known], &q);
     assert!(
         matches!(d, Decision::NearMatch { .. } | Decision::New),
@@ -272,7 +350,11 @@ fn explanation_is_serializable_and_complete() {
     let back: puente_linkage::MatchDecision = serde_json::from_str(&json).unwrap();
     assert_eq!(back, d);
     let top = &d.explanation.candidates[0];
-    assert!(top.fields.iter().any(|f| f.field == "birth_date" && f.level == "exact"));
+    assert!(
+        top.fields
+            .iter()
+            .any(|f| f.field == "birth_date" && f.level == "exact")
+    );
     assert!(top.total > 0.0);
 }
 

@@ -28,5 +28,8 @@ fn online_top1_and_new_children() {
     assert!(top1 >= 0.97, "top-1 {top1}");
     assert!(attach >= 0.9, "attached correctly {attach}");
     assert!(wrong <= 0.005, "attached to the wrong child {wrong}");
-    assert!(new_wrong <= 0.01, "new children wrongly attached {new_wrong}");
+    assert!(
+        new_wrong <= 0.01,
+        "new children wrongly attached {new_wrong}"
+    );
 }
