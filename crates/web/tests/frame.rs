@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
-use axum::http::{Request, Response, StatusCode, header};
+use axum::http::{Request, Response, StatusCode};
 use http_body_util::BodyExt;
 use puente_web::{WebState, portal_routes, router};
 use tower::ServiceExt;
