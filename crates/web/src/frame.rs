@@ -179,6 +179,7 @@ pub async fn locale_middleware(mut req: Request, next: Next) -> Response {
         path,
         return_to,
     });
+    let is_static = req.uri().path().starts_with("/static/");
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
     if let Some(l) = from_query

@@ -104,6 +104,23 @@ fn templates_use_defined_ids_only() {
                 used += 1;
             }
         }
+        // Attributes that are read out (title, alt, aria-label, placeholder) are translated.
+        for attr in [
+            "title=\"",
+            "alt=\"",
+            "aria-label=\"",
+            "placeholder=\"",
+            "value=\"",
+        ] {
+            for rest in src.split(attr).skip(1) {
+                let value = rest.split('"').next().unwrap();
+                assert!(
+                    value.is_empty() || value.starts_with("{{"),
+                    "{}: hard-coded {attr}{value}\"",
+                    f.display()
+                );
+            }
+        }
         // Strip tags and template expressions; what remains would be hard-coded text.
         let mut text = String::new();
         let mut depth = 0i32;

@@ -8,7 +8,6 @@ site-tagline = Migrant student record exchange
 skip-to-main = Skip to main content
 nav-label-primary = Primary navigation
 nav-label-footer = Footer navigation
-nav-label-language = Language
 menu-button = Menu
 menu-close = Close
 home-link-title = Puente home
@@ -24,7 +23,6 @@ nav-admin = Administration
 ## Language switch (each language names itself)
 lang-name-en = English
 lang-name-es = Español
-lang-switch-hint = Change language
 
 ## Footer
 footer-about = Puente helps schools and programs share the records of migrant children so that enrollment, placement and credit accrual are not delayed when families move.

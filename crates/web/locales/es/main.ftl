@@ -8,7 +8,6 @@ site-tagline = Intercambio de expedientes de estudiantes migrantes
 skip-to-main = Saltar al contenido principal
 nav-label-primary = Navegación principal
 nav-label-footer = Navegación del pie de página
-nav-label-language = Idioma
 menu-button = Menú
 menu-close = Cerrar
 home-link-title = Inicio de Puente
@@ -24,7 +23,6 @@ nav-admin = Administración
 ## Cambio de idioma (cada idioma se nombra a sí mismo)
 lang-name-en = English
 lang-name-es = Español
-lang-switch-hint = Cambiar idioma
 
 ## Pie de página
 footer-about = Puente ayuda a escuelas y programas a compartir los expedientes de niños migrantes para que la inscripción, la ubicación y la acumulación de créditos no se retrasen cuando las familias se mudan.
