@@ -1,55 +1,98 @@
 //! Ingest of validated records: decide which child each record belongs to, then write it.
 //!
 //! A record is attached to the child its state already holds under the same state student ID;
-//! otherwise the linkage index decides (until the full engine is wired in: same folded first name,
-//! first surname and birth date); otherwise it starts a new child.
-
-use std::collections::HashMap;
+//! otherwise the linkage engine decides against every known child: attach, near match (for now a
+//! new child; the worklist will carry the candidates), or a new child.
 
 use puente_domain::StudentRecord;
-use puente_domain::codes::ActionCode;
-use puente_domain::normalize::fold;
-use puente_store::{RecordWrite, Store, WriteOutcome, new_id};
+use puente_domain::codes::{ActionCode, CodeSet};
+use puente_linkage::{Decision, LinkConfig, LinkRecord, Linker};
+use puente_store::{LinkRow, RecordWrite, Store, WriteOutcome, new_id};
 
 use crate::{App, Result};
 
-/// In-memory index from a record's linkage key to its child.
-#[derive(Debug, Default)]
+/// The online linkage index over every known child, rebuilt from the store at start-up.
+#[derive(Debug)]
 pub struct LinkIndex {
-    by_key: HashMap<String, String>,
+    linker: Linker,
 }
 
-fn key_of(rec: &StudentRecord) -> Option<String> {
+fn date(d: Option<chrono::NaiveDate>) -> Option<String> {
+    d.map(|d| d.format("%Y-%m-%d").to_string())
+}
+
+/// The linkage view of a typed record.
+pub fn link_record(record_id: String, rec: &StudentRecord) -> LinkRecord {
     let d = &rec.demographics;
-    let dob = d.birth_date?;
-    Some(format!(
-        "{}|{}|{}",
-        fold(&d.first_name),
-        fold(&d.last_name_1),
-        dob
-    ))
+    LinkRecord {
+        record_id,
+        reporting_state: Some(rec.reporting_state.code().to_string()),
+        state_student_id: Some(rec.state_student_id.clone()),
+        first_name: Some(d.first_name.clone()),
+        middle_name: d.middle_name.clone(),
+        last_name_1: Some(d.last_name_1.clone()),
+        last_name_2: d.last_name_2.clone(),
+        sex: d.sex.map(|s| s.code().to_string()),
+        birth_date: date(d.birth_date),
+        birth_city: d.birth_city.clone(),
+        birth_state: d.birth_state.clone(),
+        birth_country: d.birth_country.clone(),
+        parent1_first_name: d.parent1_first_name.clone(),
+        parent1_last_name: d.parent1_last_name.clone(),
+        parent2_first_name: d.parent2_first_name.clone(),
+        parent2_last_name: d.parent2_last_name.clone(),
+        multiple_birth: d.multiple_birth,
+        address: None,
+        postal_code: None,
+        alternate_ids: rec.alternate_ids.iter().map(|a| a.id.clone()).collect(),
+    }
+}
+
+fn link_row(r: LinkRow) -> (String, LinkRecord) {
+    let rec = LinkRecord {
+        record_id: r.state_record_id,
+        reporting_state: Some(r.reporting_state),
+        state_student_id: Some(r.state_student_id),
+        first_name: Some(r.first_name),
+        middle_name: r.middle_name,
+        last_name_1: Some(r.last_name_1),
+        last_name_2: r.last_name_2,
+        sex: r.sex,
+        birth_date: date(r.birth_date),
+        birth_city: r.birth_city,
+        birth_state: r.birth_state,
+        birth_country: r.birth_country,
+        parent1_first_name: r.parent1_first_name,
+        parent1_last_name: r.parent1_last_name,
+        parent2_first_name: r.parent2_first_name,
+        parent2_last_name: r.parent2_last_name,
+        multiple_birth: r.multiple_birth,
+        address: None,
+        postal_code: None,
+        alternate_ids: Vec::new(),
+    };
+    (r.child_id, rec)
 }
 
 impl LinkIndex {
     pub(crate) async fn load(store: &Store) -> Result<Self> {
-        let mut idx = LinkIndex::default();
-        for r in store.link_rows().await? {
-            if let Some(dob) = r.birth_date {
-                let k = format!("{}|{}|{}", fold(&r.first_name), fold(&r.last_name_1), dob);
-                idx.by_key.entry(k).or_insert(r.child_id);
-            }
+        let mut linker = Linker::new(LinkConfig::default());
+        for row in store.link_rows().await? {
+            let (child, rec) = link_row(row);
+            linker.insert(&child, &rec);
         }
-        Ok(idx)
+        Ok(LinkIndex { linker })
     }
 
-    fn decide(&self, rec: &StudentRecord) -> Option<String> {
-        key_of(rec).and_then(|k| self.by_key.get(&k).cloned())
+    fn decide(&self, rec: &LinkRecord) -> Option<String> {
+        match self.linker.match_record(rec).decision {
+            Decision::Attach { child_id } => Some(child_id),
+            Decision::NearMatch { .. } | Decision::New => None,
+        }
     }
 
-    fn add(&mut self, rec: &StudentRecord, child_id: &str) {
-        if let Some(k) = key_of(rec) {
-            self.by_key.entry(k).or_insert_with(|| child_id.to_string());
-        }
+    fn add(&mut self, child_id: &str, rec: &LinkRecord) {
+        self.linker.insert(child_id, rec);
     }
 }
 
@@ -78,15 +121,16 @@ impl App {
                 deletes.push((i, rec));
                 continue;
             }
+            let lrec = link_record(new_id(), &rec);
             let child_id = match self
                 .store
                 .find_state_record(rec.reporting_state, &rec.state_student_id)
                 .await?
             {
                 Some((_, child_id, _)) => child_id,
-                None => linker.decide(&rec).unwrap_or_else(new_id),
+                None => linker.decide(&lrec).unwrap_or_else(new_id),
             };
-            linker.add(&rec, &child_id);
+            linker.add(&child_id, &lrec);
             slots.push(i);
             writes.push(RecordWrite {
                 record: rec,

@@ -53,8 +53,9 @@ fn demo_loads_realistic_data_and_serves() {
     let states = stats["children_by_state"].as_object().unwrap();
     assert!(states.len() >= 5, "children in at least 5 states: {stats}");
     let children = stats["children"].as_i64().unwrap();
+    // Uncertain links (near matches) start a child of their own until a reviewer merges them.
     assert!(
-        (1000..=1600).contains(&children),
+        (1400..=1800).contains(&children),
         "about 1500 children: {stats}"
     );
     assert!(
