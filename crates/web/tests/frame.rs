@@ -295,3 +295,19 @@ async fn static_assets_served_with_types_and_cache() {
     let (resp, _) = get(&s, "/static/../Cargo.toml").await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+#[ignore = "writes rendered pages to $PUENTE_WEB_DUMP for manual review"]
+async fn dump_pages() {
+    let Ok(dir) = std::env::var("PUENTE_WEB_DUMP") else {
+        return;
+    };
+    let s = site().await;
+    for route in portal_routes() {
+        for lang in ["en", "es"] {
+            let (_, html) = get(&s, &format!("{route}?lang={lang}")).await;
+            let name = format!("{}-{lang}.html", route.trim_matches('/').replace('/', "_"));
+            std::fs::write(std::path::Path::new(&dir).join(name), html).unwrap();
+        }
+    }
+}
