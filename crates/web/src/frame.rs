@@ -187,12 +187,15 @@ pub async fn locale_middleware(mut req: Request, next: Next) -> Response {
     {
         h.append(header::SET_COOKIE, v);
     }
-    h.append(
-        header::VARY,
-        HeaderValue::from_static("Accept-Language, Cookie"),
-    );
-    h.entry(header::CONTENT_LANGUAGE)
-        .or_insert(HeaderValue::from_static(lang.code()));
+    if !is_static {
+        // Pages depend on the negotiated language; assets do not.
+        h.append(
+            header::VARY,
+            HeaderValue::from_static("Accept-Language, Cookie"),
+        );
+        h.entry(header::CONTENT_LANGUAGE)
+            .or_insert(HeaderValue::from_static(lang.code()));
+    }
     resp
 }
 

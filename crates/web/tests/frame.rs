@@ -290,6 +290,8 @@ async fn static_assets_served_with_types_and_cache() {
         let (resp, _) = get_with(&s, &format!("/static/{path}"), "if-none-match", &etag).await;
         assert_eq!(resp.status(), StatusCode::NOT_MODIFIED);
     }
+    let (resp, _) = get(&s, "/static/css/puente.css").await;
+    assert_eq!(header(&resp, "vary"), "", "assets do not vary by language");
     let (resp, _) = get(&s, "/static/vendor/uswds-3.14.0/LICENSE.md").await;
     assert_eq!(resp.status(), StatusCode::NOT_FOUND);
     let (resp, _) = get(&s, "/static/../Cargo.toml").await;
