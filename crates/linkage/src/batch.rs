@@ -377,7 +377,7 @@ pub fn link_batch_with(
     lap("prepare", &mut timings);
     let cands = candidate_pairs(&preps, config);
     lap("blocking", &mut timings);
-    let keep_bar = config.review_threshold.min(config.batch_threshold) - 12.0;
+    let keep_bar = config.review_threshold.min(config.batch_threshold) - 2.0;
     // score with prior weights; collect EM patterns
     let scored: Vec<(u64, Cmp, u64)> = par_chunks(cands.len(), threads, |r| {
         let mut out = Vec::new();
