@@ -8,6 +8,7 @@
 
 pub mod calendar;
 pub mod codes;
+pub mod consolidated;
 pub mod msix;
 pub mod normalize;
 pub mod policy;

@@ -36,6 +36,11 @@ pub fn fold(text: &str) -> String {
     out
 }
 
+/// Whether `c` is a combining mark (accents written as separate code points).
+pub fn is_mark(c: char) -> bool {
+    is_combining_mark(c)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,9 +68,4 @@ mod tests {
             prop_assert_eq!(fold(&accented.to_uppercase()), fold(&s));
         }
     }
-}
-
-/// Whether `c` is a combining mark (accents written as separate code points).
-pub fn is_mark(c: char) -> bool {
-    is_combining_mark(c)
 }

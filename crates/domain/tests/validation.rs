@@ -485,7 +485,8 @@ fn eligibility_ends_at_22_when_that_comes_first() {
     raw.qualifying_moves[0].eligibility_expiration_date.clear();
     let (rec, issues) = StudentRecord::validate(&raw, &context());
     assert_eq!(
-        rec.expect(&format!("{issues:#?}")).qualifying_moves[0]
+        rec.unwrap_or_else(|| panic!("{issues:#?}"))
+            .qualifying_moves[0]
             .eligibility_expiration_date
             .to_string(),
         "2027-01-01"
