@@ -284,7 +284,7 @@ pub fn consolidate(msix_id: MsixId, records: Vec<SourcedRecord>) -> Consolidated
             .qualifying_arrival_date
             .cmp(&a.item.qualifying_arrival_date)
     });
-    enrollments.sort_by(|a, b| b.item.enrollment_date.cmp(&a.item.enrollment_date));
+    enrollments.sort_by_key(|e| std::cmp::Reverse(e.item.enrollment_date));
     assessments.sort_by(|a, b| {
         b.item
             .administration_month
