@@ -87,6 +87,19 @@ impl Linker {
         self.children.len()
     }
 
+    /// Bits added to the attach thresholds for the current population size.
+    pub fn population_adjustment(&self) -> f64 {
+        let n = self.children.len() as f64;
+        let r = self.config.reference_population.max(1.0);
+        if n <= r {
+            0.0
+        } else {
+            (n / r)
+                .log2()
+                .min(self.config.max_population_adjustment.max(0.0))
+        }
+    }
+
     /// Number of indexed records.
     pub fn num_records(&self) -> usize {
         self.recs.len()
@@ -284,7 +297,7 @@ impl Linker {
                     decision,
                     explanation: Explanation {
                         candidates,
-                        attach_threshold: cfg.attach_threshold,
+                        attach_threshold: cfg.attach_threshold + self.population_adjustment(),
                         review_threshold: cfg.review_threshold,
                         reason: reason.to_string(),
                     },
@@ -312,11 +325,13 @@ impl Linker {
         };
         let second = ok.get(1).map_or(f64::NEG_INFINITY, |r| r.0);
         let top_id = self.children[top.1 as usize].id.clone();
-        let needed = if compare::corroborated(&top.3) {
-            cfg.attach_threshold
-        } else {
-            cfg.uncorroborated_attach_threshold
-        };
+        let adj = self.population_adjustment();
+        let needed = adj
+            + if compare::corroborated(&top.3) {
+                cfg.attach_threshold
+            } else {
+                cfg.uncorroborated_attach_threshold
+            };
         if top.0 >= needed && (top.0 - second >= cfg.attach_margin || second < cfg.review_threshold)
         {
             return mk(
@@ -334,7 +349,7 @@ impl Linker {
                 .collect();
             let reason = if top.0 >= needed {
                 "ambiguous_between_candidates"
-            } else if top.0 >= cfg.attach_threshold {
+            } else if top.0 >= cfg.attach_threshold + adj {
                 "uncorroborated"
             } else {
                 "score_in_review_band"

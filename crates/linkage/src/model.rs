@@ -213,6 +213,11 @@ pub struct LinkConfig {
     pub uncorroborated_attach_threshold: f64,
     /// Online: minimum gap between best and second-best child to attach.
     pub attach_margin: f64,
+    /// Online: the attach thresholds rise by log2(children / reference_population)
+    /// bits (capped at `max_population_adjustment`) as the index grows, because the
+    /// prior odds that a record belongs to any one child fall with the population.
+    pub reference_population: f64,
+    pub max_population_adjustment: f64,
     /// Online: score at or above which the record becomes a near match (review).
     pub review_threshold: f64,
     /// Batch: minimum pair score to consider merging two clusters.
@@ -253,6 +258,8 @@ impl Default for LinkConfig {
             uncorroborated_attach_threshold: 23.0,
             attach_margin: 4.0,
             review_threshold: 12.0,
+            reference_population: 2000.0,
+            max_population_adjustment: 8.0,
             batch_threshold: 19.0,
             batch_min_avg: 8.0,
             batch_min_cross: 5.0,
