@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Browser tests of the portal in headless Chromium (see tests/browser/README.md).
+#
+# Installs Debian chromium if missing, installs the pinned npm packages if missing, builds the
+# `puente` binary (debug), starts `puente demo` on a free port with a throw-away data directory,
+# runs every tests/browser/tests/*.test.mjs with node's built-in test runner, stops the server.
+#
+# Environment:
+#   PUENTE_ARTIFACTS   where screenshots and the report go (default: ci-artifacts, repo-relative)
+#   CARGO_TARGET_DIR   respected when locating the binary (default: target)
+#   PUENTE_BIN         use this puente binary instead of building one
+#   PUENTE_BROWSER_URL test an already running server instead of starting one (no build)
+#   PUENTE_BROWSER_STUDENTS  children in the demo database (default 300)
+#   PUENTE_MAX_PAGES   crawl limit per crawl (default 200)
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+cd "$root"
+
+log() { echo "[browser] $*"; }
+
+# 1. Chromium (Debian package; playwright cannot download browsers here).
+if [ ! -x /usr/bin/chromium ]; then
+    log "installing Debian chromium"
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    else
+        sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null
+    fi
+fi
+
+# 2. npm packages (pinned in package-lock.json).
+if [ ! -d "$here/node_modules/playwright-core" ] || [ ! -d "$here/node_modules/axe-core" ]; then
+    log "npm ci"
+    (cd "$here" && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
+artifacts="${PUENTE_ARTIFACTS:-ci-artifacts}"
+case "$artifacts" in /*) ;; *) artifacts="$root/$artifacts" ;; esac
+mkdir -p "$artifacts/screenshots"
+# Screenshots from an earlier run would hide pages that disappeared.
+rm -f "$artifacts"/screenshots/*.png
+: >"$artifacts/browser-report.txt"
+
+tmp="$(mktemp -d -t puente-browser.XXXXXX)"
+server_pid=""
+cleanup() {
+    if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
+    fi
+    rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+if [ -n "${PUENTE_BROWSER_URL:-}" ]; then
+    url="$PUENTE_BROWSER_URL"
+    demo_log=""
+    log "using the running server at $url"
+else
+    # 3. The binary.
+    if [ -n "${PUENTE_BIN:-}" ]; then
+        bin="$PUENTE_BIN"
+        log "using $bin (no build)"
+    else
+        log "cargo build -p puente-cli"
+        cargo build -q -p puente-cli
+        bin="${CARGO_TARGET_DIR:-target}/debug/puente"
+        case "$bin" in /*) ;; *) bin="$root/$bin" ;; esac
+    fi
+
+    # 4. The demo server on a free port.
+    demo_log="$tmp/demo.out"
+    "$bin" demo --students "${PUENTE_BROWSER_STUDENTS:-300}" --addr 127.0.0.1:0 --dir "$tmp/data" \
+        >"$demo_log" 2>"$tmp/demo.err" &
+    server_pid=$!
+    url=""
+    for _ in $(seq 1 600); do
+        url="$(sed -n 's#.*Puente is serving at \(http://[^ ]*\).*#\1#p' "$demo_log" | head -n1)"
+        [ -n "$url" ] && break
+        if ! kill -0 "$server_pid" 2>/dev/null; then
+            log "puente demo exited before serving:"
+            cat "$demo_log" "$tmp/demo.err" >&2
+            exit 1
+        fi
+        sleep 0.2
+    done
+    if [ -z "$url" ]; then
+        log "puente demo did not print its URL within 120 s"
+        cat "$demo_log" "$tmp/demo.err" >&2
+        exit 1
+    fi
+    log "server at $url (pid $server_pid)"
+fi
+url="${url%/}"
+
+# 5. Wait for /healthz.
+ok=""
+for _ in $(seq 1 150); do
+    if curl -fsS -o /dev/null "$url/healthz" 2>/dev/null; then ok=1; break; fi
+    sleep 0.2
+done
+if [ -z "$ok" ]; then
+    log "$url/healthz did not answer 200 within 30 s"
+    [ -n "$demo_log" ] && cat "$demo_log" "$tmp/demo.err" >&2
+    exit 1
+fi
+
+# 6. The tests (each file in its own process; they share the server).
+export PUENTE_URL="$url"
+export PUENTE_DEMO_LOG="$demo_log"
+export PUENTE_ARTIFACTS="$artifacts"
+status=0
+(cd "$here" && node --test --test-reporter=spec tests/*.test.mjs) || status=$?
+log "screenshots: $artifacts/screenshots ($(find "$artifacts/screenshots" -name '*.png' | wc -l) files)"
+if [ "$status" -ne 0 ]; then
+    log "FAILED (see $artifacts/browser-report.txt for the list of problems)"
+    exit "$status"
+fi
+log "passed"
