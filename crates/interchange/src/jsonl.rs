@@ -5,7 +5,7 @@ use std::io::{BufRead, Write};
 use puente_domain::RawStudent;
 use serde::{Deserialize, Serialize};
 
-use crate::{FileError, Header, LineError};
+use crate::{Bad, FileError, Header, Item, LineError};
 
 #[derive(Serialize, Deserialize)]
 struct HeaderLine {
@@ -107,6 +107,7 @@ impl<R: BufRead> Iterator for Reader<R> {
                             .map_err(|e| LineError {
                                 line: self.line_no,
                                 reason: e.to_string(),
+                                ..Default::default()
                             }),
                     );
                 }
@@ -115,11 +116,60 @@ impl<R: BufRead> Iterator for Reader<R> {
                     return Some(Err(LineError {
                         line: self.line_no,
                         reason: e.to_string(),
+                        ..Default::default()
                     }));
                 }
             }
         }
     }
+}
+
+/// Reads for [`crate::read_file`]: every non-blank line after the header is one student item.
+pub(crate) fn read_items<R: BufRead>(
+    input: R,
+    sink: &mut impl FnMut(Item) -> Result<(), FileError>,
+) -> Result<Header, FileError> {
+    let (header, mut r) = Reader::open(input)?;
+    loop {
+        r.buf.clear();
+        let n = r
+            .input
+            .read_line(&mut r.buf)
+            .map_err(|e| FileError::Io(e.to_string()))?;
+        if n == 0 {
+            break;
+        }
+        r.line_no += 1;
+        if r.buf.trim().is_empty() {
+            continue;
+        }
+        let item = match serde_json::from_str::<serde_json::Value>(&r.buf) {
+            Ok(serde_json::Value::Object(mut m)) if m.contains_key("student") => {
+                let v = m.remove("student").unwrap_or_default();
+                crate::json::student_item(v, r.line_no)
+            }
+            Ok(_) => Item {
+                line: r.line_no,
+                records: 1,
+                is_student: true,
+                result: Err(Bad {
+                    id: String::new(),
+                    reason: "a line must be an object {\"student\": {...}}".into(),
+                }),
+            },
+            Err(e) => Item {
+                line: r.line_no,
+                records: 1,
+                is_student: true,
+                result: Err(Bad {
+                    id: String::new(),
+                    reason: format!("the line is not valid JSON: {e}"),
+                }),
+            },
+        };
+        sink(item)?;
+    }
+    Ok(header)
 }
 
 #[cfg(test)]
