@@ -52,21 +52,27 @@ export async function horizontalOverflow(page) {
     const doc = document.documentElement;
     const inner = window.innerWidth;
     if (doc.scrollWidth <= inner) return null;
-    const culprits = [];
-    for (const el of document.body.querySelectorAll('*')) {
+    const sticksOut = (el) => {
       const r = el.getBoundingClientRect();
-      if (r.width > 0 && r.right > inner + 0.5) {
-        // Keep only elements none of whose children also overflow (the real culprits).
-        const childOverflows = [...el.children].some((c) => c.getBoundingClientRect().right > inner + 0.5);
-        if (!childOverflows) {
-          const id = el.id ? `#${el.id}` : '';
-          const cls = el.classList.length ? '.' + [...el.classList].join('.') : '';
-          culprits.push(`${el.tagName.toLowerCase()}${id}${cls} (right edge ${Math.round(r.right)}px)`);
-        }
+      return r.width > 0 && r.right > inner + 0.5;
+    };
+    const describe = (el) => {
+      const id = el.id ? `#${el.id}` : '';
+      const cls = el.classList.length ? '.' + [...el.classList].map((c) => c.replace(/:/g, '\\:')).join('.') : '';
+      const r = el.getBoundingClientRect();
+      return `${el.tagName.toLowerCase()}${id}${cls} (right edge ${Math.round(r.right)}px)`;
+    };
+    // The outermost elements that stick out while their parent does not: where it starts.
+    const culprits = new Set();
+    for (const el of document.body.querySelectorAll('*')) {
+      if (sticksOut(el) && el.parentElement && !sticksOut(el.parentElement)) {
+        const chain = [];
+        for (let p = el.parentElement; p && p !== document.body && chain.length < 3; p = p.parentElement) chain.unshift(describe(p).replace(/ \(.*/, ''));
+        culprits.add(`${chain.join(' > ')} > ${describe(el)}`);
       }
-      if (culprits.length >= 5) break;
+      if (culprits.size >= 5) break;
     }
-    return { scrollWidth: doc.scrollWidth, innerWidth: inner, culprits };
+    return { scrollWidth: doc.scrollWidth, innerWidth: inner, culprits: [...culprits] };
   });
 }
 
@@ -92,7 +98,8 @@ export async function screenshot(page, name, width, lang) {
 export function watchErrors(page) {
   let errors = [];
   page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`console error: ${m.text()}`);
+    // "Failed to load resource" repeats what the response listener reports, without the URL.
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(`console error: ${m.text()}`);
   });
   page.on('pageerror', (e) => errors.push(`uncaught exception: ${e.message}`));
   page.on('requestfailed', (r) => {

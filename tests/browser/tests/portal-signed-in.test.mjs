@@ -39,8 +39,9 @@ for (const lang of LANGS) {
       await setLanguage(context, lang);
       const { pages, truncated } = await checkPortal(t, context, { lang, variant: 'signed-in' });
       const html = pages.filter((p) => p.html);
-      const bad = pages.filter((p) => p.problems.length);
-      const line = `signed-in (${account.email}) ${lang}: ${html.length} pages checked, ${bad.length} with problems${truncated ? ' (crawl limit reached)' : ''}`;
+      const bad = pages.filter((p) => p.failing && p.failing.length);
+      const known = pages.filter((p) => p.known && p.known.length);
+      const line = `signed-in (${account.email}) ${lang}: ${html.length} pages checked, ${bad.length} failing, ${known.length} with known issues${truncated ? ' (crawl limit reached)' : ''}`;
       t.diagnostic(line);
       report(line);
     } finally {
