@@ -244,6 +244,10 @@ pub(crate) fn read_items<R: BufRead>(
         }
         let counts = kind != "D";
         let Some(c) = cur.as_mut().filter(|c| c.s.student_record_id == id) else {
+            // Another student's row: the current student's rows have ended.
+            if let Some(c) = cur.take() {
+                sink(c.item())?;
+            }
             sink(Item {
                 line,
                 records: u64::from(counts),

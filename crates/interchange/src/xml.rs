@@ -137,6 +137,7 @@ impl<R: BufRead> X<R> {
 
     fn next(&mut self) -> Result<Ev, FileError> {
         self.buf.clear();
+        let start_line = self.line();
         let ev = match self.r.read_event_into(&mut self.buf) {
             Ok(ev) => ev,
             Err(e) => {
@@ -197,7 +198,7 @@ impl<R: BufRead> X<R> {
             Event::Comment(_) | Event::PI(_) | Event::Decl(_) => Ev::Skip,
             Event::DocType(_) => {
                 return Err(FileError::Forbidden {
-                    line: self.line(),
+                    line: start_line,
                     reason: "the file contains a <!DOCTYPE> declaration; DTDs and entity \
                              declarations are not accepted (for security); remove it"
                         .into(),
