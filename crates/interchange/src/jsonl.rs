@@ -178,10 +178,15 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        let mut s = RawStudent::default();
-        s.student_record_id = "1".into();
-        s.demographics.first_name = "José".into();
-        s.demographics.last_name_1 = "Hernández".into();
+        let s = RawStudent {
+            student_record_id: "1".into(),
+            demographics: puente_domain::records::RawDemographics {
+                first_name: "José".into(),
+                last_name_1: "Hernández".into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
         let header = Header {
             submitting_state: "TX".into(),
             total_students: 1,

@@ -24,7 +24,7 @@ fn student(i: usize) -> RawStudent {
     let l = |k: usize| LAST[(i + k) % LAST.len()].to_string();
     RawStudent {
         student_record_id: (i + 1).to_string(),
-        msix_id: if i % 3 == 0 {
+        msix_id: if i.is_multiple_of(3) {
             String::new()
         } else {
             format!("{:012}", 100_000 + i)
@@ -42,7 +42,11 @@ fn student(i: usize) -> RawStudent {
             .collect(),
         demographics: RawDemographics {
             first_name: f(0),
-            middle_name: if i % 2 == 0 { f(1) } else { String::new() },
+            middle_name: if i.is_multiple_of(2) {
+                f(1)
+            } else {
+                String::new()
+            },
             last_name_1: l(0),
             last_name_2: l(2),
             sex: "Female".into(),
@@ -519,7 +523,7 @@ fn syntax_errors_reject_the_file() {
         matches!(e, FileError::Syntax { .. } | FileError::Header { .. }),
         "{e:?}"
     );
-    let deep = format!("{}", "<a>".repeat(100));
+    let deep = "<a>".repeat(100);
     let e = read(format!("<Submission><Header><SubmittingState>TX</SubmittingState><TotalStudents>0</TotalStudents><TotalRecords>0</TotalRecords></Header><Student>{deep}").as_bytes(), Format::Xml).unwrap_err();
     assert!(matches!(e, FileError::Syntax { .. }), "{e:?}");
 }
