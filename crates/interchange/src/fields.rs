@@ -216,3 +216,59 @@ pub(crate) fn for_each_value(s: &RawStudent, mut f: impl FnMut(&'static str, &st
         each(ASSESSMENT, a, &mut f);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const XSD: &str = include_str!("../../../docs/schema/puente-submission.xsd");
+    const SCHEMA: &str = include_str!("../../../docs/schema/puente-submission.schema.json");
+    const GUIDE: &str = include_str!("../../../docs/interchange.md");
+
+    fn check<T>(t: &[Field<T>]) {
+        for f in t {
+            assert!(
+                XSD.contains(&format!("name=\"{}\"", f.xml)),
+                "XSD lacks {}",
+                f.xml
+            );
+            assert!(
+                SCHEMA.contains(&format!("\"{}\"", f.name)),
+                "schema lacks {}",
+                f.name
+            );
+            assert!(
+                GUIDE.contains(&format!("`{}` | `{}`", f.name, f.xml)),
+                "guide lacks {}",
+                f.name
+            );
+        }
+    }
+
+    #[test]
+    fn schemas_and_guide_follow_the_tables() {
+        check(STUDENT);
+        check(ALTERNATE_ID);
+        check(DEMOGRAPHICS);
+        check(QUALIFYING_MOVE);
+        check(ENROLLMENT);
+        check(COURSE);
+        check(ASSESSMENT);
+        for (xml, name) in HEADER {
+            assert!(XSD.contains(&format!("name=\"{xml}\"")));
+            assert!(SCHEMA.contains(&format!("\"{name}\"")));
+        }
+        for (kind, cols) in crate::csv::columns() {
+            let cols: Vec<String> = cols.iter().map(|c| format!("`{c}`")).collect();
+            let row = format!(
+                "| {} | `{}` |",
+                cols.len(),
+                cols.join(", ").trim_matches('`')
+            );
+            assert!(
+                GUIDE.contains(&row),
+                "guide lacks the {kind} columns: {row}"
+            );
+        }
+    }
+}
