@@ -677,3 +677,29 @@ fn doc_examples_parse() {
         assert_eq!(other, &all[0]);
     }
 }
+
+/// `cargo test --release -p puente-interchange --test formats throughput -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn throughput() {
+    let s = students(40_000);
+    let h = header(&s);
+    for format in Format::ALL {
+        let t = std::time::Instant::now();
+        let bytes = encode(format, &h, &s);
+        let w = t.elapsed();
+        let t = std::time::Instant::now();
+        let mut n = 0;
+        let summary = read_file(bytes.as_slice(), format, &Limits::default(), |r| {
+            r.unwrap();
+            n += 1;
+        })
+        .unwrap();
+        println!(
+            "{format:>10}: {:>6.1} MB, write {w:>8.2?}, read {:>8.2?} ({} students)",
+            bytes.len() as f64 / 1e6,
+            t.elapsed(),
+            summary.students
+        );
+    }
+}
