@@ -478,6 +478,7 @@ pub(crate) fn read_items<R: BufRead>(
                 });
             }
             Ev::Start(n) | Ev::Empty(n) if n == "Student" => {
+                // A start tag raised the depth to 2 (Submission, Student); `<Student/>` did not.
                 let empty = x.depth == 1;
                 let line = x.line();
                 if header.is_none() {

@@ -703,3 +703,36 @@ fn throughput() {
         );
     }
 }
+
+#[test]
+fn xml_niceties_are_accepted() {
+    let xml = r#"<?xml version="1.0" encoding="ISO-8859-1"?>
+<!-- exported by SIS 4.2 -->
+<?sis generator="x"?>
+<ps:Submission xmlns:ps="urn:example:puente" version="1">
+  <ps:Header><ps:SubmittingState>TX</ps:SubmittingState><ps:TotalStudents> 1 </ps:TotalStudents><ps:TotalRecords>1</ps:TotalRecords></ps:Header>
+  <ps:Student id="ignored">
+    <ps:StudentRecordId>1</ps:StudentRecordId>
+    <!-- a comment -->
+    <ps:Demographics><ps:FirstName><![CDATA[Ana <María>]]></ps:FirstName><ps:LastName1>Peña&#x20;Ruiz</ps:LastName1><ps:Suffix/></ps:Demographics>
+  </ps:Student>
+</ps:Submission>
+"#;
+    let (_, items) = read(xml.as_bytes(), Format::Xml).unwrap();
+    let d = &items[0].as_ref().unwrap().demographics;
+    assert_eq!(d.first_name, "Ana <María>");
+    assert_eq!(d.last_name_1, "Peña Ruiz");
+}
+
+#[test]
+fn entity_declarations_outside_a_doctype_are_rejected() {
+    let xml = "<!ENTITY x \"y\"><Submission/>";
+    let e = read(xml.as_bytes(), Format::Xml).unwrap_err();
+    assert!(matches!(e, FileError::Syntax { .. }), "{e:?}");
+    let xml = "<Submission><Header><SubmittingState>TX</SubmittingState><TotalStudents>0</TotalStudents><TotalRecords>0</TotalRecords></Header></Submission>\n<!DOCTYPE late>";
+    let e = read(xml.as_bytes(), Format::Xml).unwrap_err();
+    assert!(
+        matches!(e, FileError::Forbidden { .. } | FileError::Syntax { .. }),
+        "{e:?}"
+    );
+}
