@@ -122,6 +122,7 @@ impl App {
                 continue;
             }
             let lrec = link_record(new_id(), &rec);
+            let search_keys = crate::search::record_keys(&rec);
             let child_id = match self
                 .store
                 .find_state_record(rec.reporting_state, &rec.state_student_id)
@@ -135,6 +136,7 @@ impl App {
             writes.push(RecordWrite {
                 record: rec,
                 child_id,
+                search_keys,
                 submission_id: submission_id.clone(),
                 received_at: now,
             });

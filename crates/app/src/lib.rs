@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod clock;
 pub mod ingest;
+pub mod search;
 
 use std::sync::Arc;
 

@@ -3,6 +3,7 @@
 //! `ON CONFLICT ... RETURNING`); where the dialects differ, the difference sits in one `match`.
 
 mod records;
+mod search;
 mod stats;
 
 use std::str::FromStr;
@@ -14,6 +15,7 @@ use sqlx::sqlite::{
 };
 
 pub use records::{LinkRow, RecordWrite, StoredRecord, WriteOutcome};
+pub use search::ChildSummary;
 pub use stats::Stats;
 
 /// Storage errors. Messages never contain record contents (no PII in logs).

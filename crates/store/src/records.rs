@@ -16,6 +16,8 @@ use crate::{Result, Store, StoreError, new_id, read_pool, write_pool};
 pub struct RecordWrite {
     pub record: StudentRecord,
     pub child_id: String,
+    /// Search keys of the record (computed by the app), replacing any it had.
+    pub search_keys: Vec<String>,
     pub submission_id: Option<String>,
     pub received_at: DateTime<Utc>,
 }
@@ -104,7 +106,9 @@ const INSERT_ENROLLMENT: &str = "INSERT INTO enrollments (id, state_record_id, c
  out_of_state_transcript, continuation_reason, algebra1, comment) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32,$33,$34,$35,$36)";
 const INSERT_COURSE: &str = "INSERT INTO courses (id, state_record_id, child_id, seq, course_title, subject_area, course_type, begin_year, end_year, course_section, term_type, clock_hours, grade_to_date, credits_hundredths, final_grade) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)";
 const INSERT_ASSESSMENT: &str = "INSERT INTO assessments (id, state_record_id, child_id, seq, title, content, assessment_type, administration_month, reporting_method, score, interpretation) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)";
-const CHILD_TABLES: [&str; 5] = [
+const INSERT_SEARCH_KEY: &str = "INSERT INTO search_keys (state_record_id, child_id, key) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+const CHILD_TABLES: [&str; 6] = [
+    "DELETE FROM search_keys WHERE state_record_id = $1",
     "DELETE FROM alternate_ids WHERE state_record_id = $1",
     "DELETE FROM qualifying_moves WHERE state_record_id = $1",
     "DELETE FROM enrollments WHERE state_record_id = $1",
@@ -189,6 +193,14 @@ macro_rules! write_one {
         let record_id: String = row.try_get(0)?;
         for sql in CHILD_TABLES {
             sqlx::query(sql).bind(&record_id).execute(&mut *$tx).await?;
+        }
+        for key in &w.search_keys {
+            sqlx::query(INSERT_SEARCH_KEY)
+                .bind(&record_id)
+                .bind(&child_id)
+                .bind(key)
+                .execute(&mut *$tx)
+                .await?;
         }
         for (i, a) in r.alternate_ids.iter().enumerate() {
             sqlx::query(INSERT_ALT)
@@ -563,6 +575,8 @@ impl Store {
         state_student_id: &str,
         at: DateTime<Utc>,
     ) -> Result<bool> {
+        write_pool!(self, p => sqlx::query("DELETE FROM search_keys WHERE state_record_id IN (SELECT id FROM state_records WHERE reporting_state = $1 AND state_student_id = $2)")
+            .bind(state.code()).bind(state_student_id).execute(p).await.map(|_| ()))?;
         let done = write_pool!(self, p => sqlx::query(
             "UPDATE state_records SET deleted = TRUE, updated_at = $3 WHERE reporting_state = $1 AND state_student_id = $2 AND deleted = FALSE")
             .bind(state.code()).bind(state_student_id).bind(at).execute(p).await?.rows_affected());

@@ -47,6 +47,7 @@ async fn a_record_round_trips_with_every_record_type() {
         .write_records(&[RecordWrite {
             record: rec.clone(),
             child_id: child.clone(),
+            search_keys: vec![],
             submission_id: None,
             received_at: at(),
         }])
@@ -81,6 +82,7 @@ async fn names_are_stored_as_given_and_folded() {
         .write_records(&[RecordWrite {
             record: rec,
             child_id: new_id(),
+            search_keys: vec![],
             submission_id: None,
             received_at: at(),
         }])
@@ -114,6 +116,7 @@ async fn resending_a_record_replaces_it_without_duplicates() {
             .write_records(&[RecordWrite {
                 record: rec.clone(),
                 child_id: child.clone(),
+                search_keys: vec![],
                 submission_id: None,
                 received_at: at(),
             }])
@@ -142,12 +145,14 @@ async fn records_of_one_new_child_in_one_batch_share_its_msix_id() {
         RecordWrite {
             record: student(StateCode::TX, "T1", "Ana", "García", "Ruiz", "20120101"),
             child_id: child.clone(),
+            search_keys: vec![],
             submission_id: None,
             received_at: at(),
         },
         RecordWrite {
             record: student(StateCode::WA, "W1", "Ana", "Garcia", "", "20120101"),
             child_id: child,
+            search_keys: vec![],
             submission_id: None,
             received_at: at(),
         },
@@ -170,6 +175,7 @@ async fn delete_marks_the_record_and_stats_follow() {
         .write_records(&[RecordWrite {
             record: rec,
             child_id: new_id(),
+            search_keys: vec![],
             submission_id: None,
             received_at: at(),
         }])
@@ -206,12 +212,14 @@ async fn stats_count_movers_twins_and_siblings() {
     w.push(RecordWrite {
         record: student(StateCode::TX, "T1", "Ana", "García", "Ruiz", "20120101"),
         child_id: mover.clone(),
+        search_keys: vec![],
         submission_id: None,
         received_at: at(),
     });
     w.push(RecordWrite {
         record: student(StateCode::MI, "M1", "Ana", "Garcia", "Ruiz", "20120101"),
         child_id: mover,
+        search_keys: vec![],
         submission_id: None,
         received_at: at(),
     });
@@ -229,12 +237,14 @@ async fn stats_count_movers_twins_and_siblings() {
     w.push(RecordWrite {
         record: t1,
         child_id: new_id(),
+        search_keys: vec![],
         submission_id: None,
         received_at: at(),
     });
     w.push(RecordWrite {
         record: t2,
         child_id: new_id(),
+        search_keys: vec![],
         submission_id: None,
         received_at: at(),
     });
