@@ -2,12 +2,16 @@
 //! [`puente_store::Store`]; nothing here knows HTTP.
 
 pub mod accounts;
+pub mod audit;
+pub mod auth;
+pub mod authz;
 pub mod clock;
 pub mod ingest;
 pub mod search;
 
 use std::sync::Arc;
 
+pub use authz::Actor;
 pub use clock::{Clock, FixedClock, SystemClock};
 use puente_store::Store;
 
@@ -30,6 +34,8 @@ pub type Result<T, E = AppError> = std::result::Result<T, E>;
 pub struct App {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
+    /// Authentication policy (timeouts, lockout, password rules).
+    pub auth: auth::AuthPolicy,
     pub(crate) linker: tokio::sync::Mutex<ingest::LinkIndex>,
 }
 
@@ -48,6 +54,7 @@ impl App {
         Ok(App {
             store,
             clock,
+            auth: auth::AuthPolicy::default(),
             linker: tokio::sync::Mutex::new(linker),
         })
     }

@@ -173,8 +173,14 @@ pub async fn demo(
         "Demo accounts (demo only; password for all: {}):",
         puente_app::accounts::DEMO_PASSWORD
     );
+    println!(
+        "Each needs a TOTP code: add its secret to an authenticator app (RFC 6238, 30 s, 6 digits)."
+    );
     for a in &accounts {
-        println!("  {:<32} {}", a.email, a.role_label);
+        println!(
+            "  {:<40} {:<34} TOTP secret {}",
+            a.email, a.role_label, a.totp_secret
+        );
     }
     if no_serve {
         return Ok(());

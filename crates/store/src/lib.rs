@@ -2,9 +2,12 @@
 //! crate that writes SQL. The same SQL text runs on both backends where it can (`$N` placeholders,
 //! `ON CONFLICT ... RETURNING`); where the dialects differ, the difference sits in one `match`.
 
+mod audit;
 mod records;
 mod search;
+mod sessions;
 mod stats;
+mod users;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -14,9 +17,12 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use audit::{AuditEvent, AuditFilter, GENESIS_HASH, NewAuditEvent, Tx, audit_hash};
 pub use records::{LinkRow, RecordWrite, StoredRecord, WriteOutcome};
 pub use search::ChildSummary;
+pub use sessions::SessionRow;
 pub use stats::Stats;
+pub use users::{NewUser, UserRow};
 
 /// Storage errors. Messages never contain record contents (no PII in logs).
 #[derive(Debug, thiserror::Error)]
