@@ -187,3 +187,91 @@ pub async fn demo(
     }
     run_server(addr, app).await
 }
+
+/// A file was rejected whole: the process exits with this code.
+#[derive(Debug)]
+pub struct Rejected(pub usize);
+
+impl std::fmt::Display for Rejected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} file(s) rejected whole; nothing from them was written",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for Rejected {}
+
+pub async fn submit(
+    url: &str,
+    state: &str,
+    report_dir: Option<&Path>,
+    json: bool,
+    files: &[std::path::PathBuf],
+) -> anyhow::Result<()> {
+    use puente_app::submit::{Channel, Outcome};
+    let state = puente_domain::StateCode::parse(state)
+        .with_context(|| format!("'{state}' is not a USPS state code"))?;
+    let store = open(url).await?;
+    let app = App::new(store, Arc::new(SystemClock)).await?;
+    let mut rejected = 0;
+    for file in files {
+        let started = Instant::now();
+        if !json {
+            eprintln!("{}: processing ...", file.display());
+        }
+        let report = app.submit_file(state, Channel::Cli, file, None).await?;
+        let s = &report.submission;
+        if json {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        } else {
+            match report.outcome {
+                Outcome::Completed => println!(
+                    "{}: processed in {:.1}s: {} students, {} accepted, {} rejected (submission {}, {} {})",
+                    file.display(),
+                    started.elapsed().as_secs_f64(),
+                    s.students_total.unwrap_or(0),
+                    s.accepted.unwrap_or(0),
+                    s.rejected.unwrap_or(0),
+                    s.id,
+                    s.format.as_deref().unwrap_or(""),
+                    s.encoding.as_deref().unwrap_or("")
+                ),
+                Outcome::AlreadyReceived => println!(
+                    "{}: this exact file was already received on {} (submission {}); nothing was written again",
+                    file.display(),
+                    s.received_at.format("%Y-%m-%d %H:%M UTC"),
+                    s.id
+                ),
+                Outcome::Rejected => println!(
+                    "{}: REJECTED: {}",
+                    file.display(),
+                    s.error
+                        .as_deref()
+                        .unwrap_or("the file could not be processed")
+                ),
+            }
+        }
+        if report.outcome == Outcome::Rejected {
+            rejected += 1;
+        }
+        if let Some(dir) = report_dir {
+            std::fs::create_dir_all(dir)?;
+            let stem = file
+                .file_stem()
+                .map(|s| s.to_string_lossy().to_string())
+                .unwrap_or_else(|| "submission".into());
+            let path = dir.join(format!("{stem}.report.csv"));
+            std::fs::write(&path, report.to_csv())?;
+            if !json {
+                println!("  report: {}", path.display());
+            }
+        }
+    }
+    if rejected > 0 {
+        return Err(Rejected(rejected).into());
+    }
+    Ok(())
+}

@@ -78,6 +78,23 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Submit state files (XML, JSON, JSON Lines or CSV). Exit 0 when every file was processed
+    /// (even with rejected records); 3 when a file was rejected whole.
+    Submit {
+        /// The submitting state (USPS code).
+        #[arg(long)]
+        state: String,
+        /// Write each file's report as CSV to this directory.
+        #[arg(long)]
+        report_dir: Option<std::path::PathBuf>,
+        /// Print the reports as JSON.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -110,13 +127,24 @@ fn main() -> std::process::ExitCode {
             } => commands::generate(students, seed, &out),
             Command::Stats { json, db } => commands::stats(&db.url(), json).await,
             Command::Migrate { db } => commands::migrate(&db.url()).await,
+            Command::Submit {
+                state,
+                report_dir,
+                json,
+                db,
+                files,
+            } => commands::submit(&db.url(), &state, report_dir.as_deref(), json, &files).await,
         }
     });
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("puente: {e:#}");
-            std::process::ExitCode::from(1)
+            if e.downcast_ref::<commands::Rejected>().is_some() {
+                std::process::ExitCode::from(3)
+            } else {
+                std::process::ExitCode::from(1)
+            }
         }
     }
 }

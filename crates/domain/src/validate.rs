@@ -20,6 +20,7 @@ pub enum Rule {
     Applicability,
     CheckDigit,
     Plausibility,
+    Ownership,
 }
 
 impl Rule {
@@ -34,6 +35,7 @@ impl Rule {
             Rule::Applicability => "applicability",
             Rule::CheckDigit => "check_digit",
             Rule::Plausibility => "plausibility",
+            Rule::Ownership => "ownership",
         }
     }
 }

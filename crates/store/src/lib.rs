@@ -7,6 +7,7 @@ mod records;
 mod search;
 mod sessions;
 mod stats;
+mod submissions;
 mod users;
 
 use std::str::FromStr;
@@ -22,6 +23,7 @@ pub use records::{LinkRow, RecordWrite, StoredRecord, WriteOutcome};
 pub use search::ChildSummary;
 pub use sessions::SessionRow;
 pub use stats::Stats;
+pub use submissions::{NewSubmission, ResultRow, SubmissionCounts, SubmissionRow};
 pub use users::{NewUser, UserRow};
 
 /// Storage errors. Messages never contain record contents (no PII in logs).
