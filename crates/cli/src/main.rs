@@ -1,6 +1,7 @@
 //! The `puente` binary: a thin edge over the app and web crates.
 
 mod commands;
+mod link;
 
 use clap::{Parser, Subcommand};
 
@@ -78,6 +79,16 @@ enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Link the records of a CSV file into children: writes `record_id,cluster_id`.
+    Link {
+        #[arg(long)]
+        input: std::path::PathBuf,
+        #[arg(long)]
+        output: std::path::PathBuf,
+        /// Also write the scored candidate pairs with their conflicts.
+        #[arg(long)]
+        explain: Option<std::path::PathBuf>,
+    },
     /// Submit state files (XML, JSON, JSON Lines or CSV). Exit 0 when every file was processed
     /// (even with rejected records); 3 when a file was rejected whole.
     Submit {
@@ -127,6 +138,11 @@ fn main() -> std::process::ExitCode {
             } => commands::generate(students, seed, &out),
             Command::Stats { json, db } => commands::stats(&db.url(), json).await,
             Command::Migrate { db } => commands::migrate(&db.url()).await,
+            Command::Link {
+                input,
+                output,
+                explain,
+            } => link::run(&input, &output, explain.as_deref()),
             Command::Submit {
                 state,
                 report_dir,
