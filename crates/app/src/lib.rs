@@ -8,6 +8,7 @@ pub mod authz;
 pub mod clock;
 pub mod ingest;
 pub mod search;
+pub mod student;
 pub mod submit;
 
 use std::sync::Arc;
