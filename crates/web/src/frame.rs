@@ -68,6 +68,17 @@ pub struct Frame {
     pub path: String,
     /// Path and query without any `lang` parameter: where the language switch returns to.
     pub return_to: String,
+    /// The signed-in user (set by the session middleware), for the header and the navigation.
+    pub user: Option<FrameUser>,
+}
+
+/// Who is signed in, as the frame shows it.
+#[derive(Debug, Clone)]
+pub struct FrameUser {
+    pub name: String,
+    /// The session's CSRF token (for the sign-out form).
+    pub csrf: String,
+    pub role: puente_domain::roles::Role,
 }
 
 /// Characters to escape in a `next=` query value.
@@ -89,8 +100,13 @@ impl Frame {
         self.lang.code()
     }
 
-    pub fn nav(&self) -> &'static [NavItem] {
-        NAV
+    /// The navigation entries the signed-in user may open (none when signed out).
+    pub fn nav(&self) -> Vec<NavItem> {
+        let role = self.user.as_ref().map(|u| u.role);
+        NAV.iter()
+            .filter(|n| crate::auth::role_can_get(role, n.href))
+            .copied()
+            .collect()
     }
 
     /// Whether `href` is the current section (the page itself or a page under it).
@@ -178,6 +194,7 @@ pub async fn locale_middleware(mut req: Request, next: Next) -> Response {
         lang,
         path,
         return_to,
+        user: None,
     });
     let is_static = req.uri().path().starts_with("/static/");
     let mut resp = next.run(req).await;
@@ -219,6 +236,7 @@ mod tests {
             lang: Lang::En,
             path: path.into(),
             return_to: path.into(),
+            user: None,
         }
     }
 

@@ -9,10 +9,13 @@
 
 pub mod api;
 pub mod assets;
+pub mod auth;
+pub mod csrf;
 pub mod frame;
 pub mod i18n;
 pub mod pages;
 pub mod security;
+pub mod session;
 
 use std::sync::Arc;
 
@@ -54,7 +57,18 @@ pub fn router(state: WebState) -> Router {
         .route("/healthz", get(healthz))
         .route("/api/v1", get(api::root))
         .route("/language/{code}", get(pages::set_language))
-        .route("/static/{*path}", get(assets::serve));
+        .route("/static/{*path}", get(assets::serve))
+        .route("/login", get(auth::login_form).post(auth::login_submit))
+        .route("/login/mfa", get(auth::mfa_form).post(auth::mfa_submit))
+        .route(
+            "/login/enroll",
+            get(auth::enroll_form).post(auth::enroll_submit),
+        )
+        .route("/logout", axum::routing::post(auth::logout))
+        .route(
+            "/account/rules",
+            get(auth::rules_form).post(auth::rules_submit),
+        );
     for item in NAV {
         let section = *item;
         r = r.route(
@@ -62,7 +76,14 @@ pub fn router(state: WebState) -> Router {
             get(move |Extension(frame): Extension<Frame>| pages::coming_soon(frame, section)),
         );
     }
-    r.fallback(pages::not_found)
+    // Every route above is checked against `auth::route_table()` (undeclared routes are refused).
+    r.route_layer(axum::middleware::from_fn(auth::guard))
+        .fallback(pages::not_found)
+        .layer(axum::middleware::from_fn(csrf::middleware))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            session::middleware,
+        ))
         .layer(axum::middleware::from_fn(frame::locale_middleware))
         .layer(axum::middleware::map_response(security::headers))
         .with_state(state)

@@ -27,11 +27,34 @@ async fn site() -> Site {
             .await
             .unwrap(),
     );
+    app.seed_demo_accounts().await.unwrap();
     Site {
         router: router(WebState { app: app.clone() }),
         app,
         _dir: dir,
     }
+}
+
+/// A signed-in session cookie (`puente_session=...`) for the demo account of `role`.
+async fn session_cookie(site: &Site, role: puente_domain::roles::Role) -> String {
+    let email = format!("{}@demo.puente.test", role.code().replace('_', "."));
+    let puente_app::auth::LoginStep::NeedMfa { token, .. } = site
+        .app
+        .login_password(&email, puente_app::accounts::DEMO_PASSWORD, None)
+        .await
+        .unwrap()
+    else {
+        panic!("demo login refused")
+    };
+    let u = site.app.store.user_by_email(&email).await.unwrap().unwrap();
+    let code = puente_app::auth::totp_at(&u.totp_secret.unwrap(), chrono::Utc::now()).unwrap();
+    let token = site
+        .app
+        .login_mfa(&token, &code, None)
+        .await
+        .unwrap()
+        .unwrap();
+    format!("puente_session={token}")
 }
 
 async fn send(site: &Site, req: Request<Body>) -> (Response<Body>, String) {
@@ -162,41 +185,73 @@ async fn security_headers_everywhere() {
     assert_eq!(header(&resp, "cache-control"), "no-store");
 }
 
+/// Every portal page renders for every role that may open it (signed in), and nobody else
+/// gets it (redirect to the login when signed out, 403 otherwise).
 #[tokio::test]
 async fn every_portal_route_renders_in_both_languages() {
     let s = site().await;
     let routes = portal_routes();
     assert!(routes.len() >= 7);
-    for route in routes {
-        for lang in ["en", "es"] {
-            let sep = if route.contains('?') { '&' } else { '?' };
-            let uri = format!("{route}{sep}lang={lang}");
-            let (resp, html) = get(&s, &uri).await;
-            assert_eq!(resp.status(), StatusCode::OK, "{uri}");
-            assert!(
-                header(&resp, "content-type").starts_with("text/html"),
-                "{uri}"
-            );
-            assert_frame(&html, lang, &uri);
-            // Every local link in the frame resolves.
-            for href in html
-                .split("href=\"")
-                .skip(1)
-                .filter_map(|c| c.split('"').next())
-            {
-                if href.starts_with('/') && !href.starts_with("/language/") {
-                    let href = href.replace("&amp;", "&");
-                    let (r, _) = get(&s, &href).await;
-                    assert_eq!(r.status(), StatusCode::OK, "{uri} links to {href}");
+    let mut rendered = std::collections::BTreeSet::new();
+    for role in puente_domain::roles::Role::ALL {
+        if role == puente_domain::roles::Role::StateSystem {
+            continue;
+        }
+        let cookie = session_cookie(&s, role).await;
+        for route in routes.clone() {
+            if !puente_web::auth::role_can_get(Some(role), route) {
+                let (resp, _) = get_with(&s, route, "cookie", &cookie).await;
+                assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{role:?} {route}");
+                let (resp, _) = get(&s, route).await;
+                assert_eq!(resp.status(), StatusCode::SEE_OTHER, "signed out {route}");
+                continue;
+            }
+            rendered.insert(route);
+            for lang in ["en", "es"] {
+                let sep = if route.contains('?') { '&' } else { '?' };
+                let uri = format!("{route}{sep}lang={lang}");
+                let (resp, html) = get_with(&s, &uri, "cookie", &cookie).await;
+                assert_eq!(resp.status(), StatusCode::OK, "{uri}");
+                assert!(
+                    header(&resp, "content-type").starts_with("text/html"),
+                    "{uri}"
+                );
+                assert_frame(&html, lang, &uri);
+                // Every local link in the frame resolves.
+                for href in html
+                    .split("href=\"")
+                    .skip(1)
+                    .filter_map(|c| c.split('"').next())
+                {
+                    if href.starts_with('/') && !href.starts_with("/language/") {
+                        let href = href.replace("&amp;", "&");
+                        let (r, _) = get_with(&s, &href, "cookie", &cookie).await;
+                        assert_eq!(r.status(), StatusCode::OK, "{uri} links to {href}");
+                    }
                 }
             }
         }
     }
+    assert_eq!(
+        rendered.len(),
+        routes.len(),
+        "every portal route renders for some role"
+    );
 }
 
 #[tokio::test]
 async fn accept_language_cookie_and_query() {
     let s = site().await;
+    let session = session_cookie(&s, puente_domain::roles::Role::DataAdministrator).await;
+    let get_with = async |s: &Site, uri: &str, name: &str, value: &str| {
+        let req = Request::get(uri).header("cookie", &session);
+        let req = if name == "cookie" {
+            Request::get(uri).header("cookie", format!("{value}; {session}"))
+        } else {
+            req.header(name, value)
+        };
+        send(s, req.body(Body::empty()).unwrap()).await
+    };
     let (resp, html) = get_with(&s, "/", "accept-language", "es-MX,es;q=0.9,en;q=0.5").await;
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(html.contains("<html lang=\"es\">"));

@@ -1,0 +1,683 @@
+//! Authentication and authorization in the web layer.
+//!
+//! * [`route_table`] declares every route with the [`Access`] it requires. The [`guard`]
+//!   route layer enforces it for every matched route (an undeclared route is refused: fail
+//!   closed), so a handler cannot forget a check. Portal pages redirect anonymous users to
+//!   `/login?next=...`; API routes answer `401`/`403` `application/problem+json`.
+//! * Handlers that need the user take [`CurrentUser`] (an [`Actor`]) and pass it to the use case,
+//!   which checks the capability again (and the scope).
+//! * Login: `GET/POST /login` (e-mail + password), `GET/POST /login/mfa` (TOTP or recovery code),
+//!   `GET/POST /login/enroll` (first MFA enrolment with a QR code), `POST /logout`,
+//!   `GET/POST /account/rules` (yearly rules of behavior and training confirmation).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{MatchedPath, Query, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header, request::Parts};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Form, Json};
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use puente_app::Actor;
+use puente_app::auth::LoginStep;
+use puente_domain::roles::{Capability, Role};
+use serde::Deserialize;
+
+use crate::WebState;
+use crate::frame::{Frame, render};
+use crate::session::{
+    ClientIp, PRE_CSRF_COOKIE, SessionCtx, clear_session_cookie, cookie, session_cookie,
+};
+
+/// What a route requires.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone (login, language switch, health, assets).
+    Public,
+    /// A signed-in user (MFA passed, rules of behavior accepted).
+    Authenticated,
+    /// A signed-in user whose role grants the capability.
+    Capability(Capability),
+    /// A signed-in user whose role grants one of these capabilities.
+    AnyOf(&'static [Capability]),
+}
+
+impl Access {
+    /// Whether an actor (or nobody) passes.
+    pub fn allows(self, actor: Option<&Actor>) -> bool {
+        self.allows_role(actor.map(|a| a.role))
+    }
+
+    /// Whether a signed-in user of `role` (or nobody) passes.
+    pub fn allows_role(self, role: Option<Role>) -> bool {
+        match (self, role) {
+            (Access::Public, _) => true,
+            (_, None) => false,
+            (Access::Authenticated, Some(_)) => true,
+            (Access::Capability(c), Some(r)) => r.can(c),
+            (Access::AnyOf(cs), Some(r)) => cs.iter().any(|c| r.can(*c)),
+        }
+    }
+}
+
+/// Every route of the site with its access rule: `(method, path pattern as routed, access)`.
+/// Add a line here for every new route; the guard refuses routes missing from this table.
+pub fn route_table() -> Vec<(Method, &'static str, Access)> {
+    use Access::*;
+    use puente_domain::roles::Capability as C;
+    vec![
+        (Method::GET, "/", Public),
+        (Method::GET, "/healthz", Public),
+        (Method::GET, "/api/v1", Public),
+        (Method::GET, "/language/{code}", Public),
+        (Method::GET, "/static/{*path}", Public),
+        // Login and account.
+        (Method::GET, "/login", Public),
+        (Method::POST, "/login", Public),
+        (Method::GET, "/login/mfa", Public),
+        (Method::POST, "/login/mfa", Public),
+        (Method::GET, "/login/enroll", Public),
+        (Method::POST, "/login/enroll", Public),
+        (Method::POST, "/logout", Public),
+        (Method::GET, "/account/rules", Authenticated),
+        (Method::POST, "/account/rules", Authenticated),
+        // Task sections.
+        (Method::GET, "/search", Capability(C::SearchStudents)),
+        (Method::GET, "/worklists", Capability(C::WorkWorklist)),
+        (
+            Method::GET,
+            "/notices",
+            AnyOf(&[C::SendMoveNotice, C::AnswerDataRequest]),
+        ),
+        (
+            Method::GET,
+            "/reports",
+            AnyOf(&[C::ViewReports, C::ViewNationalStatistics]),
+        ),
+        (Method::GET, "/submissions", Capability(C::SubmitRecords)),
+        // Administration.
+        (Method::GET, "/admin", Capability(C::ManageUsers)),
+    ]
+}
+
+/// The access rule of a routed path for a method (`HEAD` counts as `GET`), if declared.
+pub fn access_of(method: &Method, path: &str) -> Option<Access> {
+    let m = if method == Method::HEAD {
+        &Method::GET
+    } else {
+        method
+    };
+    route_table()
+        .into_iter()
+        .find(|(rm, p, _)| rm == m && *p == path)
+        .map(|(_, _, a)| a)
+}
+
+/// Whether `path` (a routed portal path such as `/search`) is open to a user of `role` (or
+/// nobody) with `GET`.
+pub fn role_can_get(role: Option<Role>, path: &str) -> bool {
+    access_of(&Method::GET, path).is_some_and(|a| a.allows_role(role))
+}
+
+fn is_api(path: &str) -> bool {
+    path == "/api" || path.starts_with("/api/")
+}
+
+/// `application/problem+json` (RFC 9457) response.
+pub fn problem(status: StatusCode, title: &str) -> Response {
+    let mut r = (
+        status,
+        Json(
+            serde_json::json!({ "type": "about:blank", "title": title, "status": status.as_u16() }),
+        ),
+    )
+        .into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
+    r
+}
+
+/// Redirect to the login page, coming back to `path_and_query` afterwards.
+fn to_login(path_and_query: &str) -> Response {
+    Redirect::to(&format!(
+        "/login?next={}",
+        utf8_percent_encode(path_and_query, NON_ALPHANUMERIC)
+    ))
+    .into_response()
+}
+
+/// The authorization guard (a route layer: it sees the matched route).
+pub async fn guard(req: Request, next: Next) -> Response {
+    let path = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_owned())
+        .unwrap_or_default();
+    let Some(access) = access_of(req.method(), &path) else {
+        tracing::error!(route = %path, method = %req.method(), "route missing from the route table");
+        return deny(&req, StatusCode::FORBIDDEN);
+    };
+    if access == Access::Public {
+        return next.run(req).await;
+    }
+    let session = req.extensions().get::<Arc<SessionCtx>>().cloned();
+    let actor = session.as_ref().and_then(|s| s.info.actor.as_ref());
+    let Some(actor) = actor else {
+        return deny(&req, StatusCode::UNAUTHORIZED);
+    };
+    let needs_rules = session.as_ref().is_some_and(|s| s.info.needs_rules);
+    if needs_rules && path != "/account/rules" && !is_api(&path) {
+        let pq = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
+        return Redirect::to(&format!(
+            "/account/rules?next={}",
+            utf8_percent_encode(pq, NON_ALPHANUMERIC)
+        ))
+        .into_response();
+    }
+    if !access.allows(Some(actor)) {
+        return deny(&req, StatusCode::FORBIDDEN);
+    }
+    next.run(req).await
+}
+
+fn deny(req: &Request, status: StatusCode) -> Response {
+    let path = req.uri().path();
+    if is_api(path) {
+        let title = if status == StatusCode::UNAUTHORIZED {
+            "authentication required"
+        } else {
+            "forbidden"
+        };
+        return problem(status, title);
+    }
+    if status == StatusCode::UNAUTHORIZED {
+        let pq = req
+            .uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
+        return to_login(pq);
+    }
+    match req.extensions().get::<Frame>() {
+        Some(frame) => forbidden_page(frame.clone()),
+        None => (StatusCode::FORBIDDEN, "forbidden").into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "auth/forbidden.html")]
+struct ForbiddenPage {
+    frame: Frame,
+}
+
+/// The 403 page of the portal.
+pub fn forbidden_page(frame: Frame) -> Response {
+    render(StatusCode::FORBIDDEN, &ForbiddenPage { frame })
+}
+
+/// The signed-in user (MFA passed). Handlers take it to call use cases with an [`Actor`].
+/// Without a session: portal requests are redirected to `/login?next=...`, API requests get a
+/// `401` problem.
+#[derive(Debug, Clone)]
+pub struct CurrentUser(pub Actor);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for CurrentUser {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let actor = parts
+            .extensions
+            .get::<Arc<SessionCtx>>()
+            .and_then(|s| s.info.actor.clone());
+        match actor {
+            Some(mut a) => {
+                a.source_ip = parts
+                    .extensions
+                    .get::<ClientIp>()
+                    .and_then(|c| c.0.clone())
+                    .or(a.source_ip);
+                Ok(CurrentUser(a))
+            }
+            None if is_api(parts.uri.path()) => {
+                Err(problem(StatusCode::UNAUTHORIZED, "authentication required"))
+            }
+            None => Err(to_login(
+                parts
+                    .uri
+                    .path_and_query()
+                    .map(|p| p.as_str())
+                    .unwrap_or("/"),
+            )),
+        }
+    }
+}
+
+/// Maps a use-case error to a portal response (no internal details).
+pub fn app_error(frame: Frame, e: puente_app::AppError) -> Response {
+    match e {
+        puente_app::AppError::Forbidden => forbidden_page(frame),
+        puente_app::AppError::NotFound => (StatusCode::NOT_FOUND, "not found").into_response(),
+        puente_app::AppError::Invalid(_) => {
+            (StatusCode::BAD_REQUEST, "bad request").into_response()
+        }
+        other => {
+            tracing::error!(error = %other, "use case failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+/// A safe local return path: one leading `/`, no scheme-relative or backslash tricks.
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.contains('\\')
+                && !n.chars().any(char::is_control)
+                && !n.starts_with("/login")
+                && !n.starts_with("/logout") =>
+        {
+            n.to_owned()
+        }
+        _ => "/".to_owned(),
+    }
+}
+
+fn with_cookie(mut resp: Response, value: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        resp.headers_mut().append(header::SET_COOKIE, v);
+    }
+    resp
+}
+
+fn secure(state: &WebState) -> bool {
+    state.app.auth.secure_cookies
+}
+
+// ---------------------------------------------------------------- pages
+
+#[derive(Template)]
+#[template(path = "auth/login.html")]
+struct LoginPage {
+    frame: Frame,
+    csrf: String,
+    next: String,
+    email: String,
+    error: bool,
+}
+
+#[derive(Template)]
+#[template(path = "auth/mfa.html")]
+struct MfaPage {
+    frame: Frame,
+    csrf: String,
+    next: String,
+    error: bool,
+}
+
+#[derive(Template)]
+#[template(path = "auth/enroll.html")]
+struct EnrollPage {
+    frame: Frame,
+    csrf: String,
+    next: String,
+    secret: String,
+    qr_data_uri: String,
+    error: bool,
+}
+
+#[derive(Template)]
+#[template(path = "auth/recovery_codes.html")]
+struct RecoveryCodesPage {
+    frame: Frame,
+    codes: Vec<String>,
+    next: String,
+}
+
+#[derive(Template)]
+#[template(path = "auth/rules.html")]
+struct RulesPage {
+    frame: Frame,
+    csrf: String,
+    next: String,
+}
+
+/// `GET /login`.
+pub async fn login_form(
+    Extension(frame): Extension<Frame>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let existing = cookie(&headers, PRE_CSRF_COOKIE).filter(|c| c.len() == 64);
+    let csrf = existing
+        .clone()
+        .unwrap_or_else(puente_app::auth::random_token);
+    let page = LoginPage {
+        frame,
+        csrf: csrf.clone(),
+        next: safe_next(q.get("next").map(String::as_str)),
+        email: String::new(),
+        error: false,
+    };
+    let resp = render(StatusCode::OK, &page);
+    if existing.is_none() {
+        with_cookie(
+            resp,
+            &format!("{PRE_CSRF_COOKIE}={csrf}; Path=/; HttpOnly; SameSite=Strict"),
+        )
+    } else {
+        resp
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// `POST /login`.
+pub async fn login_submit(
+    State(state): State<WebState>,
+    Extension(frame): Extension<Frame>,
+    Extension(ip): Extension<ClientIp>,
+    session: Option<Extension<Arc<SessionCtx>>>,
+    headers: axum::http::HeaderMap,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    // Whatever session came with the request ends here (no fixation).
+    if let Some(Extension(s)) = &session {
+        let _ = state.app.logout(&s.token, ip.0.as_deref()).await;
+    }
+    let next = safe_next(Some(&f.next));
+    match state
+        .app
+        .login_password(&f.email, &f.password, ip.0.as_deref())
+        .await
+    {
+        Ok(LoginStep::NeedMfa { token, enroll }) => {
+            let to = if enroll {
+                "/login/enroll"
+            } else {
+                "/login/mfa"
+            };
+            let resp = Redirect::to(&format!(
+                "{to}?next={}",
+                utf8_percent_encode(&next, NON_ALPHANUMERIC)
+            ))
+            .into_response();
+            with_cookie(resp, &session_cookie(&token, secure(&state)))
+        }
+        Ok(LoginStep::Failed) => {
+            let page = LoginPage {
+                frame,
+                csrf: cookie(&headers, PRE_CSRF_COOKIE).unwrap_or_default(),
+                next,
+                email: f.email,
+                error: true,
+            };
+            render(StatusCode::UNAUTHORIZED, &page)
+        }
+        Err(e) => app_error(frame, e),
+    }
+}
+
+fn pending(session: &Option<Extension<Arc<SessionCtx>>>) -> Option<Arc<SessionCtx>> {
+    session
+        .as_ref()
+        .map(|Extension(s)| s.clone())
+        .filter(|s| !s.info.mfa_passed)
+}
+
+/// `GET /login/mfa`.
+pub async fn mfa_form(
+    Extension(frame): Extension<Frame>,
+    session: Option<Extension<Arc<SessionCtx>>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let next = safe_next(q.get("next").map(String::as_str));
+    let Some(s) = pending(&session) else {
+        return to_login(&next);
+    };
+    render(
+        StatusCode::OK,
+        &MfaPage {
+            frame,
+            csrf: s.info.csrf_token.clone(),
+            next,
+            error: false,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// `POST /login/mfa`.
+pub async fn mfa_submit(
+    State(state): State<WebState>,
+    Extension(frame): Extension<Frame>,
+    Extension(ip): Extension<ClientIp>,
+    session: Option<Extension<Arc<SessionCtx>>>,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    let next = safe_next(Some(&f.next));
+    let Some(s) = pending(&session) else {
+        return to_login(&next);
+    };
+    match state
+        .app
+        .login_mfa(&s.token, &f.code, ip.0.as_deref())
+        .await
+    {
+        Ok(Some(token)) => with_cookie(
+            Redirect::to(&next).into_response(),
+            &session_cookie(&token, secure(&state)),
+        ),
+        Ok(None) => render(
+            StatusCode::UNAUTHORIZED,
+            &MfaPage {
+                frame,
+                csrf: s.info.csrf_token.clone(),
+                next,
+                error: true,
+            },
+        ),
+        Err(e) => app_error(frame, e),
+    }
+}
+
+fn svg_data_uri(svg: &str) -> String {
+    format!(
+        "data:image/svg+xml,{}",
+        utf8_percent_encode(svg, NON_ALPHANUMERIC)
+    )
+}
+
+async fn enroll_page(
+    state: &WebState,
+    frame: Frame,
+    s: &SessionCtx,
+    next: String,
+    error: bool,
+) -> Response {
+    match state.app.mfa_enrollment(&s.token).await {
+        Ok(Some(e)) => render(
+            if error {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::OK
+            },
+            &EnrollPage {
+                frame,
+                csrf: s.info.csrf_token.clone(),
+                next,
+                secret: e.secret,
+                qr_data_uri: svg_data_uri(&e.qr_svg),
+                error,
+            },
+        ),
+        Ok(None) => to_login(&next),
+        Err(e) => app_error(frame, e),
+    }
+}
+
+/// `GET /login/enroll`: first MFA enrolment (QR code and secret).
+pub async fn enroll_form(
+    State(state): State<WebState>,
+    Extension(frame): Extension<Frame>,
+    session: Option<Extension<Arc<SessionCtx>>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let next = safe_next(q.get("next").map(String::as_str));
+    let Some(s) = pending(&session) else {
+        return to_login(&next);
+    };
+    enroll_page(&state, frame, &s, next, false).await
+}
+
+/// `POST /login/enroll`: confirms enrolment with a first code, shows the recovery codes once.
+pub async fn enroll_submit(
+    State(state): State<WebState>,
+    Extension(frame): Extension<Frame>,
+    Extension(ip): Extension<ClientIp>,
+    session: Option<Extension<Arc<SessionCtx>>>,
+    Form(f): Form<CodeForm>,
+) -> Response {
+    let next = safe_next(Some(&f.next));
+    let Some(s) = pending(&session) else {
+        return to_login(&next);
+    };
+    match state
+        .app
+        .confirm_mfa_enrollment(&s.token, &f.code, ip.0.as_deref())
+        .await
+    {
+        Ok(Some((token, codes))) => with_cookie(
+            render(StatusCode::OK, &RecoveryCodesPage { frame, codes, next }),
+            &session_cookie(&token, secure(&state)),
+        ),
+        Ok(None) => enroll_page(&state, frame, &s, next, true).await,
+        Err(e) => app_error(frame, e),
+    }
+}
+
+/// `POST /logout`: deletes the session and the cookie.
+pub async fn logout(
+    State(state): State<WebState>,
+    Extension(ip): Extension<ClientIp>,
+    session: Option<Extension<Arc<SessionCtx>>>,
+) -> Response {
+    if let Some(Extension(s)) = session
+        && let Err(e) = state.app.logout(&s.token, ip.0.as_deref()).await
+    {
+        tracing::error!(error = %e, "logout failed");
+    }
+    with_cookie(
+        Redirect::to("/login").into_response(),
+        &clear_session_cookie(secure(&state)),
+    )
+}
+
+/// `GET /account/rules`.
+pub async fn rules_form(
+    Extension(frame): Extension<Frame>,
+    Extension(session): Extension<Arc<SessionCtx>>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    render(
+        StatusCode::OK,
+        &RulesPage {
+            frame,
+            csrf: session.info.csrf_token.clone(),
+            next: safe_next(q.get("next").map(String::as_str)),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct RulesForm {
+    #[serde(default)]
+    accept: String,
+    #[serde(default)]
+    training: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// `POST /account/rules`.
+pub async fn rules_submit(
+    State(state): State<WebState>,
+    Extension(frame): Extension<Frame>,
+    Extension(session): Extension<Arc<SessionCtx>>,
+    CurrentUser(actor): CurrentUser,
+    Form(f): Form<RulesForm>,
+) -> Response {
+    let next = safe_next(Some(&f.next));
+    if f.accept.is_empty() {
+        return render(
+            StatusCode::BAD_REQUEST,
+            &RulesPage {
+                frame,
+                csrf: session.info.csrf_token.clone(),
+                next,
+            },
+        );
+    }
+    match state
+        .app
+        .accept_rules_of_behavior(&actor, !f.training.is_empty())
+        .await
+    {
+        Ok(()) => Redirect::to(&next).into_response(),
+        Err(e) => app_error(frame, e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn next_is_local_and_not_the_login() {
+        assert_eq!(safe_next(Some("/search?q=1")), "/search?q=1");
+        assert_eq!(safe_next(Some("//evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example")), "/");
+        assert_eq!(safe_next(Some("/login?next=/x")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+
+    #[test]
+    fn every_nav_section_is_declared() {
+        for item in crate::NAV {
+            assert!(
+                access_of(&Method::GET, item.href).is_some(),
+                "{} missing from the route table",
+                item.href
+            );
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (m, p, _) in route_table() {
+            assert!(seen.insert((m.clone(), p)), "{m} {p} declared twice");
+        }
+    }
+}
