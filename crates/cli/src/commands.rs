@@ -65,11 +65,15 @@ async fn run_server(addr: &str, app: Arc<App>) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     println!("Puente is serving at http://{local}/  (Ctrl-C to stop)");
     let router = puente_web::router(puente_web::WebState { app });
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    // The peer address feeds login throttling and the audit trail.
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }
 
@@ -273,5 +277,51 @@ pub async fn submit(
     if rejected > 0 {
         return Err(Rejected(rejected).into());
     }
+    Ok(())
+}
+
+/// `puente audit verify`: walks the audit hash chain.
+pub async fn audit_verify(url: &str) -> anyhow::Result<()> {
+    let store = open(url).await?;
+    let app = App::new(store, Arc::new(SystemClock)).await?;
+    let report = app.audit_verify().await?;
+    if report.ok() {
+        println!("audit chain intact: {} events", report.events);
+        return Ok(());
+    }
+    for p in &report.problems {
+        println!("{p:?}");
+    }
+    anyhow::bail!(
+        "audit chain broken: {} problems in {} events",
+        report.problems.len(),
+        report.events
+    )
+}
+
+/// `puente users list`.
+pub async fn users_list(url: &str) -> anyhow::Result<()> {
+    let store = open(url).await?;
+    for u in store.list_users(None).await? {
+        println!(
+            "{:<40} {:<22} {:<4} {:<12} {}",
+            u.email,
+            u.role,
+            u.scope_state.as_deref().unwrap_or("-"),
+            u.status,
+            u.last_login_at
+                .map(|t| t.format("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_else(|| "never".into())
+        );
+    }
+    Ok(())
+}
+
+/// `puente users disable-inactive`: the 90-day inactivity job.
+pub async fn users_disable_inactive(url: &str) -> anyhow::Result<()> {
+    let store = open(url).await?;
+    let app = App::new(store, Arc::new(SystemClock)).await?;
+    let ids = app.disable_inactive_accounts().await?;
+    println!("disabled {} inactive accounts", ids.len());
     Ok(())
 }

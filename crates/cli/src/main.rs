@@ -106,6 +106,40 @@ enum Command {
         #[arg(required = true)]
         files: Vec<std::path::PathBuf>,
     },
+    /// The audit trail.
+    Audit {
+        #[command(subcommand)]
+        cmd: AuditCmd,
+    },
+    /// User accounts.
+    Users {
+        #[command(subcommand)]
+        cmd: UsersCmd,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCmd {
+    /// Check the audit hash chain; exit 1 and list the problems when an event was edited,
+    /// deleted or reordered.
+    Verify {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum UsersCmd {
+    /// List the accounts (e-mail, role, state, status, last sign-in).
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Disable accounts without a sign-in for 90 days (run daily).
+    DisableInactive {
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -150,6 +184,15 @@ fn main() -> std::process::ExitCode {
                 db,
                 files,
             } => commands::submit(&db.url(), &state, report_dir.as_deref(), json, &files).await,
+            Command::Audit {
+                cmd: AuditCmd::Verify { db },
+            } => commands::audit_verify(&db.url()).await,
+            Command::Users {
+                cmd: UsersCmd::List { db },
+            } => commands::users_list(&db.url()).await,
+            Command::Users {
+                cmd: UsersCmd::DisableInactive { db },
+            } => commands::users_disable_inactive(&db.url()).await,
         }
     });
     match result {
