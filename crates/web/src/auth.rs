@@ -86,6 +86,21 @@ pub fn route_table() -> Vec<(Method, &'static str, Access)> {
         (Method::POST, "/account/rules", Authenticated),
         // Task sections.
         (Method::GET, "/search", Capability(C::SearchStudents)),
+        (
+            Method::GET,
+            "/students/{msix_id}",
+            Capability(C::ViewStudent),
+        ),
+        (
+            Method::GET,
+            "/api/v1/students",
+            Capability(C::SearchStudents),
+        ),
+        (
+            Method::GET,
+            "/api/v1/students/{msix_id}",
+            Capability(C::ViewStudent),
+        ),
         (Method::GET, "/worklists", Capability(C::WorkWorklist)),
         (
             Method::GET,

@@ -16,6 +16,7 @@ pub mod i18n;
 pub mod pages;
 pub mod security;
 pub mod session;
+pub mod students;
 
 use std::sync::Arc;
 
@@ -68,8 +69,12 @@ pub fn router(state: WebState) -> Router {
         .route(
             "/account/rules",
             get(auth::rules_form).post(auth::rules_submit),
-        );
-    for item in NAV {
+        )
+        .route("/search", get(students::search_page))
+        .route("/students/{msix_id}", get(students::record_page))
+        .route("/api/v1/students", get(students::api_search))
+        .route("/api/v1/students/{msix_id}", get(students::api_record));
+    for item in NAV.iter().filter(|n| n.href != "/search") {
         let section = *item;
         r = r.route(
             section.href,

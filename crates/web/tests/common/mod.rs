@@ -1,0 +1,76 @@
+//! Shared helpers of the web integration tests: an in-process site on the backend under test,
+//! demo sign-in, requests.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, Response};
+use http_body_util::BodyExt;
+use puente_web::{WebState, router};
+use tower::ServiceExt;
+
+pub struct Site {
+    pub router: Router,
+    pub app: Arc<puente_app::App>,
+    pub db: puente_testkit::db::TestDb,
+}
+
+/// A site over a fresh database (PUENTE_TEST_BACKEND) with the demo accounts.
+pub async fn site() -> Site {
+    let db = puente_testkit::db::test_db().await.unwrap();
+    let app = Arc::new(
+        puente_app::App::new(db.store.clone(), Arc::new(puente_app::SystemClock))
+            .await
+            .unwrap(),
+    );
+    app.seed_demo_accounts().await.unwrap();
+    Site {
+        router: router(WebState { app: app.clone() }),
+        app,
+        db,
+    }
+}
+
+/// A signed-in session cookie for the demo account of `role`.
+pub async fn session_cookie(site: &Site, role: puente_domain::roles::Role) -> String {
+    let email = format!("{}@demo.puente.test", role.code().replace('_', "."));
+    let puente_app::auth::LoginStep::NeedMfa { token, .. } = site
+        .app
+        .login_password(&email, puente_app::accounts::DEMO_PASSWORD, None)
+        .await
+        .unwrap()
+    else {
+        panic!("demo login refused")
+    };
+    let u = site.app.store.user_by_email(&email).await.unwrap().unwrap();
+    let code = puente_app::auth::totp_at(&u.totp_secret.unwrap(), chrono::Utc::now()).unwrap();
+    let token = site
+        .app
+        .login_mfa(&token, &code, None)
+        .await
+        .unwrap()
+        .unwrap();
+    format!("puente_session={token}")
+}
+
+/// GET with an optional cookie; returns the response (without body) and the body text.
+pub async fn get(site: &Site, uri: &str, cookie: Option<&str>) -> (Response<Body>, String) {
+    let mut req = Request::get(uri);
+    if let Some(c) = cookie {
+        req = req.header("cookie", c);
+    }
+    let resp = site
+        .router
+        .clone()
+        .oneshot(req.body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let (parts, body) = resp.into_parts();
+    let bytes = body.collect().await.unwrap().to_bytes();
+    (
+        Response::from_parts(parts, Body::empty()),
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
+}
