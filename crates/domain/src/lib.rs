@@ -7,6 +7,7 @@
 //! - [`normalize`]: name folding for storage and search.
 
 pub mod calendar;
+pub mod childcount;
 pub mod codes;
 pub mod consolidated;
 pub mod msix;
