@@ -49,7 +49,7 @@ with open(os.path.join(out, "records.csv"), "w", newline="") as fo, open(
                 state, ssid = s(st.get("reporting_state")), s(st.get("state_student_id"))
                 rid = f"{state}:{ssid}"
                 row = [rid, state, ssid] + [date(d.get(k)) if k == "birth_date" else s(d.get(k)) for k in DEMO]
-                row.append(s(d.get("multiple_birth")))
+                row.append(s(d.get("multiple_birth_flag")))
                 w.writerow(row)
                 tw.writerow([rid, child.get((state, ssid), "?" + rid)])
                 n += 1

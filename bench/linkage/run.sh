@@ -25,9 +25,9 @@ while [ $# -gt 0 ]; do
   shift
 done
 # synthetic sets: name and number of children (`puente generate --students`), about
-# 1.67 records per child, so these give ~200k and ~1M records
-SYNTH=("synth200k:120000" "synth1m:600000")
-[ "$QUICK" = 1 ] && SYNTH=("synth200k:120000")
+# 2.59 records per child, so these give ~200k and ~1M records
+SYNTH=("synth200k:77200" "synth1m:386000")
+[ "$QUICK" = 1 ] && SYNTH=("synth200k:77200")
 
 PY=$HERE/.venv/bin/python
 if [ ! -x "$PY" ]; then

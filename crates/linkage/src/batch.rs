@@ -127,7 +127,7 @@ fn set_batch_tf(preps: &mut [Prep], config: &LinkConfig, wt: &WeightTable) {
 fn secondary(p: &Prep, fam: u64) -> u64 {
     // families whose key contains the birth date are ordered by name, others by date
     match fam {
-        1 | 2 | 10 => p.sort_key,
+        1 | 2 | 10 | 12 => p.sort_key,
         _ => p.dob.map_or(u64::MAX, |d| {
             (u64::from(d.y) << 16) | (u64::from(d.m) << 8) | u64::from(d.d)
         }),
@@ -365,7 +365,7 @@ pub fn link_batch_with(
     let threads = config.threads;
     let rules = Rules {
         twin: config.twin_rule,
-        state_id: config.state_id_rule,
+        state_id: config.state_id_rule && !config.batch_soft_state_id,
     };
     let mut preps: Vec<Prep> = par_chunks(n, threads, |r| {
         records[r].iter().map(compare::prepare).collect()

@@ -572,8 +572,25 @@ fn weak_single_given(a: &Prep, b: &Prep) -> bool {
 
 pub(crate) fn compare(a: &Prep, b: &Prep, rules: &Rules) -> Cmp {
     let mut levels = [0u8; NF];
-    let (gl, tfg) = cmp_given(&a.given, &b.given);
-    let (sl, tfs) = cmp_sur(a, b);
+    let (mut gl, mut tfg) = cmp_given(&a.given, &b.given);
+    let (mut sl, mut tfs) = cmp_sur(a, b);
+    // Given name and surname exchanged between the fields ("caitlin mason" /
+    // "mason caitlin"): both cross comparisons must agree.
+    if matches!(gl, G_PARTIAL | G_DIFF) && matches!(sl, S_ONE | S_DIFF) {
+        let ok = |l: u8| matches!(l, G_EXACT | G_SUBSET | G_NICK | G_PHON | G_FUZZY);
+        let (x, _) = cmp_given(&a.given, &b.sur);
+        let (y, _) = cmp_given(&a.sur, &b.given);
+        if ok(x) && ok(y) {
+            gl = if x == G_EXACT && y == G_EXACT {
+                G_PHON
+            } else {
+                G_FUZZY
+            };
+            sl = S_PHON;
+            tfg = 0.0;
+            tfs = 0.0;
+        }
+    }
     levels[field::GIVEN] = gl;
     levels[field::SURNAME] = sl;
     levels[field::DOB] = cmp_dob(a.dob, b.dob);
@@ -606,8 +623,17 @@ pub(crate) fn compare(a: &Prep, b: &Prep, rules: &Rules) -> Cmp {
     let twin_like = given_differs || (gl == G_FUZZY && levels[field::SEX] == DIFF2);
     if rules.twin && twin_like {
         let dob_same = matches!(levels[field::DOB], D_EXACT | D_SWAP);
-        let family = matches!(sl, S_EXACT | S_SWAP | S_SUBSET | S_PHON | S_FUZZY)
-            || levels[field::PARENTS] == P_AGREE;
+        // Family evidence beyond a shared surname: agreeing parents, or a shared
+        // surname with the same birth place or a multiple-birth flag. Without it (no
+        // parents, no birth place: e.g. FEBRL-like data) a different given name is a
+        // scoring matter, not a hard conflict.
+        let sur_family = matches!(sl, S_EXACT | S_SWAP | S_SUBSET | S_PHON | S_FUZZY);
+        let family = levels[field::PARENTS] == P_AGREE
+            || (sur_family
+                && (matches!(levels[field::BIRTH_PLACE], BP_FULL | BP_PARTIAL)
+                    || levels[field::PARENTS] == P_PARTIAL
+                    || a.multi == Some(true)
+                    || b.multi == Some(true)));
         if dob_same && family {
             conflicts |= conflict::TWIN;
         }
@@ -698,9 +724,10 @@ const FAM_POSTAL_SUR: u64 = 8;
 const FAM_POSTAL_GIVEN: u64 = 9;
 const FAM_DOB_INITIALS: u64 = 10;
 const FAM_SURS_SORTED: u64 = 11;
+const FAM_DOB_POSTAL: u64 = 12;
 
 /// Number of key families (keys are generated family by family in batch).
-pub(crate) const FAMILIES: u64 = 11;
+pub(crate) const FAMILIES: u64 = 12;
 
 fn given_variants(p: &Prep) -> Vec<u64> {
     let mut v: Vec<u64> = Vec::with_capacity(4);
@@ -738,12 +765,24 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
     // phonetic key of the first five letters of each surname token: robust to
     // joined double surnames ("gonzalezjimenez") and late typos
     let surs: Vec<u64> = p.sur.iter().take(2).map(|t| t.ph5).collect();
+    let postal = || (!p.postal.is_empty()).then(|| hash_str(&p.postal));
     match fam {
         FAM_DOB_SUR => {
             if let Some(d) = dob_sorted {
                 for s in &surs {
                     out.push(k(&[d, *s]));
                 }
+                // also the first given name under the same key: given name and
+                // surname exchanged between fields
+                if let Some(g) = p.given.first() {
+                    out.push(k(&[d, g.ph5]));
+                }
+            }
+        }
+        FAM_DOB_POSTAL => {
+            if let (Some(d), Some(z)) = (p.dob, postal()) {
+                let d = (u64::from(d.y) << 16) | (u64::from(d.m) << 8) | u64::from(d.d);
+                out.push(k(&[d, z]));
             }
         }
         FAM_DOB_GIVEN => {

@@ -133,7 +133,7 @@ impl Default for Weights {
     fn default() -> Self {
         let m: Vec<Vec<f64>> = vec![
             vec![0.0, 0.70, 0.08, 0.07, 0.05, 0.05, 0.02, 0.03],
-            vec![0.0, 0.70, 0.05, 0.15, 0.04, 0.03, 0.004, 0.008],
+            vec![0.0, 0.70, 0.05, 0.15, 0.04, 0.03, 0.004, 0.015],
             vec![0.0, 0.86, 0.04, 0.07, 0.025, 0.0015],
             vec![0.0, 0.98, 0.02],
             vec![0.0, 0.80, 0.12, 0.04, 0.04],
@@ -152,7 +152,7 @@ impl Default for Weights {
             vec![0.0, 0.002, 0.05, 0.948],
             vec![0.0, 0.000_001, 0.999_999],
             vec![0.0, 0.000_001],
-            vec![0.0, 0.0005, 0.01, 0.9895],
+            vec![0.0, 0.0002, 0.01, 0.9898],
             vec![0.0, 0.01, 0.05, 0.94],
         ];
         Weights { m, u }
@@ -238,6 +238,11 @@ pub struct LinkConfig {
     pub twin_rule: bool,
     /// Conflict rule: different student ids from the same state never merge.
     pub state_id_rule: bool,
+    /// Batch only: a same-state student id difference is a score penalty rather than
+    /// a hard conflict (states do issue a second id to a child they already know; the
+    /// online path keeps the hard rule and sends such records to review).
+    #[serde(default = "yes")]
+    pub batch_soft_state_id: bool,
     /// Cap on the joint positive weight of family-shared fields (surname,
     /// parents, birth place), so siblings cannot reach the thresholds on family
     /// evidence alone.
@@ -248,6 +253,10 @@ pub struct LinkConfig {
     pub explain_pairs: bool,
     /// Worker threads for batch (1 = sequential).
     pub threads: usize,
+}
+
+fn yes() -> bool {
+    true
 }
 
 impl Default for LinkConfig {
@@ -269,6 +278,7 @@ impl Default for LinkConfig {
             online_block_cap: 100,
             twin_rule: true,
             state_id_rule: true,
+            batch_soft_state_id: true,
             family_cap: 16.0,
             tf_pseudo: 2000.0,
             explain_pairs: false,
