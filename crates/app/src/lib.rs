@@ -10,6 +10,7 @@ pub mod ingest;
 pub mod search;
 pub mod student;
 pub mod submit;
+pub mod tokens;
 
 use std::sync::Arc;
 

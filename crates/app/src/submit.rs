@@ -521,3 +521,64 @@ fn result_row(
         issues: serde_json::to_string(issues).unwrap_or_else(|_| "[]".into()),
     }
 }
+
+impl App {
+    /// [`App::submit_file`] for an actor: the actor needs `SubmitRecords` in `state`.
+    pub async fn submit_as(
+        &self,
+        actor: &crate::Actor,
+        state: StateCode,
+        channel: Channel,
+        path: &Path,
+        file_name: Option<String>,
+    ) -> Result<SubmissionReport> {
+        actor.require_in_state(
+            puente_domain::roles::Capability::SubmitRecords,
+            state.code(),
+        )?;
+        let report = self.submit_file(state, channel, path, file_name).await?;
+        let details = format!(
+            "{{\"submission\":\"{}\",\"outcome\":\"{:?}\"}}",
+            report.submission.id, report.outcome
+        );
+        self.audit(actor, "submission.receive", Some(&details))
+            .await?;
+        Ok(report)
+    }
+
+    /// A submission's report, for an actor with `SubmitRecords` in the submission's state.
+    pub async fn submission_report(
+        &self,
+        actor: &crate::Actor,
+        id: &str,
+    ) -> Result<SubmissionReport> {
+        actor.require(puente_domain::roles::Capability::SubmitRecords)?;
+        let submission = self.store.submission(id).await?.ok_or(AppError::NotFound)?;
+        if !actor.covers_state(&submission.state) {
+            return Err(AppError::NotFound);
+        }
+        let rows = self.report_rows(id).await?;
+        let outcome = match submission.status.as_str() {
+            "rejected" => Outcome::Rejected,
+            _ => Outcome::Completed,
+        };
+        Ok(SubmissionReport {
+            outcome,
+            submission,
+            rows,
+        })
+    }
+
+    /// Recent submissions of a state.
+    pub async fn submissions_of(
+        &self,
+        actor: &crate::Actor,
+        state: StateCode,
+    ) -> Result<Vec<SubmissionRow>> {
+        actor.require_in_state(
+            puente_domain::roles::Capability::SubmitRecords,
+            state.code(),
+        )?;
+        Ok(self.store.submissions_of_state(state.code(), 50).await?)
+    }
+}

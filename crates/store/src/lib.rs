@@ -8,6 +8,7 @@ mod search;
 mod sessions;
 mod stats;
 mod submissions;
+mod tokens;
 mod users;
 
 use std::str::FromStr;
@@ -24,6 +25,7 @@ pub use search::ChildSummary;
 pub use sessions::SessionRow;
 pub use stats::Stats;
 pub use submissions::{NewSubmission, ResultRow, SubmissionCounts, SubmissionRow};
+pub use tokens::ApiTokenRow;
 pub use users::{NewUser, UserRow};
 
 /// Storage errors. Messages never contain record contents (no PII in logs).

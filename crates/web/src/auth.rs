@@ -101,6 +101,21 @@ pub fn route_table() -> Vec<(Method, &'static str, Access)> {
             "/api/v1/students/{msix_id}",
             Capability(C::ViewStudent),
         ),
+        (
+            Method::POST,
+            "/api/v1/submissions",
+            Capability(C::SubmitRecords),
+        ),
+        (
+            Method::GET,
+            "/api/v1/submissions/{id}",
+            Capability(C::SubmitRecords),
+        ),
+        (
+            Method::GET,
+            "/api/v1/submissions/{id}/report.csv",
+            Capability(C::SubmitRecords),
+        ),
         (Method::GET, "/worklists", Capability(C::WorkWorklist)),
         (
             Method::GET,
@@ -181,7 +196,11 @@ pub async fn guard(req: Request, next: Next) -> Response {
         return next.run(req).await;
     }
     let session = req.extensions().get::<Arc<SessionCtx>>().cloned();
-    let actor = session.as_ref().and_then(|s| s.info.actor.as_ref());
+    let token_actor = req.extensions().get::<ApiActor>().map(|a| a.0.clone());
+    let actor = session
+        .as_ref()
+        .and_then(|s| s.info.actor.as_ref())
+        .or(token_actor.as_ref());
     let Some(actor) = actor else {
         return deny(&req, StatusCode::UNAUTHORIZED);
     };
@@ -239,6 +258,46 @@ pub fn forbidden_page(frame: Frame) -> Response {
     render(StatusCode::FORBIDDEN, &ForbiddenPage { frame })
 }
 
+/// The machine actor of a valid `Authorization: Bearer <API token>` on an `/api/` request.
+#[derive(Debug, Clone)]
+pub struct ApiActor(pub Actor);
+
+/// Resolves API tokens of state systems on `/api/` requests. A present but invalid token is
+/// refused with 401 (never silently treated as anonymous).
+pub async fn api_token_middleware(
+    axum::extract::State(state): axum::extract::State<crate::WebState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    if is_api(req.uri().path()) {
+        let bearer = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| t.trim().to_owned());
+        if let Some(token) = bearer {
+            let ip = req
+                .extensions()
+                .get::<crate::session::ClientIp>()
+                .and_then(|c| c.0.clone());
+            match state.app.api_token_actor(&token, ip).await {
+                Ok(Some(actor)) => {
+                    req.extensions_mut().insert(ApiActor(actor));
+                }
+                Ok(None) => {
+                    return problem(StatusCode::UNAUTHORIZED, "invalid or revoked API token");
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "API token lookup failed");
+                    return problem(StatusCode::SERVICE_UNAVAILABLE, "service unavailable");
+                }
+            }
+        }
+    }
+    next.run(req).await
+}
+
 /// The signed-in user (MFA passed). Handlers take it to call use cases with an [`Actor`].
 /// Without a session: portal requests are redirected to `/login?next=...`, API requests get a
 /// `401` problem.
@@ -252,7 +311,8 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for CurrentUser {
         let actor = parts
             .extensions
             .get::<Arc<SessionCtx>>()
-            .and_then(|s| s.info.actor.clone());
+            .and_then(|s| s.info.actor.clone())
+            .or_else(|| parts.extensions.get::<ApiActor>().map(|a| a.0.clone()));
         match actor {
             Some(mut a) => {
                 a.source_ip = parts

@@ -17,6 +17,7 @@ pub mod pages;
 pub mod security;
 pub mod session;
 pub mod students;
+pub mod submissions;
 
 use std::sync::Arc;
 
@@ -73,7 +74,17 @@ pub fn router(state: WebState) -> Router {
         .route("/search", get(students::search_page))
         .route("/students/{msix_id}", get(students::record_page))
         .route("/api/v1/students", get(students::api_search))
-        .route("/api/v1/students/{msix_id}", get(students::api_record));
+        .route("/api/v1/students/{msix_id}", get(students::api_record))
+        .route(
+            "/api/v1/submissions",
+            axum::routing::post(submissions::api_submit)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/api/v1/submissions/{id}", get(submissions::api_report))
+        .route(
+            "/api/v1/submissions/{id}/report.csv",
+            get(submissions::api_report_csv),
+        );
     for item in NAV.iter().filter(|n| n.href != "/search") {
         let section = *item;
         r = r.route(
@@ -85,6 +96,10 @@ pub fn router(state: WebState) -> Router {
     r.route_layer(axum::middleware::from_fn(auth::guard))
         .fallback(pages::not_found)
         .layer(axum::middleware::from_fn(csrf::middleware))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::api_token_middleware,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             session::middleware,
