@@ -1,7 +1,9 @@
 //! Link a `puente link` CSV (simple CSV: no quoted commas) and score it against a truth CSV
 //! (`record_id,entity`): pairwise P/R/F1 and time. For tuning without building the CLI.
 //!
-//! `cargo run --release -p puente-linkage --example link_csv -- records.csv truth.csv [--errors]`
+//! `cargo run --release -p puente-linkage --example link_csv -- records.csv truth.csv [clusters.csv]`
+
+#![allow(clippy::expect_used)]
 
 use std::collections::HashMap;
 use std::time::Instant;
