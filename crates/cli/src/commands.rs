@@ -325,3 +325,57 @@ pub async fn users_disable_inactive(url: &str) -> anyhow::Result<()> {
     println!("disabled {} inactive accounts", ids.len());
     Ok(())
 }
+
+async fn system_app(url: &str) -> anyhow::Result<App> {
+    Ok(App::new(open(url).await?, Arc::new(SystemClock)).await?)
+}
+
+pub async fn tokens_issue(url: &str, state: &str, name: &str) -> anyhow::Result<()> {
+    let app = system_app(url).await?;
+    let (id, token) = app
+        .issue_api_token(
+            &puente_app::Actor::system(),
+            &state.to_ascii_uppercase(),
+            name,
+        )
+        .await?;
+    println!("token id: {id}");
+    println!("token (shown once; send it as 'Authorization: Bearer <token>'):");
+    println!("{token}");
+    Ok(())
+}
+
+pub async fn tokens_revoke(url: &str, id: &str) -> anyhow::Result<()> {
+    let app = system_app(url).await?;
+    if app
+        .revoke_api_token(&puente_app::Actor::system(), id)
+        .await?
+    {
+        println!("revoked {id}");
+        Ok(())
+    } else {
+        anyhow::bail!("token {id} was already revoked")
+    }
+}
+
+pub async fn tokens_list(url: &str) -> anyhow::Result<()> {
+    let app = system_app(url).await?;
+    for t in app.api_tokens(&puente_app::Actor::system()).await? {
+        println!(
+            "{}  {}  {:<30}  created {}  last used {}  {}",
+            t.id,
+            t.state,
+            t.name,
+            t.created_at.format("%Y-%m-%d"),
+            t.last_used_at
+                .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+                .unwrap_or_else(|| "never".into()),
+            if t.revoked_at.is_some() {
+                "REVOKED"
+            } else {
+                "active"
+            }
+        );
+    }
+    Ok(())
+}

@@ -116,6 +116,35 @@ enum Command {
         #[command(subcommand)]
         cmd: UsersCmd,
     },
+    /// API tokens of state systems (for POST /api/v1/submissions).
+    Tokens {
+        #[command(subcommand)]
+        cmd: TokensCmd,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum TokensCmd {
+    /// Issue a token for a state; it is printed once and stored only as a hash.
+    Issue {
+        #[arg(long)]
+        state: String,
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Revoke a token by its id.
+    Revoke {
+        id: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// List tokens (never the tokens themselves).
+    List {
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -193,6 +222,13 @@ fn main() -> std::process::ExitCode {
             Command::Users {
                 cmd: UsersCmd::DisableInactive { db },
             } => commands::users_disable_inactive(&db.url()).await,
+            Command::Tokens { cmd } => match cmd {
+                TokensCmd::Issue { state, name, db } => {
+                    commands::tokens_issue(&db.url(), &state, &name).await
+                }
+                TokensCmd::Revoke { id, db } => commands::tokens_revoke(&db.url(), &id).await,
+                TokensCmd::List { db } => commands::tokens_list(&db.url()).await,
+            },
         }
     });
     match result {
