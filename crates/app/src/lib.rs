@@ -7,6 +7,7 @@ pub mod auth;
 pub mod authz;
 pub mod clock;
 pub mod ingest;
+pub mod reports;
 pub mod search;
 pub mod student;
 pub mod submit;

@@ -13,6 +13,7 @@ pub mod consolidated;
 pub mod msix;
 pub mod normalize;
 pub mod policy;
+pub mod quality;
 pub mod records;
 pub mod roles;
 pub mod validate;

@@ -4,6 +4,7 @@
 
 mod audit;
 mod records;
+mod reports;
 mod search;
 mod sessions;
 mod stats;
@@ -21,6 +22,7 @@ use sqlx::sqlite::{
 
 pub use audit::{AuditEvent, AuditFilter, GENESIS_HASH, NewAuditEvent, Tx, audit_hash};
 pub use records::{LinkRow, RecordWrite, StoredRecord, WriteOutcome};
+pub use reports::{RejectedRow, ReportChild};
 pub use search::ChildSummary;
 pub use sessions::SessionRow;
 pub use stats::Stats;

@@ -1,0 +1,313 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Child count, reconciliation and data quality over a hand-built store whose counts are known.
+
+use std::sync::Arc;
+
+use chrono::{NaiveDate, TimeZone, Utc};
+use puente_app::reports::CountList;
+use puente_app::{Actor, App, AppError, FixedClock};
+use puente_domain::StateCode;
+use puente_domain::childcount::NotCounted;
+use puente_domain::codes::{EnrollmentType, GradeLevel};
+use puente_domain::records::{Enrollment, QualifyingMove, StudentRecord};
+use puente_domain::roles::{Role, Scope};
+use puente_store::{NewSubmission, RecordWrite, ResultRow};
+use puente_testkit::db::{TestDb, test_db};
+use puente_testkit::fixtures::student;
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+fn actor(role: Role, scope: Scope) -> Actor {
+    Actor {
+        user_id: format!("u-{}", role.code()),
+        role,
+        scope,
+        source_ip: None,
+    }
+}
+
+fn tx_admin() -> Actor {
+    actor(Role::DataAdministrator, Scope::State { state: "TX".into() })
+}
+
+fn with_move(mut r: StudentRecord, qad: NaiveDate, exp: NaiveDate) -> StudentRecord {
+    r.qualifying_moves = vec![QualifyingMove {
+        qualifying_arrival_date: qad,
+        from_city: None,
+        from_state: None,
+        from_country: None,
+        to_city: None,
+        to_state: None,
+        eligibility_expiration_date: exp,
+        expiration_defaulted: false,
+    }];
+    r
+}
+
+fn summer(mut r: StudentRecord) -> StudentRecord {
+    let mut e: Enrollment = r.enrollments[0].clone();
+    e.enrollment_type = Some(EnrollmentType::MepSummer);
+    e.enrollment_date = d(2026, 6, 15);
+    e.withdrawal_date = Some(d(2026, 7, 31));
+    e.grade_level = Some(GradeLevel::G10);
+    r.enrollments.push(e);
+    r
+}
+
+/// TX: A (Category 1, also has an MI record), B (Category 2), C (QAD after the period),
+/// D1 and D2 (one child entered twice: same name and birth date, two children).
+async fn setup() -> (App, TestDb, Vec<String>) {
+    let db = test_db().await.unwrap();
+    let clock = Arc::new(FixedClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap(),
+    ));
+    let app = App::new(db.store.clone(), clock).await.unwrap();
+    let at = Utc.with_ymd_and_hms(2026, 11, 23, 8, 0, 0).unwrap();
+    let base = |st, ssid: &str, first: &str, last: &str, birth: &str| {
+        student(st, ssid, first, last, "", birth)
+    };
+    let recs: Vec<(&str, StudentRecord)> = vec![
+        (
+            "child-a",
+            base(StateCode::TX, "TA", "Jose", "Hernandez", "20100314"),
+        ),
+        (
+            "child-a",
+            base(StateCode::MI, "MA", "Jose", "Hernandez", "20100314"),
+        ),
+        (
+            "child-b",
+            summer(base(StateCode::TX, "TB", "Luis", "Gomez", "20110101")),
+        ),
+        (
+            "child-c",
+            with_move(
+                base(StateCode::TX, "TC", "Eva", "Diaz", "20090505"),
+                d(2026, 9, 15),
+                d(2029, 9, 15),
+            ),
+        ),
+        (
+            "child-d1",
+            base(StateCode::TX, "TD1", "Ana", "Ruiz", "20120101"),
+        ),
+        (
+            "child-d2",
+            base(StateCode::TX, "TD2", "ANA", "RUIZ", "20120101"),
+        ),
+    ];
+    let batch: Vec<RecordWrite> = recs
+        .into_iter()
+        .map(|(child, record)| RecordWrite {
+            record,
+            child_id: child.into(),
+            search_keys: vec![],
+            submission_id: None,
+            received_at: at,
+        })
+        .collect();
+    let out = db.store.write_records(&batch).await.unwrap();
+    let msix = out.iter().map(|o| o.msix_id.to_string()).collect();
+    (app, db, msix)
+}
+
+#[tokio::test]
+async fn child_count_of_a_state_with_known_children() {
+    let (app, db, msix) = setup().await;
+    let before = db.store.audit_chain_events().await.unwrap().len();
+    let r = app.child_count(&tx_admin(), "TX", 2025).await.unwrap();
+    assert_eq!(r.period.start, d(2025, 9, 1));
+    assert_eq!(r.tally.children, 5);
+    assert_eq!(r.tally.totals.category1, 4, "A, B, D1, D2");
+    assert_eq!(r.tally.totals.category2, 1, "B");
+    assert_eq!(r.tally.not_counted_category1["qad_after_period"], 1);
+    assert_eq!(r.tally.by_grade["10"].category2, 1);
+    assert_eq!(r.tally.by_grade["none"].category1, 3);
+    assert_eq!(
+        r.tally.by_age[&15].category1, 1,
+        "A is 15 on 1 September 2025"
+    );
+    assert_eq!(r.possible_duplicates, 2, "D1 and D2 are counted twice");
+    let mut dups = r.possible_duplicate_msix_ids.clone();
+    dups.sort();
+    let mut expected = vec![msix[4].clone(), msix[5].clone()];
+    expected.sort();
+    assert_eq!(dups, expected);
+    assert!(!r.pii_redacted);
+    assert_eq!(
+        db.store.audit_chain_events().await.unwrap().len(),
+        before + 1
+    );
+
+    // MI counts its own record of A, once.
+    let mi = app
+        .child_count(
+            &actor(Role::DataAdministrator, Scope::State { state: "MI".into() }),
+            "MI",
+            2025,
+        )
+        .await
+        .unwrap();
+    assert_eq!(mi.tally.totals.category1, 1);
+
+    // Drill-down, audited.
+    let before = db.store.audit_chain_events().await.unwrap().len();
+    let c2 = app
+        .child_count_list(&tx_admin(), "TX", 2025, CountList::Category2)
+        .await
+        .unwrap();
+    assert_eq!(c2, vec![msix[2].clone()]);
+    let late = app
+        .child_count_list(
+            &tx_admin(),
+            "TX",
+            2025,
+            CountList::NotCounted(NotCounted::QadAfterPeriod),
+        )
+        .await
+        .unwrap();
+    assert_eq!(late, vec![msix[3].clone()]);
+    assert_eq!(
+        db.store.audit_chain_events().await.unwrap().len(),
+        before + 2
+    );
+
+    // The next period: C is counted, A/B/D are still eligible (QAD 2024-08-10 + 36 months).
+    let next = app.child_count(&tx_admin(), "TX", 2026).await.unwrap();
+    assert_eq!(next.tally.totals.category1, 5);
+}
+
+#[tokio::test]
+async fn national_totals_count_a_mover_once_per_state_without_pii() {
+    let (app, _db, _) = setup().await;
+    let federal = actor(Role::FederalViewer, Scope::National);
+    let n = app.national_child_count(&federal, 2025).await.unwrap();
+    assert_eq!(n.by_state["TX"].totals.category1, 4);
+    assert_eq!(n.by_state["MI"].totals.category1, 1);
+    assert_eq!(n.total.totals.category1, 5);
+    let r = app.child_count(&federal, "TX", 2025).await.unwrap();
+    assert!(r.pii_redacted);
+    assert!(r.possible_duplicate_msix_ids.is_empty());
+    assert_eq!(r.possible_duplicates, 2);
+    assert!(matches!(
+        app.child_count_list(&federal, "TX", 2025, CountList::Category1)
+            .await,
+        Err(AppError::Forbidden)
+    ));
+}
+
+#[tokio::test]
+async fn reports_are_scoped_and_need_the_capability() {
+    let (app, _db, _) = setup().await;
+    let mi = actor(Role::DataAdministrator, Scope::State { state: "MI".into() });
+    assert!(matches!(
+        app.child_count(&mi, "TX", 2025).await,
+        Err(AppError::Forbidden)
+    ));
+    assert!(matches!(
+        app.data_quality(&mi, "TX").await,
+        Err(AppError::Forbidden)
+    ));
+    let teacher = actor(Role::SecondaryUser, Scope::State { state: "TX".into() });
+    assert!(matches!(
+        app.child_count(&teacher, "TX", 2025).await,
+        Err(AppError::Forbidden)
+    ));
+    assert!(matches!(
+        app.national_child_count(&tx_admin(), 2025).await,
+        Err(AppError::Forbidden)
+    ));
+    assert!(app.child_count(&Actor::system(), "TX", 2025).await.is_ok());
+    assert!(matches!(
+        app.child_count(&Actor::system(), "XX", 2025).await,
+        Err(AppError::Invalid(_))
+    ));
+}
+
+#[tokio::test]
+async fn reconciliation_lists_differences_with_reasons() {
+    let (app, _db, msix) = setup().await;
+    let csv = "state_student_id,category\nTA,1\nTB,1\nTC,1\nTD1,1\nTZ,2\n";
+    let r = app.reconcile(&tx_admin(), "TX", 2025, csv).await.unwrap();
+    let got: Vec<(&str, &str)> = r
+        .iter()
+        .map(|l| (l.state_student_id.as_str(), l.reason.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("TB", "puente_counts_category_2"),
+            ("TC", "qad_after_period"),
+            ("TD1", "possible_duplicate"),
+            ("TD2", "not_on_state_list"),
+            ("TD2", "possible_duplicate"),
+            ("TZ", "unknown_state_student_id"),
+        ]
+    );
+    assert_eq!(r[1].msix_id.as_deref(), Some(msix[3].as_str()));
+    assert!(matches!(
+        app.reconcile(&tx_admin(), "TX", 2025, "id\n1\n").await,
+        Err(AppError::Invalid(_))
+    ));
+}
+
+#[tokio::test]
+async fn data_quality_counts_findings_with_drill_down() {
+    let (app, db, msix) = setup().await;
+    let sub = db
+        .store
+        .begin_submission(&NewSubmission {
+            state: "TX",
+            channel: "file",
+            file_name: Some("tx.csv"),
+            hash: "h1",
+            format: "csv",
+            encoding: "utf-8",
+            at: Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap(),
+        })
+        .await
+        .unwrap();
+    db.store
+        .write_results(
+            &sub,
+            &[ResultRow {
+                seq: 1,
+                student_record_id: "7".into(),
+                state_student_id: "TBAD".into(),
+                status: "rejected".into(),
+                msix_id: None,
+                issues: "[]".into(),
+            }],
+        )
+        .await
+        .unwrap();
+    let q = app.data_quality(&tx_admin(), "TX").await.unwrap();
+    assert_eq!(q.as_of, d(2026, 11, 23));
+    assert_eq!(q.tally.children, 5);
+    assert_eq!(q.rejected_students, 1);
+    // Grade 9 students without a designated graduation school or transcript flag.
+    assert_eq!(q.tally.by_code["missing.designated_graduation_school"], 5);
+    assert_eq!(q.tally.by_code["missing.out_of_state_transcript"], 5);
+    // Enrolled 26 August 2024, first received November 2026: late.
+    assert_eq!(q.tally.by_code["late.enrollment"], 5);
+    // C's QAD is in the future of the report date? No: 15 September 2026 is before 23 November.
+    assert!(!q.tally.by_code.contains_key("implausible.qad_future"));
+    assert_eq!(q.tally.by_district["4845120"].children, 5);
+    assert!(!q.tally.by_code.contains_key("missing.birth_date"));
+
+    let before = db.store.audit_chain_events().await.unwrap().len();
+    let ids = app
+        .data_quality_list(&tx_admin(), "TX", "late.enrollment", Some("4845120"))
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 5);
+    assert!(ids.contains(&msix[0]));
+    let rejected = app.rejected_list(&tx_admin(), "TX").await.unwrap();
+    assert_eq!(rejected[0].state_student_id, "TBAD");
+    assert_eq!(
+        db.store.audit_chain_events().await.unwrap().len(),
+        before + 2
+    );
+}

@@ -1,0 +1,200 @@
+//! Set-based reads for the reports: the children of a state in pages ordered by child id (three
+//! queries a page, whatever its size: records, qualifying moves, enrollments, plus course counts),
+//! possible duplicates, and rejected submissions.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use puente_domain::CodeSet;
+use puente_domain::childcount::EligibilitySpan;
+use puente_domain::quality::{ChildFacts, EnrollmentFacts};
+use serde::Serialize;
+use sqlx::Row;
+
+use crate::{Result, Store, read_pool};
+
+/// One child of a state with the facts of every live record of that state.
+#[derive(Debug, Clone)]
+pub struct ReportChild {
+    pub child_id: String,
+    pub msix_id: String,
+    pub facts: ChildFacts,
+}
+
+/// A student rejected at submission.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct RejectedRow {
+    pub submission_id: String,
+    pub received_at: DateTime<Utc>,
+    pub student_record_id: String,
+    pub state_student_id: String,
+}
+
+const PAGE_CHILDREN: &str = "SELECT DISTINCT child_id FROM state_records WHERE reporting_state = $1 AND deleted = FALSE AND child_id > $2 ORDER BY child_id LIMIT $3";
+
+const PAGE_RECORDS: &str = "SELECT r.child_id, c.msix_id, r.state_student_id, r.birth_date, r.sex, r.birth_date_verification, r.birth_country, \
+ r.parent1_first_name, r.parent1_last_name FROM state_records r JOIN children c ON c.id = r.child_id \
+ WHERE r.reporting_state = $1 AND r.deleted = FALSE AND r.child_id > $2 AND r.child_id <= $3 ORDER BY r.child_id, r.received_at, r.id";
+
+const PAGE_MOVES: &str = "SELECT m.child_id, m.qualifying_arrival_date, m.eligibility_expiration_date FROM qualifying_moves m \
+ JOIN state_records r ON r.id = m.state_record_id \
+ WHERE r.reporting_state = $1 AND r.deleted = FALSE AND m.child_id > $2 AND m.child_id <= $3";
+
+const PAGE_ENROLLMENTS: &str = "SELECT e.child_id, e.enrollment_date, e.withdrawal_date, e.enrollment_type, e.mep_project_type, e.grade_level, \
+ e.school_or_project_name, e.school_id, e.district_id, e.facility_state, e.residency_date, e.lep, e.idea, e.med_alert, e.immunization_record, \
+ e.designated_graduation_school, e.graduation_hse, e.graduation_hse_date, e.out_of_state_transcript, e.algebra1, r.received_at \
+ FROM enrollments e JOIN state_records r ON r.id = e.state_record_id \
+ WHERE r.reporting_state = $1 AND r.deleted = FALSE AND e.child_id > $2 AND e.child_id <= $3";
+
+const PAGE_COURSES: &str = "SELECT k.child_id, COUNT(*) FROM courses k JOIN state_records r ON r.id = k.state_record_id \
+ WHERE r.reporting_state = $1 AND r.deleted = FALSE AND k.child_id > $2 AND k.child_id <= $3 GROUP BY k.child_id";
+
+/// Children of a state sharing folded first name, folded first last name and birth date with
+/// another child of that state.
+const DUPLICATES: &str = "SELECT DISTINCT r.child_id FROM state_records r JOIN ( \
+   SELECT first_name_norm, last_name_1_norm, birth_date FROM state_records \
+   WHERE reporting_state = $1 AND deleted = FALSE AND birth_date IS NOT NULL \
+   GROUP BY first_name_norm, last_name_1_norm, birth_date HAVING COUNT(DISTINCT child_id) > 1) g \
+ ON r.first_name_norm = g.first_name_norm AND r.last_name_1_norm = g.last_name_1_norm AND r.birth_date = g.birth_date \
+ WHERE r.reporting_state = $1 AND r.deleted = FALSE";
+
+const REJECTED: &str = "SELECT s.id, s.received_at, x.student_record_id, x.state_student_id FROM submission_results x \
+ JOIN submissions s ON s.id = x.submission_id WHERE s.state = $1 AND x.status = 'rejected' ORDER BY s.received_at, s.id, x.seq";
+
+fn code<T: CodeSet>(v: Option<String>) -> Option<T> {
+    v.as_deref().and_then(T::parse)
+}
+
+impl Store {
+    /// The next page of a state's children after `after_child` (`""` for the first page), at
+    /// most `limit` children, ordered by child id.
+    pub async fn report_children_page(
+        &self,
+        state: &str,
+        after_child: &str,
+        limit: i64,
+    ) -> Result<Vec<ReportChild>> {
+        read_pool!(self, p => {
+            let ids = sqlx::query(PAGE_CHILDREN).bind(state).bind(after_child).bind(limit).fetch_all(p).await?;
+            let Some(last) = ids.last() else { return Ok(Vec::new()) };
+            let last: String = last.try_get(0)?;
+            let mut out: Vec<ReportChild> = Vec::with_capacity(ids.len());
+            let mut index: BTreeMap<String, usize> = BTreeMap::new();
+            for r in sqlx::query(PAGE_RECORDS).bind(state).bind(after_child).bind(&last).fetch_all(p).await? {
+                let child_id: String = r.try_get(0)?;
+                let i = match index.get(&child_id) {
+                    Some(&i) => i,
+                    None => {
+                        index.insert(child_id.clone(), out.len());
+                        out.push(ReportChild { child_id, msix_id: r.try_get(1)?, facts: ChildFacts::default() });
+                        out.len() - 1
+                    }
+                };
+                let f = &mut out[i].facts;
+                f.state_student_ids.push(r.try_get(2)?);
+                // Several records of the state: the first with a value wins (oldest record first).
+                let birth: Option<NaiveDate> = r.try_get(3)?;
+                f.birth_date = f.birth_date.or(birth);
+                let sex: Option<String> = r.try_get(4)?;
+                f.sex = f.sex.take().or(sex);
+                let v: Option<String> = r.try_get(5)?;
+                f.birth_date_verification = f.birth_date_verification.take().or(v);
+                let v: Option<String> = r.try_get(6)?;
+                f.birth_country = f.birth_country.take().or(v);
+                let v: Option<String> = r.try_get(7)?;
+                f.parent1_first_name = f.parent1_first_name.take().or(v);
+                let v: Option<String> = r.try_get(8)?;
+                f.parent1_last_name = f.parent1_last_name.take().or(v);
+            }
+            for r in sqlx::query(PAGE_MOVES).bind(state).bind(after_child).bind(&last).fetch_all(p).await? {
+                let child_id: String = r.try_get(0)?;
+                if let Some(&i) = index.get(&child_id) {
+                    out[i].facts.moves.push(EligibilitySpan {
+                        qualifying_arrival_date: r.try_get(1)?,
+                        eligibility_expiration_date: r.try_get(2)?,
+                    });
+                }
+            }
+            for r in sqlx::query(PAGE_ENROLLMENTS).bind(state).bind(after_child).bind(&last).fetch_all(p).await? {
+                let child_id: String = r.try_get(0)?;
+                let Some(&i) = index.get(&child_id) else { continue };
+                let received: DateTime<Utc> = r.try_get(20)?;
+                out[i].facts.enrollments.push(EnrollmentFacts {
+                    enrollment_date: r.try_get(1)?,
+                    withdrawal_date: r.try_get(2)?,
+                    enrollment_type: code(r.try_get(3)?),
+                    mep_project_type: code(r.try_get(4)?),
+                    grade_level: code(r.try_get(5)?),
+                    school_or_project_name: r.try_get(6)?,
+                    school_id: r.try_get(7)?,
+                    district_id: r.try_get(8)?,
+                    facility_state: r.try_get(9)?,
+                    residency_date: r.try_get(10)?,
+                    lep: r.try_get(11)?,
+                    idea: r.try_get(12)?,
+                    med_alert: r.try_get(13)?,
+                    immunization_record: r.try_get(14)?,
+                    designated_graduation_school: r.try_get(15)?,
+                    graduation_hse: r.try_get(16)?,
+                    graduation_hse_date: r.try_get(17)?,
+                    out_of_state_transcript: r.try_get(18)?,
+                    algebra1: r.try_get(19)?,
+                    received_on: Some(received.date_naive()),
+                });
+            }
+            for r in sqlx::query(PAGE_COURSES).bind(state).bind(after_child).bind(&last).fetch_all(p).await? {
+                let child_id: String = r.try_get(0)?;
+                let n: i64 = r.try_get(1)?;
+                if let Some(&i) = index.get(&child_id) {
+                    out[i].facts.courses = u32::try_from(n).unwrap_or(u32::MAX);
+                }
+            }
+            for c in &mut out {
+                c.facts.moves.sort_by_key(|m| m.qualifying_arrival_date);
+                c.facts.enrollments.sort_by_key(|e| e.enrollment_date);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Child ids of a state that look like another child of the same state (same folded first
+    /// name, folded first last name and birth date): possible duplicates not yet merged.
+    pub async fn possible_duplicate_children(&self, state: &str) -> Result<BTreeSet<String>> {
+        read_pool!(self, p => {
+            let mut out = BTreeSet::new();
+            for r in sqlx::query(DUPLICATES).bind(state).fetch_all(p).await? {
+                out.insert(r.try_get(0)?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// The states with at least one live record.
+    pub async fn report_states(&self) -> Result<Vec<String>> {
+        read_pool!(self, p => {
+            let mut out = Vec::new();
+            for r in sqlx::query("SELECT DISTINCT reporting_state FROM state_records WHERE deleted = FALSE ORDER BY reporting_state").fetch_all(p).await? {
+                out.push(r.try_get(0)?);
+            }
+            Ok(out)
+        })
+    }
+
+    /// Students of a state rejected at submission, and the number of files rejected whole.
+    pub async fn rejected_submissions(&self, state: &str) -> Result<(Vec<RejectedRow>, i64)> {
+        read_pool!(self, p => {
+            let mut rows = Vec::new();
+            for r in sqlx::query(REJECTED).bind(state).fetch_all(p).await? {
+                rows.push(RejectedRow {
+                    submission_id: r.try_get(0)?,
+                    received_at: r.try_get(1)?,
+                    student_record_id: r.try_get(2)?,
+                    state_student_id: r.try_get(3)?,
+                });
+            }
+            let files: i64 = sqlx::query("SELECT COUNT(*) FROM submissions WHERE state = $1 AND status = 'rejected'")
+                .bind(state).fetch_one(p).await?.try_get(0)?;
+            Ok((rows, files))
+        })
+    }
+}
