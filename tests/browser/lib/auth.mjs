@@ -33,13 +33,14 @@ export function totp(secretBase32, now = Date.now(), step = 30, digits = 6) {
 }
 
 /**
- * The account the logged-in crawl uses: the one that sees the most (system administrator if
+ * The account the logged-in crawl uses: the one that sees the most children's pages (data administrator if
  * listed), from what `puente demo` printed. null when the demo output has no accounts.
  */
 export function crawlAccount() {
   const demo = demoAccounts();
   if (!demo) return null;
   const pick =
+    demo.accounts.find((a) => /data admin/i.test(a.role)) ||
     demo.accounts.find((a) => /system admin/i.test(a.role)) ||
     demo.accounts.find((a) => /admin/i.test(a.role)) ||
     demo.accounts[0];

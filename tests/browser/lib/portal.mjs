@@ -113,7 +113,9 @@ export async function checkPortal(t, context, { lang, variant }) {
     });
   };
 
-  const seeds = ['/', ...(await publishedRoutes())];
+  // A search with results, so the crawl reaches consolidated records (signed in; anonymous
+  // users are sent to the login page).
+  const seeds = ['/', '/search?last_name=Garcia', ...(await publishedRoutes())];
   const { truncated } = await crawl({
     seeds,
     visit: async (url, from) => {

@@ -4,6 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, newContext } from '../lib/browser.mjs';
 import { BASE_URL, fluentMessages } from '../lib/env.mjs';
+import { loginPageExists, crawlAccount, login } from '../lib/auth.mjs';
 
 // Navigation labels from the Fluent files (nav-* messages that are not aria labels); fall back to
 // the labels of the first release if the files move.
@@ -21,9 +22,25 @@ const ES_ONLY = ES.filter((l) => !EN.includes(l));
 const EN_ONLY = EN.filter((l) => !ES.includes(l));
 
 let browser;
+let account = null;
 before(async () => {
   browser = await launch();
+  if (await loginPageExists()) account = crawlAccount();
 });
+
+/**
+ * A context signed in as the demo account the crawl uses (the navigation only lists the task
+ * sections a signed-in user may open), on a page that account can open.
+ */
+async function context_(opts) {
+  const ctx = await newContext(browser, opts);
+  if (account) {
+    const r = await login(ctx, account);
+    assert.ok(r.ok, `could not sign in as ${account.email}: ${r.reason}`);
+  }
+  return ctx;
+}
+const PAGE = '/reports';
 after(async () => {
   await browser?.close();
 });
@@ -50,10 +67,10 @@ async function switchAndCheck(page, to) {
 
 for (const js of [true, false]) {
   test(`language switch ${js ? 'with' : 'without'} JavaScript (en -> es -> en, stays on the page)`, async () => {
-    const context = await newContext(browser, { lang: 'en', javaScriptEnabled: js });
+    const context = await context_({ lang: 'en', javaScriptEnabled: js });
     try {
       const page = await context.newPage();
-      await page.goto(`${BASE_URL}/search`);
+      await page.goto(`${BASE_URL}${PAGE}`);
       assert.equal(await page.getAttribute('html', 'lang'), 'en');
       await switchAndCheck(page, 'es');
       // The choice sticks (cookie) on the next page.
@@ -61,7 +78,7 @@ for (const js of [true, false]) {
       assert.equal(await page.getAttribute('html', 'lang'), 'es');
       const title = await page.title();
       assert.ok(title.length > 0, 'empty <title>');
-      await page.goto(`${BASE_URL}/search`);
+      await page.goto(`${BASE_URL}${PAGE}`);
       await switchAndCheck(page, 'en');
     } finally {
       await context.close();
@@ -70,15 +87,15 @@ for (const js of [true, false]) {
 }
 
 test('without JavaScript the footer language switch works at phone width (header menu is closed)', async () => {
-  const context = await newContext(browser, { lang: 'en', javaScriptEnabled: false });
+  const context = await context_({ lang: 'en', javaScriptEnabled: false });
   try {
     const page = await context.newPage();
     await page.setViewportSize({ width: 375, height: 812 });
-    await page.goto(`${BASE_URL}/reports`);
+    await page.goto(`${BASE_URL}${PAGE}`);
     const visible = page.locator('a[href^="/language/es"]:visible').first();
     assert.equal(await visible.count(), 1, 'no visible link to Spanish at 375px without JS');
     await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/language/')), visible.click()]);
-    assert.equal(new URL(page.url()).pathname, '/reports');
+    assert.equal(new URL(page.url()).pathname, PAGE);
     assert.equal(await page.getAttribute('html', 'lang'), 'es');
   } finally {
     await context.close();
@@ -86,7 +103,7 @@ test('without JavaScript the footer language switch works at phone width (header
 });
 
 test('Accept-Language: es gives Spanish pages', async () => {
-  const context = await newContext(browser, { lang: 'es' });
+  const context = await context_({ lang: 'es' });
   try {
     const page = await context.newPage();
     await page.goto(`${BASE_URL}/`);
