@@ -128,6 +128,12 @@ pub fn route_table() -> Vec<(Method, &'static str, Access)> {
             AnyOf(&[C::ViewReports, C::ViewNationalStatistics]),
         ),
         (Method::GET, "/submissions", Capability(C::SubmitRecords)),
+        (Method::POST, "/submissions", Capability(C::SubmitRecords)),
+        (
+            Method::GET,
+            "/submissions/{id}",
+            Capability(C::SubmitRecords),
+        ),
         // Administration.
         (Method::GET, "/admin", Capability(C::ManageUsers)),
     ]

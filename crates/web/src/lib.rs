@@ -72,6 +72,11 @@ pub fn router(state: WebState) -> Router {
             get(auth::rules_form).post(auth::rules_submit),
         )
         .route("/search", get(students::search_page))
+        .route(
+            "/submissions",
+            get(submissions::page).post(submissions::upload),
+        )
+        .route("/submissions/{id}", get(submissions::report_page))
         .route("/students/{msix_id}", get(students::record_page))
         .route("/api/v1/students", get(students::api_search))
         .route("/api/v1/students/{msix_id}", get(students::api_record))
@@ -85,7 +90,10 @@ pub fn router(state: WebState) -> Router {
             "/api/v1/submissions/{id}/report.csv",
             get(submissions::api_report_csv),
         );
-    for item in NAV.iter().filter(|n| n.href != "/search") {
+    for item in NAV
+        .iter()
+        .filter(|n| n.href != "/search" && n.href != "/submissions")
+    {
         let section = *item;
         r = r.route(
             section.href,

@@ -158,3 +158,216 @@ pub async fn api_report_csv(
         Err(e) => api_error(e),
     }
 }
+
+// ------------------------------------------------------------------------------------ portal
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::Multipart;
+use axum::response::Redirect;
+use puente_store::SubmissionRow;
+
+use crate::frame::{Frame, render};
+
+#[derive(Template)]
+#[template(path = "submissions/index.html")]
+pub struct SubmissionsPage {
+    pub frame: Frame,
+    pub state: Option<String>,
+    pub csrf: String,
+    pub error: Option<String>,
+    pub rows: Vec<SubmissionRow>,
+}
+
+impl SubmissionsPage {
+    fn history_heading(&self) -> String {
+        self.frame
+            .t1("sub-history", "state", self.state.as_deref().unwrap_or(""))
+    }
+}
+
+fn fmt_count(v: Option<i64>) -> String {
+    v.map(|n| n.to_string()).unwrap_or_default()
+}
+
+fn csrf_of(frame: &Frame) -> String {
+    frame
+        .user
+        .as_ref()
+        .map(|u| u.csrf.clone())
+        .unwrap_or_default()
+}
+
+async fn index(
+    state: &WebState,
+    frame: Frame,
+    actor: &puente_app::Actor,
+    error: Option<String>,
+) -> Response {
+    let st = actor.state().and_then(StateCode::parse);
+    let rows = match st {
+        Some(s) => match state.app.submissions_of(actor, s).await {
+            Ok(r) => r,
+            Err(e) => return crate::auth::app_error(frame, e),
+        },
+        None => Vec::new(),
+    };
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let csrf = csrf_of(&frame);
+    render(
+        status,
+        &SubmissionsPage {
+            frame,
+            state: st.map(|s| s.code().to_string()),
+            csrf,
+            error,
+            rows,
+        },
+    )
+}
+
+/// `GET /submissions`: upload form and recent submissions of the user's state.
+pub async fn page(
+    State(state): State<WebState>,
+    Extension(frame): Extension<Frame>,
+    CurrentUser(actor): CurrentUser,
+) -> Response {
+    index(&state, frame, &actor, None).await
+}
+
+/// `POST /submissions` (multipart, field `file`): processes the file, then shows its report.
+pub async fn upload(
+    State(state): State<WebState>,
+    Extension(frame): Extension<Frame>,
+    CurrentUser(actor): CurrentUser,
+    mut form: Multipart,
+) -> Response {
+    let Some(st) = actor.state().and_then(StateCode::parse) else {
+        let msg = frame.t("sub-no-state");
+        return index(&state, frame, &actor, Some(msg)).await;
+    };
+    let mut spooled = None;
+    while let Ok(Some(mut field)) = form.next_field().await {
+        if field.name() != Some("file") {
+            continue;
+        }
+        let name = field.file_name().map(|n| {
+            n.chars()
+                .filter(|c| !c.is_control())
+                .take(200)
+                .collect::<String>()
+        });
+        let tmp = match tempfile::NamedTempFile::new() {
+            Ok(t) => t.into_temp_path(),
+            Err(_) => return crate::auth::app_error(frame, AppError::Invalid("storage".into())),
+        };
+        let Ok(mut file) = tokio::fs::File::create(&tmp).await else {
+            return crate::auth::app_error(frame, AppError::Invalid("storage".into()));
+        };
+        let mut total = 0u64;
+        while let Ok(Some(chunk)) = field.chunk().await {
+            total += chunk.len() as u64;
+            if total > MAX_UPLOAD_BYTES || file.write_all(&chunk).await.is_err() {
+                return problem(StatusCode::PAYLOAD_TOO_LARGE, "the file is too large");
+            }
+        }
+        if file.flush().await.is_err() {
+            return problem(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "the file could not be stored",
+            );
+        }
+        if total > 0 {
+            spooled = Some((tmp, name));
+        }
+    }
+    let Some((path, name)) = spooled else {
+        let msg = frame.t("sub-error-nofile");
+        return index(&state, frame, &actor, Some(msg)).await;
+    };
+    match state
+        .app
+        .submit_as(&actor, st, Channel::Portal, &path, name)
+        .await
+    {
+        Ok(report) => {
+            Redirect::to(&format!("/submissions/{}", report.submission.id)).into_response()
+        }
+        Err(e) => crate::auth::app_error(frame, e),
+    }
+}
+
+/// One problem line of the report page.
+pub struct ProblemRow {
+    pub record: String,
+    pub state_id: String,
+    pub element: String,
+    pub value: String,
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "submissions/report.html")]
+pub struct ReportPage {
+    pub frame: Frame,
+    pub s: SubmissionRow,
+    pub rejected_whole: bool,
+    pub problems: Vec<ProblemRow>,
+}
+
+impl ReportPage {
+    fn intro(&self) -> String {
+        format!(
+            "{} · {} · {} UTC",
+            self.s.file_name.as_deref().unwrap_or(""),
+            self.s.state,
+            self.s.received_at.format("%Y-%m-%d %H:%M")
+        )
+    }
+
+    fn count(&self, v: &Option<i64>) -> String {
+        fmt_count(*v)
+    }
+}
+
+/// `GET /submissions/{id}`: the report of a submission of the user's state.
+pub async fn report_page(
+    State(state): State<WebState>,
+    Extension(frame): Extension<Frame>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+) -> Response {
+    match state.app.submission_report(&actor, &id).await {
+        Ok(r) => {
+            let problems = r
+                .rows
+                .iter()
+                .flat_map(|row| {
+                    row.issues.iter().map(move |i| ProblemRow {
+                        record: row.student_record_id.clone(),
+                        state_id: row.state_student_id.clone(),
+                        element: i.element.clone(),
+                        value: i.value.clone(),
+                        message: i.message.clone(),
+                    })
+                })
+                .take(2000)
+                .collect();
+            render(
+                StatusCode::OK,
+                &ReportPage {
+                    rejected_whole: r.outcome == Outcome::Rejected,
+                    s: r.submission,
+                    problems,
+                    frame,
+                },
+            )
+        }
+        Err(AppError::NotFound) => crate::pages::not_found(Some(Extension(frame))).await,
+        Err(e) => crate::auth::app_error(frame, e),
+    }
+}

@@ -132,3 +132,62 @@ async fn bad_files_and_missing_tokens_get_clear_errors() {
         Err(puente_app::AppError::Forbidden)
     ));
 }
+
+#[tokio::test]
+async fn a_data_administrator_uploads_in_the_portal_and_reads_the_report() {
+    let site = site().await;
+    let cookie = common::session_cookie(&site, Role::DataAdministrator).await;
+    let (resp, html) = common::get(&site, "/submissions", Some(&cookie)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let csrf = html
+        .split("action=\"/submissions?_csrf=")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let mut content = file(3, 3);
+    // One bad student: a birth date that does not exist.
+    let text = String::from_utf8(content)
+        .unwrap()
+        .replacen("20100314", "20101399", 1);
+    content = text.into_bytes();
+    let boundary = "----puente-test-boundary";
+    let mut body = format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"tx.xml\"\r\nContent-Type: application/xml\r\n\r\n").into_bytes();
+    body.extend_from_slice(&content);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let req = Request::post(format!("/submissions?_csrf={csrf}"))
+        .header("cookie", &cookie)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body.clone()))
+        .unwrap();
+    let resp = site.router.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+    let location = resp.headers()["location"].to_str().unwrap().to_string();
+    let (resp, report) = common::get(&site, &location, Some(&cookie)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        report.contains("20101399") && report.contains("Birth Date"),
+        "{report}"
+    );
+    assert!(report.contains(".csv"));
+    assert_eq!(site.app.stats().await.unwrap().state_records, 2);
+    // Without the CSRF token the upload is refused and nothing is written.
+    let req = Request::post("/submissions")
+        .header("cookie", &cookie)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .unwrap();
+    let resp = site.router.clone().oneshot(req).await.unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    // The history lists the submission.
+    let (_, html) = common::get(&site, "/submissions", Some(&cookie)).await;
+    assert!(html.contains(&location));
+}
