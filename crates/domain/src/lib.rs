@@ -17,6 +17,7 @@ pub mod quality;
 pub mod records;
 pub mod roles;
 pub mod validate;
+pub mod worklist;
 
 pub use codes::{CodeSet, StateCode};
 pub use msix::{MsixId, MsixIdError};

@@ -17,6 +17,9 @@ pub struct Policy {
     pub secondary_min_age_ungraded: u32,
     /// Oldest plausible age of a child in the exchange.
     pub max_plausible_age_years: u32,
+    /// Working days a worklist item stays at each level (district, regional, state) before it
+    /// escalates; validation items auto-approve when the state level lapses.
+    pub worklist_working_days: [u32; 3],
 }
 
 impl Default for Policy {
@@ -27,6 +30,7 @@ impl Default for Policy {
             secondary_min_grade: 7,
             secondary_min_age_ungraded: 14,
             max_plausible_age_years: 30,
+            worklist_working_days: [5, 5, 5],
         }
     }
 }

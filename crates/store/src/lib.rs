@@ -11,6 +11,7 @@ mod stats;
 mod submissions;
 mod tokens;
 mod users;
+mod worklists;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -29,6 +30,7 @@ pub use stats::Stats;
 pub use submissions::{NewSubmission, ResultRow, SubmissionCounts, SubmissionRow};
 pub use tokens::ApiTokenRow;
 pub use users::{NewUser, UserRow};
+pub use worklists::{ChildRow, IdentityOpRow, LinkDecisionRow, WorklistItemRow};
 
 /// Storage errors. Messages never contain record contents (no PII in logs).
 #[derive(Debug, thiserror::Error)]
