@@ -1,0 +1,117 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! Data-quality rules: missing elements by age and grade, implausible values, timeliness.
+
+use chrono::NaiveDate;
+use puente_domain::childcount::EligibilitySpan;
+use puente_domain::codes::{EnrollmentType, GradeLevel};
+use puente_domain::quality::*;
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+fn complete(grade: GradeLevel, birth: NaiveDate) -> ChildFacts {
+    ChildFacts {
+        state_student_ids: vec!["T1".into()],
+        birth_date: Some(birth),
+        sex: Some("F".into()),
+        birth_date_verification: Some("1003".into()),
+        birth_country: Some("MX".into()),
+        parent1_first_name: Some("Ana".into()),
+        parent1_last_name: Some("Ruiz".into()),
+        moves: vec![EligibilitySpan {
+            qualifying_arrival_date: d(2025, 8, 1),
+            eligibility_expiration_date: d(2028, 8, 1),
+        }],
+        enrollments: vec![EnrollmentFacts {
+            enrollment_date: Some(d(2025, 8, 20)),
+            enrollment_type: Some(EnrollmentType::BasicSchool),
+            grade_level: Some(grade),
+            school_or_project_name: Some("School".into()),
+            school_id: Some("484512001234".into()),
+            district_id: Some("4845120".into()),
+            facility_state: Some("TX".into()),
+            residency_date: Some(d(2025, 8, 2)),
+            lep: Some(false),
+            idea: Some(false),
+            med_alert: Some("None".into()),
+            immunization_record: Some(true),
+            received_on: Some(d(2025, 8, 25)),
+            ..Default::default()
+        }],
+        courses: 0,
+    }
+}
+
+fn codes(c: &ChildFacts) -> Vec<String> {
+    check(c, d(2026, 1, 15), &QualityPolicy::default())
+        .into_iter()
+        .map(|f| f.code)
+        .collect()
+}
+
+#[test]
+fn complete_elementary_child_has_no_findings() {
+    assert!(codes(&complete(GradeLevel::G03, d(2017, 2, 1))).is_empty());
+}
+
+#[test]
+fn secondary_elements_only_for_secondary_students() {
+    // grade 8: algebra 1 and transcript expected, not course history
+    let c = complete(GradeLevel::G08, d(2012, 2, 1));
+    assert_eq!(
+        codes(&c),
+        vec![
+            "missing.algebra1_indicator",
+            "missing.out_of_state_transcript"
+        ]
+    );
+    // grade 10: course history and designated graduation school too
+    let c = complete(GradeLevel::G10, d(2010, 2, 1));
+    assert_eq!(
+        codes(&c),
+        vec![
+            "missing.algebra1_indicator",
+            "missing.course_history",
+            "missing.designated_graduation_school",
+            "missing.out_of_state_transcript"
+        ]
+    );
+    // a secondary-only element on a grade 3 enrollment is implausible
+    let mut c = complete(GradeLevel::G03, d(2017, 2, 1));
+    c.enrollments[0].algebra1 = Some(false);
+    assert_eq!(
+        codes(&c),
+        vec!["implausible.secondary_element_not_secondary"]
+    );
+}
+
+#[test]
+fn under_3_needs_no_lep_or_idea() {
+    let mut c = complete(GradeLevel::P2, d(2023, 6, 1));
+    c.enrollments[0].enrollment_type = Some(EnrollmentType::MepSchoolDay);
+    c.enrollments[0].lep = None;
+    c.enrollments[0].idea = None;
+    assert!(codes(&c).is_empty());
+    c.birth_date = Some(d(2021, 6, 1));
+    assert!(codes(&c).contains(&"missing.lep_indicator".to_string()));
+}
+
+#[test]
+fn implausible_and_late_are_found() {
+    let mut c = complete(GradeLevel::G03, d(2017, 2, 1));
+    c.enrollments[0].withdrawal_date = Some(d(2025, 8, 1));
+    c.enrollments[0].received_on = Some(d(2025, 9, 4)); // 10 working days after 20 Aug: 4 Sep (Labor Day 1 Sep)
+    assert_eq!(codes(&c), vec!["implausible.withdrawal_before_enrollment"]);
+    c.enrollments[0].received_on = Some(d(2025, 9, 5));
+    assert!(codes(&c).contains(&"late.enrollment".to_string()));
+    c.moves[0].eligibility_expiration_date = d(2029, 1, 1);
+    assert!(codes(&c).contains(&"implausible.eligibility_expiration".to_string()));
+    let mut t = QualityTally::default();
+    t.add(
+        &c.district(),
+        &check(&c, d(2026, 1, 15), &QualityPolicy::default()),
+    );
+    assert_eq!(t.by_district["4845120"].by_code["late.enrollment"], 1);
+    assert_eq!(t.children_with_findings, 1);
+}
