@@ -2,6 +2,7 @@
 
 mod commands;
 mod link;
+mod report;
 
 use clap::{Parser, Subcommand};
 
@@ -121,6 +122,11 @@ enum Command {
         #[command(subcommand)]
         cmd: TokensCmd,
     },
+    /// Reports: child count (Category 1/2), national totals, reconciliation, data quality.
+    Report {
+        #[command(subcommand)]
+        cmd: report::ReportCmd,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -229,6 +235,7 @@ fn main() -> std::process::ExitCode {
                 TokensCmd::Revoke { id, db } => commands::tokens_revoke(&db.url(), &id).await,
                 TokensCmd::List { db } => commands::tokens_list(&db.url()).await,
             },
+            Command::Report { cmd } => report::run(cmd).await,
         }
     });
     match result {

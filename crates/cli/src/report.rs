@@ -1,0 +1,210 @@
+//! `puente report`: child count, national totals, reconciliation and data quality, run as the
+//! system actor.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use chrono::Datelike;
+use puente_app::{Actor, App, SystemClock};
+use puente_store::Store;
+
+use crate::DbArgs;
+
+#[derive(clap::Subcommand, Debug)]
+pub enum ReportCmd {
+    /// Category 1 and 2 child count of a state for the period starting 1 September YEAR.
+    ChildCount {
+        #[arg(long)]
+        state: String,
+        /// Start year of the performance period (default: the period containing today).
+        #[arg(long)]
+        year: Option<i32>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// National totals: each state's child count and the sum.
+    National {
+        #[arg(long)]
+        year: Option<i32>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Compare a state's own child list (CSV state_student_id,category) with Puente's count.
+    Reconcile {
+        #[arg(long)]
+        state: String,
+        #[arg(long)]
+        year: Option<i32>,
+        #[arg(long)]
+        input: std::path::PathBuf,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Data quality of a state: missing elements, implausible values, late and rejected records.
+    Quality {
+        #[arg(long)]
+        state: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+async fn app(db: &DbArgs) -> anyhow::Result<App> {
+    let store = Store::connect(&db.url())
+        .await
+        .context("opening the database")?;
+    store.migrate().await.context("migrating the database")?;
+    Ok(App::new(store, Arc::new(SystemClock)).await?)
+}
+
+fn year_or_current(y: Option<i32>) -> i32 {
+    y.unwrap_or_else(|| {
+        puente_domain::childcount::period_start_year_of(
+            chrono::Utc::now().date_naive(),
+            &Default::default(),
+        )
+    })
+}
+
+pub async fn run(cmd: ReportCmd) -> anyhow::Result<()> {
+    let actor = Actor::system();
+    match cmd {
+        ReportCmd::ChildCount {
+            state,
+            year,
+            json,
+            db,
+        } => {
+            let app = app(&db).await?;
+            let t = Instant::now();
+            let r = app
+                .child_count(&actor, &state.to_ascii_uppercase(), year_or_current(year))
+                .await?;
+            let secs = t.elapsed().as_secs_f64();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!(
+                    "{} child count {}-{} ({} to {})",
+                    r.state,
+                    r.period.start_year,
+                    r.period.end.year(),
+                    r.period.start,
+                    r.period.end
+                );
+                println!("children with a record: {}", r.tally.children);
+                println!("category 1: {}", r.tally.totals.category1);
+                println!("category 2: {}", r.tally.totals.category2);
+                println!("possible duplicates counted: {}", r.possible_duplicates);
+                println!("by grade (category 1 / category 2):");
+                for (g, c) in &r.tally.by_grade {
+                    println!("  {g:>4}  {:>8} {:>8}", c.category1, c.category2);
+                }
+                println!("by age (category 1 / category 2):");
+                for (a, c) in &r.tally.by_age {
+                    println!("  {a:>4}  {:>8} {:>8}", c.category1, c.category2);
+                }
+                println!("not in category 1:");
+                for (k, n) in &r.tally.not_counted_category1 {
+                    println!("  {k}: {n}");
+                }
+                println!("in category 1, not category 2:");
+                for (k, n) in &r.tally.not_counted_category2 {
+                    println!("  {k}: {n}");
+                }
+            }
+            eprintln!("report time: {secs:.3} s");
+        }
+        ReportCmd::National { year, json, db } => {
+            let app = app(&db).await?;
+            let t = Instant::now();
+            let r = app
+                .national_child_count(&actor, year_or_current(year))
+                .await?;
+            let secs = t.elapsed().as_secs_f64();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!("state  category1  category2");
+                for (s, t) in &r.by_state {
+                    println!(
+                        "{s:<5}  {:>9}  {:>9}",
+                        t.totals.category1, t.totals.category2
+                    );
+                }
+                println!(
+                    "total  {:>9}  {:>9}",
+                    r.total.totals.category1, r.total.totals.category2
+                );
+            }
+            eprintln!("report time: {secs:.3} s");
+        }
+        ReportCmd::Reconcile {
+            state,
+            year,
+            input,
+            json,
+            db,
+        } => {
+            let csv = std::fs::read_to_string(&input)
+                .with_context(|| format!("reading {}", input.display()))?;
+            let app = app(&db).await?;
+            let r = app
+                .reconcile(
+                    &actor,
+                    &state.to_ascii_uppercase(),
+                    year_or_current(year),
+                    &csv,
+                )
+                .await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!("state_student_id,msix_id,state_category,puente_category,reason,message");
+                for l in &r {
+                    println!(
+                        "{},{},{},{},{},\"{}\"",
+                        l.state_student_id,
+                        l.msix_id.as_deref().unwrap_or(""),
+                        l.state_category,
+                        l.puente_category,
+                        l.reason,
+                        l.message
+                    );
+                }
+            }
+        }
+        ReportCmd::Quality { state, json, db } => {
+            let app = app(&db).await?;
+            let t = Instant::now();
+            let r = app
+                .data_quality(&actor, &state.to_ascii_uppercase())
+                .await?;
+            let secs = t.elapsed().as_secs_f64();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!("{} data quality as of {}", r.state, r.as_of);
+                println!("children: {}", r.tally.children);
+                println!("children with findings: {}", r.tally.children_with_findings);
+                println!("students rejected at submission: {}", r.rejected_students);
+                println!("files rejected whole: {}", r.rejected_files);
+                for (code, n) in &r.tally.by_code {
+                    println!("  {code}: {n}");
+                }
+                println!("districts: {}", r.tally.by_district.len());
+            }
+            eprintln!("report time: {secs:.3} s");
+        }
+    }
+    Ok(())
+}
