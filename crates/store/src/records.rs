@@ -106,7 +106,21 @@ const INSERT_ENROLLMENT: &str = "INSERT INTO enrollments (id, state_record_id, c
  out_of_state_transcript, continuation_reason, algebra1, comment) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32,$33,$34,$35,$36)";
 const INSERT_COURSE: &str = "INSERT INTO courses (id, state_record_id, child_id, seq, course_title, subject_area, course_type, begin_year, end_year, course_section, term_type, clock_hours, grade_to_date, credits_hundredths, final_grade) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)";
 const INSERT_ASSESSMENT: &str = "INSERT INTO assessments (id, state_record_id, child_id, seq, title, content, assessment_type, administration_month, reporting_method, score, interpretation) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)";
-const INSERT_SEARCH_KEY: &str = "INSERT INTO search_keys (state_record_id, child_id, key) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING";
+/// Keys written per statement (well under SQLite's 32,766 bound parameters).
+const SEARCH_KEYS_PER_STATEMENT: usize = 500;
+
+/// `INSERT ... VALUES ($1, $2, $3), ($1, $2, $4), ...` for `n` keys of one record.
+fn insert_search_keys_sql(n: usize) -> String {
+    let mut sql = String::from("INSERT INTO search_keys (state_record_id, child_id, key) VALUES ");
+    for i in 0..n {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push_str(&format!("($1, $2, ${})", i + 3));
+    }
+    sql.push_str(" ON CONFLICT DO NOTHING");
+    sql
+}
 const CHILD_TABLES: [&str; 6] = [
     "DELETE FROM search_keys WHERE state_record_id = $1",
     "DELETE FROM alternate_ids WHERE state_record_id = $1",
@@ -194,13 +208,15 @@ macro_rules! write_one {
         for sql in CHILD_TABLES {
             sqlx::query(sql).bind(&record_id).execute(&mut *$tx).await?;
         }
-        for key in &w.search_keys {
-            sqlx::query(INSERT_SEARCH_KEY)
+        // All keys of the record in one statement (the SQL text depends only on their count).
+        for chunk in w.search_keys.chunks(SEARCH_KEYS_PER_STATEMENT) {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(insert_search_keys_sql(chunk.len())))
                 .bind(&record_id)
-                .bind(&child_id)
-                .bind(key)
-                .execute(&mut *$tx)
-                .await?;
+                .bind(&child_id);
+            for key in chunk {
+                q = q.bind(key);
+            }
+            q.execute(&mut *$tx).await?;
         }
         for (i, a) in r.alternate_ids.iter().enumerate() {
             sqlx::query(INSERT_ALT)
