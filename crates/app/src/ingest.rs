@@ -1,8 +1,10 @@
 //! Ingest of validated records: decide which child each record belongs to, then write it.
 //!
 //! A record is attached to the child its state already holds under the same state student ID;
-//! otherwise the linkage engine decides against every known child: attach, near match (for now a
-//! new child; the worklist will carry the candidates), or a new child.
+//! otherwise the linkage engine decides against every known child: attach, near match (a new
+//! child plus a near-match worklist item pairing the record with the candidate children, with the
+//! linkage explanation), or a new child. Reviewer decisions (`link_decisions`) are loaded as
+//! linkage constraints.
 
 use puente_domain::StudentRecord;
 use puente_domain::codes::{ActionCode, CodeSet};
@@ -81,13 +83,38 @@ impl LinkIndex {
             let (child, rec) = link_row(row);
             linker.insert(&child, &rec);
         }
+        for d in store.active_link_decisions().await? {
+            match (d.kind.as_str(), &d.record_b, &d.child_id) {
+                ("same", _, Some(child)) => linker.add_constraint_same(&d.record_a, child),
+                ("not_same", b, c) => {
+                    for other in b.iter().chain(c.iter()) {
+                        linker.add_constraint_not_same(&d.record_a, other);
+                    }
+                }
+                _ => {}
+            }
+        }
         Ok(LinkIndex { linker })
     }
 
-    fn decide(&self, rec: &LinkRecord) -> Option<String> {
-        match self.linker.match_record(rec).decision {
-            Decision::Attach { child_id } => Some(child_id),
-            Decision::NearMatch { .. } | Decision::New => None,
+    /// Attach: `Ok(child)`; near match: `Err(Some((candidates, explanation JSON)))`; new: `Err(None)`.
+    #[allow(clippy::type_complexity)]
+    fn decide(&self, rec: &LinkRecord) -> Result<String, Option<(Vec<String>, String)>> {
+        let m = self.linker.match_record(rec);
+        match m.decision {
+            Decision::Attach { child_id } => Ok(child_id),
+            Decision::NearMatch { candidates } => Err(Some((
+                candidates,
+                serde_json::to_string(&m.explanation).unwrap_or_else(|_| "null".into()),
+            ))),
+            Decision::New => Err(None),
+        }
+    }
+
+    /// Records reviewer not-same decisions between `record` and `others` (records or children).
+    pub(crate) fn not_same<'a>(&mut self, record: &str, others: impl Iterator<Item = &'a str>) {
+        for o in others {
+            self.linker.add_constraint_not_same(record, o);
         }
     }
 
@@ -116,6 +143,7 @@ impl App {
         let mut writes = Vec::with_capacity(records.len());
         let mut slots = Vec::with_capacity(records.len());
         let mut deletes = Vec::new();
+        let mut near_matches = Vec::new();
         for (i, rec) in records.into_iter().enumerate() {
             if rec.action == ActionCode::Delete {
                 deletes.push((i, rec));
@@ -129,7 +157,16 @@ impl App {
                 .await?
             {
                 Some((_, child_id, _)) => child_id,
-                None => linker.decide(&lrec).unwrap_or_else(new_id),
+                None => match linker.decide(&lrec) {
+                    Ok(child_id) => child_id,
+                    Err(near) => {
+                        let child_id = new_id();
+                        if let Some(near) = near {
+                            near_matches.push((writes.len(), near));
+                        }
+                        child_id
+                    }
+                },
             };
             linker.add(&child_id, &lrec);
             slots.push(i);
@@ -142,6 +179,20 @@ impl App {
             });
         }
         let outcomes = self.store.write_records(&writes).await?;
+        let items = near_matches
+            .into_iter()
+            .filter_map(|(w, (candidates, explanation))| {
+                let o = outcomes.get(w)?;
+                Some(crate::worklists::NearMatchNew {
+                    child_id: o.child_id.clone(),
+                    msix_id: o.msix_id.to_string(),
+                    state_record_id: o.state_record_id.clone(),
+                    candidates,
+                    explanation,
+                })
+            })
+            .collect();
+        self.create_near_match_items(items).await?;
         let mut out: Vec<Option<RecordOutcome>> = vec![None; slots.len() + deletes.len()];
         for (slot, o) in slots.into_iter().zip(outcomes) {
             out[slot] = Some(RecordOutcome::Written(o));

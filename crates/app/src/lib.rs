@@ -12,6 +12,7 @@ pub mod search;
 pub mod student;
 pub mod submit;
 pub mod tokens;
+pub mod worklists;
 
 use std::sync::Arc;
 
@@ -40,6 +41,8 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     /// Authentication policy (timeouts, lockout, password rules).
     pub auth: auth::AuthPolicy,
+    /// Working days per worklist level (district, regional, state).
+    pub worklists: worklists::WorklistPolicy,
     pub(crate) linker: tokio::sync::Mutex<ingest::LinkIndex>,
 }
 
@@ -59,6 +62,7 @@ impl App {
             store,
             clock,
             auth: auth::AuthPolicy::default(),
+            worklists: worklists::WorklistPolicy::default(),
             linker: tokio::sync::Mutex::new(linker),
         })
     }
