@@ -186,6 +186,20 @@ impl App {
         path: &Path,
         file_name: Option<String>,
     ) -> Result<SubmissionReport> {
+        self.submit_file_with_progress(state, channel, path, file_name, &|_, _| {})
+            .await
+    }
+
+    /// [`App::submit_file`], calling `progress(students done, students in the file)` as the
+    /// students are processed (for a progress bar).
+    pub async fn submit_file_with_progress(
+        &self,
+        state: StateCode,
+        channel: Channel,
+        path: &Path,
+        file_name: Option<String>,
+        progress: &(dyn Fn(u64, u64) + Send + Sync),
+    ) -> Result<SubmissionReport> {
         let now = self.clock.now();
         let name = file_name
             .clone()
@@ -282,8 +296,12 @@ impl App {
         let mut batch: Vec<(i64, StudentRecord)> = Vec::with_capacity(BATCH);
         let mut results: Vec<ResultRow> = Vec::new();
         let (mut accepted, mut rejected) = (0i64, 0i64);
+        let total = summary.students;
         while let Some(item) = rx.recv().await {
             seq += 1;
+            if seq % 100 == 0 {
+                progress(seq as u64, total);
+            }
             match item {
                 Err(e) => {
                     rejected += 1;

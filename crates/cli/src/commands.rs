@@ -226,7 +226,27 @@ pub async fn submit(
         if !json {
             eprintln!("{}: processing ...", file.display());
         }
-        let report = app.submit_file(state, Channel::Cli, file, None).await?;
+        // A progress bar on a terminal; nothing when the output is a file or a pipe.
+        let bar = if !json && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            let b = indicatif::ProgressBar::new(0);
+            b.set_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} students  {elapsed}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            Some(b)
+        } else {
+            None
+        };
+        let tick = |done: u64, total: u64| {
+            if let Some(b) = &bar {
+                b.set_length(total);
+                b.set_position(done);
+            }
+        };
+        let report = app.submit_file_with_progress(state, Channel::Cli, file, None, &tick).await?;
+        if let Some(b) = &bar {
+            b.finish_and_clear();
+        }
         let s = &report.submission;
         if json {
             println!("{}", serde_json::to_string_pretty(&report)?);
