@@ -243,7 +243,9 @@ pub async fn submit(
                 b.set_position(done);
             }
         };
-        let report = app.submit_file_with_progress(state, Channel::Cli, file, None, &tick).await?;
+        let report = app
+            .submit_file_with_progress(state, Channel::Cli, file, None, &tick)
+            .await?;
         if let Some(b) = &bar {
             b.finish_and_clear();
         }
