@@ -287,3 +287,34 @@ async fn deletes_apply_to_the_states_own_records_only() {
     assert_eq!(report.rows[1].status, "rejected");
     assert_eq!(app.stats().await.unwrap().state_records, 2);
 }
+
+#[tokio::test]
+async fn duplicate_student_record_ids_keep_the_first_and_list_the_others() {
+    let (app, _db) = app().await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut students = tx_students(4);
+    students[2].student_record_id = students[0].student_record_id.clone();
+    let path = write(&dir, "tx.jsonl", Format::JsonLines, &students);
+    let report = app
+        .submit_file(StateCode::TX, Channel::Cli, &path, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        report.outcome,
+        Outcome::Completed,
+        "{:?}",
+        report.submission.error
+    );
+    assert_eq!(
+        (report.submission.accepted, report.submission.rejected),
+        (Some(3), Some(1))
+    );
+    let dup = report.rows.iter().find(|r| r.status == "rejected").unwrap();
+    assert!(
+        dup.issues[0].message.contains("used twice"),
+        "{:?}",
+        dup.issues
+    );
+    assert_eq!(dup.student_record_id, "1");
+    assert_eq!(app.stats().await.unwrap().state_records, 3);
+}
