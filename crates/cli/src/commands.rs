@@ -401,3 +401,13 @@ pub async fn tokens_list(url: &str) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+pub async fn worklists_escalate(url: &str) -> anyhow::Result<()> {
+    let app = system_app(url).await?;
+    let r = app.escalate_worklists().await?;
+    println!(
+        "{} item(s) escalated, {} validation(s) auto-approved",
+        r.escalated, r.auto_approved
+    );
+    Ok(())
+}

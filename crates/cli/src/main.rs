@@ -122,10 +122,25 @@ enum Command {
         #[command(subcommand)]
         cmd: TokensCmd,
     },
+    /// Worklists: escalate overdue items and auto-approve lapsed validations (run daily).
+    Worklists {
+        #[command(subcommand)]
+        cmd: WorklistsCmd,
+    },
     /// Reports: child count (Category 1/2), national totals, reconciliation, data quality.
     Report {
         #[command(subcommand)]
         cmd: report::ReportCmd,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum WorklistsCmd {
+    /// Move items past their level's deadline up a level (district, regional, state) and
+    /// auto-approve merge/split validations whose full escalation period has lapsed.
+    Escalate {
+        #[command(flatten)]
+        db: DbArgs,
     },
 }
 
@@ -236,6 +251,9 @@ fn main() -> std::process::ExitCode {
                 TokensCmd::List { db } => commands::tokens_list(&db.url()).await,
             },
             Command::Report { cmd } => report::run(cmd).await,
+            Command::Worklists {
+                cmd: WorklistsCmd::Escalate { db },
+            } => commands::worklists_escalate(&db.url()).await,
         }
     });
     match result {
