@@ -18,6 +18,7 @@ pub mod security;
 pub mod session;
 pub mod students;
 pub mod submissions;
+pub mod worklists;
 
 use std::sync::Arc;
 
@@ -72,6 +73,7 @@ pub fn router(state: WebState) -> Router {
             get(auth::rules_form).post(auth::rules_submit),
         )
         .route("/search", get(students::search_page))
+        .route("/worklists", get(worklists::page))
         .route(
             "/submissions",
             get(submissions::page).post(submissions::upload),
@@ -92,7 +94,7 @@ pub fn router(state: WebState) -> Router {
         );
     for item in NAV
         .iter()
-        .filter(|n| n.href != "/search" && n.href != "/submissions")
+        .filter(|n| !matches!(n.href, "/search" | "/submissions" | "/worklists"))
     {
         let section = *item;
         r = r.route(
