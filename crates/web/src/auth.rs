@@ -342,6 +342,20 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for CurrentUser {
     }
 }
 
+/// Maps a use-case error to an API problem response; `not_found` names what was not found. No
+/// internal details reach the caller (they are logged, without personal data).
+pub fn api_problem(e: puente_app::AppError, not_found: &str) -> Response {
+    match e {
+        puente_app::AppError::Forbidden => problem(StatusCode::FORBIDDEN, "forbidden"),
+        puente_app::AppError::NotFound => problem(StatusCode::NOT_FOUND, not_found),
+        puente_app::AppError::Invalid(reason) => problem(StatusCode::BAD_REQUEST, &reason),
+        other => {
+            tracing::error!(error = %other, "use case failed");
+            problem(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        }
+    }
+}
+
 /// Maps a use-case error to a portal response (no internal details).
 pub fn app_error(frame: Frame, e: puente_app::AppError) -> Response {
     match e {

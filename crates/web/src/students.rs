@@ -14,7 +14,7 @@ use puente_domain::consolidated::{ConsolidatedRecord, Field, Source};
 use serde::Deserialize;
 
 use crate::WebState;
-use crate::auth::{CurrentUser, app_error, problem};
+use crate::auth::{CurrentUser, app_error};
 use crate::frame::{Frame, render};
 
 /// The purpose recorded for a view when the user does not state another.
@@ -500,15 +500,7 @@ pub async fn record_page(
 }
 
 fn api_error(e: AppError) -> Response {
-    match e {
-        AppError::Forbidden => problem(StatusCode::FORBIDDEN, "forbidden"),
-        AppError::NotFound => problem(StatusCode::NOT_FOUND, "no such student"),
-        AppError::Invalid(reason) => problem(StatusCode::BAD_REQUEST, &reason),
-        other => {
-            tracing::error!(error = %other, "use case failed");
-            problem(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
-        }
-    }
+    crate::auth::api_problem(e, "no such student")
 }
 
 /// `GET /api/v1/students?first_name=...`: ranked search results.

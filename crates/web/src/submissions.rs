@@ -22,15 +22,7 @@ use crate::auth::{CurrentUser, problem};
 pub const MAX_UPLOAD_BYTES: u64 = 2 * 1024 * 1024 * 1024;
 
 fn api_error(e: AppError) -> Response {
-    match e {
-        AppError::Forbidden => problem(StatusCode::FORBIDDEN, "forbidden"),
-        AppError::NotFound => problem(StatusCode::NOT_FOUND, "no such submission"),
-        AppError::Invalid(reason) => problem(StatusCode::BAD_REQUEST, &reason),
-        other => {
-            tracing::error!(error = %other, "submission failed");
-            problem(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
-        }
-    }
+    crate::auth::api_problem(e, "no such submission")
 }
 
 /// Streams a request body to a temporary file, refusing more than `limit` bytes.
