@@ -1,61 +1,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-//! In-process tests of the portal frame against a real SQLite database.
+//! In-process tests of the portal frame against a real database (the backend under test).
 
-use std::sync::Arc;
-
-use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, Response, StatusCode};
 use http_body_util::BodyExt;
-use puente_web::{WebState, portal_routes, router};
+use puente_web::portal_routes;
 use tower::ServiceExt;
 
-struct Site {
-    router: Router,
-    app: Arc<puente_app::App>,
-    _dir: tempfile::TempDir,
-}
+mod common;
 
-async fn site() -> Site {
-    let dir = tempfile::tempdir().unwrap();
-    let store = puente_store::Store::connect(&format!("sqlite://{}/t.db", dir.path().display()))
-        .await
-        .unwrap();
-    store.migrate().await.unwrap();
-    let app = Arc::new(
-        puente_app::App::new(store, Arc::new(puente_app::SystemClock))
-            .await
-            .unwrap(),
-    );
-    app.seed_demo_accounts().await.unwrap();
-    Site {
-        router: router(WebState { app: app.clone() }),
-        app,
-        _dir: dir,
-    }
-}
-
-/// A signed-in session cookie (`puente_session=...`) for the demo account of `role`.
-async fn session_cookie(site: &Site, role: puente_domain::roles::Role) -> String {
-    let email = format!("{}@demo.puente.test", role.code().replace('_', "."));
-    let puente_app::auth::LoginStep::NeedMfa { token, .. } = site
-        .app
-        .login_password(&email, puente_app::accounts::DEMO_PASSWORD, None)
-        .await
-        .unwrap()
-    else {
-        panic!("demo login refused")
-    };
-    let u = site.app.store.user_by_email(&email).await.unwrap().unwrap();
-    let code = puente_app::auth::totp_at(&u.totp_secret.unwrap(), chrono::Utc::now()).unwrap();
-    let token = site
-        .app
-        .login_mfa(&token, &code, None)
-        .await
-        .unwrap()
-        .unwrap();
-    format!("puente_session={token}")
-}
+use common::{Site, session_cookie, site};
 
 async fn send(site: &Site, req: Request<Body>) -> (Response<Body>, String) {
     let resp = site.router.clone().oneshot(req).await.unwrap();
