@@ -11,6 +11,9 @@ export PUENTE_TEST_PG_URL=${PUENTE_TEST_PG_URL:-postgres://postgres@127.0.0.1:54
 psql "$PUENTE_TEST_PG_URL" -Atqc "SELECT datname FROM pg_database WHERE datname LIKE 'puente_t_%'" 2>/dev/null |
     while read -r db; do psql "$PUENTE_TEST_PG_URL" -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true; done
 
+# The e-mail tests talk to a real SMTP server (scripts/smtp_sink.py, Python aiosmtpd).
+python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet aiosmtpd
+
 if command -v cargo-nextest >/dev/null 2>&1; then
     run() { cargo nextest run --workspace --no-fail-fast "$@"; }
 else
@@ -20,7 +23,20 @@ for backend in sqlite postgres; do
     echo "=== tests on $backend ==="
     PUENTE_TEST_BACKEND=$backend run "$@"
 done
+if [ -z "${PUENTE_SKIP_SCHEMATHESIS:-}" ] && [ $# -eq 0 ]; then
+    echo "=== schemathesis against the OpenAPI document (live demo server) ==="
+    bash scripts/schemathesis.sh
+fi
 if [ -f tests/browser/package.json ] && [ -z "${PUENTE_SKIP_BROWSER:-}" ]; then
     echo "=== browser tests (headless Chromium) ==="
     bash tests/browser/run.sh
+fi
+if [ -z "${PUENTE_SKIP_CRASH:-}" ] && [ $# -eq 0 ]; then
+    echo "=== crash battery (3 kill -9 cycles per backend; 25 by hand: bench/crash/run.sh) ==="
+    cargo build -q -p puente-cli
+    bin="${CARGO_TARGET_DIR:-target}/debug/puente"
+    case "$bin" in /*) ;; *) bin="$PWD/$bin" ;; esac
+    for backend in sqlite postgres; do
+        PUENTE_BIN="$bin" bash bench/crash/run.sh --cycles 3 --students 1500 --backend "$backend"
+    done
 fi

@@ -144,6 +144,8 @@ impl App {
         let mut slots = Vec::with_capacity(records.len());
         let mut deletes = Vec::new();
         let mut near_matches = Vec::new();
+        // Records of children known before this batch: candidates for change-of-residence notices.
+        let mut known_children = Vec::new();
         for (i, rec) in records.into_iter().enumerate() {
             if rec.action == ActionCode::Delete {
                 deletes.push((i, rec));
@@ -151,23 +153,26 @@ impl App {
             }
             let lrec = link_record(new_id(), &rec);
             let search_keys = crate::search::record_keys(&rec);
-            let child_id = match self
+            let (child_id, known) = match self
                 .store
                 .find_state_record(rec.reporting_state, &rec.state_student_id)
                 .await?
             {
-                Some((_, child_id, _)) => child_id,
+                Some((_, child_id, _)) => (child_id, true),
                 None => match linker.decide(&lrec) {
-                    Ok(child_id) => child_id,
+                    Ok(child_id) => (child_id, true),
                     Err(near) => {
                         let child_id = new_id();
                         if let Some(near) = near {
                             near_matches.push((writes.len(), near));
                         }
-                        child_id
+                        (child_id, false)
                     }
                 },
             };
+            if known {
+                known_children.push(writes.len());
+            }
             linker.add(&child_id, &lrec);
             slots.push(i);
             writes.push(RecordWrite {
@@ -178,6 +183,11 @@ impl App {
                 received_at: now,
             });
         }
+        let moved: Vec<(String, &StudentRecord)> = known_children
+            .iter()
+            .filter_map(|&w| writes.get(w).map(|w| (w.child_id.clone(), &w.record)))
+            .collect();
+        let residence_changes = self.residence_changes(&moved).await?;
         let outcomes = self.store.write_records(&writes).await?;
         let items = near_matches
             .into_iter()
@@ -193,6 +203,7 @@ impl App {
             })
             .collect();
         self.create_near_match_items(items).await?;
+        self.raise_residence_changes(residence_changes).await?;
         let mut out: Vec<Option<RecordOutcome>> = vec![None; slots.len() + deletes.len()];
         for (slot, o) in slots.into_iter().zip(outcomes) {
             out[slot] = Some(RecordOutcome::Written(o));

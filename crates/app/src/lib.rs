@@ -2,11 +2,14 @@
 //! [`puente_store::Store`]; nothing here knows HTTP.
 
 pub mod accounts;
+pub mod applications;
 pub mod audit;
 pub mod auth;
 pub mod authz;
 pub mod clock;
 pub mod ingest;
+pub mod mail;
+pub mod notices;
 pub mod reports;
 pub mod search;
 pub mod student;
@@ -43,6 +46,14 @@ pub struct App {
     pub auth: auth::AuthPolicy,
     /// Working days per worklist level (district, regional, state).
     pub worklists: worklists::WorklistPolicy,
+    /// Link lifetimes and paperwork retention of account applications.
+    pub applications: applications::ApplicationPolicy,
+    /// Clocks of notices, data requests and correction requests.
+    pub notices: notices::NoticePolicy,
+    /// Retry policy of the e-mail outbox.
+    pub outbox: mail::OutboxPolicy,
+    /// The portal's public address, for links in e-mails.
+    pub public_url: String,
     pub(crate) linker: tokio::sync::Mutex<ingest::LinkIndex>,
 }
 
@@ -63,6 +74,10 @@ impl App {
             clock,
             auth: auth::AuthPolicy::default(),
             worklists: worklists::WorklistPolicy::default(),
+            applications: applications::ApplicationPolicy::default(),
+            notices: notices::NoticePolicy::default(),
+            outbox: mail::OutboxPolicy::default(),
+            public_url: "http://127.0.0.1:8080".into(),
             linker: tokio::sync::Mutex::new(linker),
         })
     }

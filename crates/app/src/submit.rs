@@ -122,14 +122,14 @@ impl SubmissionReport {
 
 /// Spreadsheet formula injection: a cell starting with = + - @ (or a control character) is
 /// prefixed with an apostrophe.
-fn neutralise(v: &str) -> String {
+pub(crate) fn neutralise(v: &str) -> String {
     match v.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{v}"),
         _ => v.to_string(),
     }
 }
 
-fn csv_line(fields: &[&str]) -> String {
+pub(crate) fn csv_line(fields: &[&str]) -> String {
     let mut out = String::new();
     for (i, f) in fields.iter().enumerate() {
         if i > 0 {

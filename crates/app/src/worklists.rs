@@ -19,7 +19,10 @@ use puente_domain::MsixId;
 use puente_domain::roles::{Capability, Scope};
 use puente_domain::worklist::age_working_days;
 pub use puente_domain::worklist::{Level, WorklistKind, WorklistPolicy};
-use puente_store::{IdentityOpRow, LinkDecisionRow, NewAuditEvent, Tx, WorklistItemRow, new_id};
+pub use puente_linkage::{CandidateExplanation, Explanation, FieldExplanation};
+use puente_store::{
+    IdentityOpRow, LinkDecisionRow, NewAuditEvent, StoredRecord, Tx, WorklistItemRow, new_id,
+};
 use serde::Serialize;
 
 use crate::authz::Actor;
@@ -213,18 +216,31 @@ fn eq_opt(a: &Option<String>, b: &str) -> bool {
 /// state; regional scope sees district and regional items of its state; district scope sees
 /// district-level items of its district.
 pub fn visible_to(actor: &Actor, item: &WorklistItemRow) -> bool {
-    let level = Level::parse(&item.level).unwrap_or(Level::District);
+    visible_at(
+        actor,
+        item.assigned_state.as_deref(),
+        item.assigned_district.as_deref(),
+        Level::parse(&item.level).unwrap_or(Level::District),
+    )
+}
+
+/// [`visible_to`] for an assignment (state, district) and level.
+pub fn visible_at(
+    actor: &Actor,
+    state: Option<&str>,
+    district: Option<&str>,
+    level: Level,
+) -> bool {
+    let state = state.map(str::to_owned);
+    let district = district.map(str::to_owned);
     match &actor.scope {
         Scope::National => true,
-        Scope::State { state } => eq_opt(&item.assigned_state, state),
-        Scope::Region { state, .. } => {
-            eq_opt(&item.assigned_state, state) && level <= Level::Regional
-        }
-        Scope::District { state, district } => {
-            eq_opt(&item.assigned_state, state)
-                && eq_opt(&item.assigned_district, district)
-                && level == Level::District
-        }
+        Scope::State { state: s } => eq_opt(&state, s),
+        Scope::Region { state: s, .. } => eq_opt(&state, s) && level <= Level::Regional,
+        Scope::District {
+            state: s,
+            district: d,
+        } => eq_opt(&state, s) && eq_opt(&district, d) && level == Level::District,
     }
 }
 
@@ -416,7 +432,8 @@ impl App {
         self.item_view(&row).await
     }
 
-    /// Reassigns an open item to another state and district (its deadlines do not move).
+    /// Reassigns an open item to another district (or, for national scope, another state) inside
+    /// the actor's scope: down or sideways. Its level and deadlines do not move.
     pub async fn reassign_worklist_item(
         &self,
         actor: &Actor,
@@ -431,6 +448,9 @@ impl App {
         let state = state.trim().to_ascii_uppercase();
         if <puente_domain::StateCode as puente_domain::CodeSet>::parse(&state).is_none() {
             return Err(AppError::Invalid("unknown state code".into()));
+        }
+        if !actor.covers_state(&state) {
+            return Err(AppError::Forbidden);
         }
         let now = self.clock.now();
         let from = (row.assigned_state.clone(), row.assigned_district.clone());
@@ -561,6 +581,8 @@ impl App {
         actor.require(Capability::StartMergeSplit)?;
         let (master, m) = self.active_child(master_msix).await?;
         let (other, o) = self.active_child(other_msix).await?;
+        self.require_child_in_scope(actor, &master).await?;
+        self.require_child_in_scope(actor, &other).await?;
         if master == other {
             return Err(AppError::Invalid(
                 "a child cannot be merged with itself".into(),
@@ -596,6 +618,7 @@ impl App {
     ) -> Result<IdentityOperation> {
         actor.require(Capability::StartMergeSplit)?;
         let (child, m) = self.active_child(msix).await?;
+        self.require_child_in_scope(actor, &child).await?;
         let mut tx = self.store.begin().await?;
         let all = tx.record_ids_of_child(&child).await?;
         let mut moving: Vec<String> = record_ids.to_vec();
@@ -648,6 +671,7 @@ impl App {
                 "only an applied operation can be undone".into(),
             ));
         }
+        self.require_child_in_scope(actor, &done.child_id).await?;
         let (Some(other), Some(other_msix)) = (&done.other_child_id, &done.other_msix_id) else {
             return Err(AppError::Invalid(
                 "the operation has no second child".into(),
@@ -978,15 +1002,22 @@ impl App {
 
     /// The identity history of the child that holds (or held) `msix`: creation, every merge
     /// and split it took part in (who started it, why, who validated it, when), and near-match
-    /// answers about it. Capability `ViewStudent`.
+    /// answers about it. Capability `WorkWorklist` (administrators); the child (once merged
+    /// away: the child it was merged into) must be in the actor's scope.
     pub async fn identity_history(&self, actor: &Actor, msix: &str) -> Result<Vec<IdentityEvent>> {
-        actor.require(Capability::ViewStudent)?;
+        actor.require(Capability::WorkWorklist)?;
         let id = MsixId::parse(msix).map_err(|e| AppError::Invalid(e.to_string()))?;
         let child = self
             .store
             .child_by_msix(&id.to_string())
             .await?
             .ok_or(AppError::NotFound)?;
+        let (holder, _) = self
+            .store
+            .resolve_msix(id)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        self.require_child_in_scope(actor, &holder).await?;
         let mut out = vec![IdentityEvent {
             at: child.created_at,
             actor: SYSTEM.into(),
@@ -1140,4 +1171,199 @@ async fn apply(tx: &mut Tx, op: &mut IdentityOpRow, by: &str, now: DateTime<Utc>
     }
     op.status = APPLIED.into();
     Ok(())
+}
+
+/// A worklist item with the records it is about, as its page shows them.
+#[derive(Debug, Clone)]
+pub struct ItemDetail {
+    pub item: WorklistItem,
+    /// Near match: the new record. Merge: the master's records. Split: every record of the
+    /// child (those leaving are in the operation's `record_ids`).
+    pub subject: Vec<StoredRecord>,
+    /// Near match: for each candidate of the explanation, in its order, the record that scored
+    /// best (or, when that record is no longer live under that id, the newest record of the
+    /// child now holding the candidate). Pending merge: the records of the child merged into
+    /// the master.
+    pub others: Vec<StoredRecord>,
+    /// Near match: `others[i]` belongs to the explanation's candidate `matched[i]` (index).
+    pub matched: Vec<usize>,
+}
+
+impl App {
+    /// `Forbidden` unless the child is inside the actor's scope: national scope covers every
+    /// child; other scopes cover a child with a live record reported by the actor's state.
+    pub async fn require_child_in_scope(&self, actor: &Actor, child_id: &str) -> Result<()> {
+        let Some(state) = actor.state() else {
+            return Ok(());
+        };
+        let states = self.store.child_states(child_id).await?;
+        if states.iter().any(|s| s.eq_ignore_ascii_case(state)) {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+
+    /// The number of open items on `actor`'s worklist (0 without `WorkWorklist`): one grouped
+    /// count query.
+    pub async fn open_worklist_count(&self, actor: &Actor) -> Result<usize> {
+        if !actor.can(Capability::WorkWorklist) {
+            return Ok(0);
+        }
+        let rows = self.store.open_worklist_counts(actor.state()).await?;
+        let state = actor.state().map(str::to_owned);
+        Ok(rows
+            .into_iter()
+            .filter(|(level, district, _)| {
+                visible_at(
+                    actor,
+                    state.as_deref(),
+                    district.as_deref(),
+                    Level::parse(level).unwrap_or(Level::District),
+                )
+            })
+            .map(|(_, _, n)| usize::try_from(n).unwrap_or(0))
+            .sum())
+    }
+
+    /// One item with the records it is about (capability `WorkWorklist`, visible to the actor).
+    /// Showing those records is a disclosure: each child's view is audited
+    /// (`worklist.record_view`) before anything is returned.
+    pub async fn worklist_item_detail(&self, actor: &Actor, id: &str) -> Result<ItemDetail> {
+        let row = self.visible_item(actor, id).await?;
+        let item = self.item_view(&row).await?;
+        let mut subject = Vec::new();
+        let mut others = Vec::new();
+        let mut matched = Vec::new();
+        match item.kind {
+            WorklistKind::NearMatch => {
+                if let Some(r) = &row.state_record_id
+                    && let Some(rec) = self.store.live_record(r).await?
+                {
+                    subject.push(rec);
+                }
+                let explained: Vec<(String, String)> = item
+                    .explanation
+                    .as_ref()
+                    .and_then(|e| e.get("candidates"))
+                    .and_then(|c| c.as_array())
+                    .map(|cs| {
+                        cs.iter()
+                            .map(|c| {
+                                let f = |k: &str| {
+                                    c.get(k).and_then(|v| v.as_str()).unwrap_or("").to_string()
+                                };
+                                (f("record_id"), f("child_id"))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                for (n, (r, child)) in explained.iter().enumerate() {
+                    let mut rec = self.store.live_record(r).await?;
+                    if rec.is_none()
+                        && let Some(m) = item
+                            .candidates
+                            .iter()
+                            .find(|c| &c.child_id == child)
+                            .and_then(|c| c.msix_id.as_deref())
+                            .and_then(|m| MsixId::parse(m).ok())
+                        && let Some((holder, _)) = self.store.resolve_msix(m).await?
+                    {
+                        rec = self.store.records_of_child(&holder).await?.pop();
+                    }
+                    if let Some(rec) = rec {
+                        others.push(rec);
+                        matched.push(n);
+                    }
+                }
+            }
+            WorklistKind::ValidateMerge | WorklistKind::ValidateSplit => {
+                if let Some(op) = &item.operation
+                    && let Some(o) = self.store.identity_op(&op.id).await?
+                {
+                    subject = self.store.records_of_child(&o.child_id).await?;
+                    if o.kind == "merge"
+                        && o.status == PENDING
+                        && let Some(other) = &o.other_child_id
+                    {
+                        others = self.store.records_of_child(other).await?;
+                    }
+                }
+            }
+        }
+        let mut shown: Vec<String> = subject
+            .iter()
+            .chain(&others)
+            .map(|r| r.msix_id.to_string())
+            .collect();
+        shown.sort();
+        shown.dedup();
+        for m in &shown {
+            self.record_disclosure(
+                actor,
+                Capability::WorkWorklist,
+                "worklist.record_view",
+                m,
+                "worklist review",
+            )
+            .await?;
+        }
+        Ok(ItemDetail {
+            item,
+            subject,
+            others,
+            matched,
+        })
+    }
+
+    /// The state records behind `msix` (the historical view), to choose those a split moves
+    /// (capability `StartMergeSplit`, child in scope; audited as `record.view` with purpose
+    /// `split`).
+    pub async fn records_for_split(&self, actor: &Actor, msix: &str) -> Result<Vec<StoredRecord>> {
+        actor.require(Capability::StartMergeSplit)?;
+        let (child, m) = self.active_child(msix).await?;
+        self.require_child_in_scope(actor, &child).await?;
+        let records = self.store.records_of_child(&child).await?;
+        self.record_disclosure(
+            actor,
+            Capability::StartMergeSplit,
+            "record.view",
+            &m.to_string(),
+            "split",
+        )
+        .await?;
+        Ok(records)
+    }
+
+    /// The child a merge or split form is about (capability `StartMergeSplit`): its MSIX ID must
+    /// be the surviving one and the child in the actor's scope. Returns the pending operation
+    /// locking it, if any.
+    pub async fn identity_change_target(
+        &self,
+        actor: &Actor,
+        msix: &str,
+    ) -> Result<Option<String>> {
+        actor.require(Capability::StartMergeSplit)?;
+        let (child, _) = self.active_child(msix).await?;
+        self.require_child_in_scope(actor, &child).await?;
+        Ok(self.store.lock_of_child(&child).await?)
+    }
+
+    /// Display names of user ids (who started or decided something); `system` and unknown ids
+    /// are left out.
+    pub async fn user_display_names(
+        &self,
+        ids: &[String],
+    ) -> Result<std::collections::HashMap<String, String>> {
+        let mut out = std::collections::HashMap::new();
+        for id in ids {
+            if out.contains_key(id) || id.is_empty() || id == SYSTEM {
+                continue;
+            }
+            if let Some(u) = self.store.user_by_id(id).await? {
+                out.insert(id.clone(), u.display_name.clone());
+            }
+        }
+        Ok(out)
+    }
 }

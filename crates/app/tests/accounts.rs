@@ -437,8 +437,9 @@ async fn inactive_accounts_are_disabled_after_90_days() {
         .id;
     assert_eq!(
         disabled.len(),
-        5,
-        "every demo account but the one used on day 60"
+        7,
+        "every demo account (six roles, the second TX data administrator and the California \
+         receiver) but the one used on day 60"
     );
     assert!(!disabled.contains(&pid));
     assert_eq!(

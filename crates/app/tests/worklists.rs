@@ -750,3 +750,101 @@ async fn a_near_match_answered_same_child_starts_a_merge_validated_by_another_ad
         other => panic!("{other:?}"),
     }
 }
+
+fn ca_admin(id: &str) -> Actor {
+    Actor {
+        user_id: id.into(),
+        role: Role::DataAdministrator,
+        scope: Scope::State { state: "CA".into() },
+        source_ip: None,
+    }
+}
+
+#[tokio::test]
+async fn merges_splits_history_and_reassignment_stay_inside_the_actors_scope() {
+    let t = setup().await;
+    let (a, b) = two_children(&t).await;
+    let (am, bm) = (a.msix_id.to_string(), b.msix_id.to_string());
+    // TX-only children: a CA administrator can neither merge, split nor read their history.
+    assert!(matches!(
+        t.app.start_merge(&ca_admin("x"), &am, &bm, "r").await,
+        Err(AppError::Forbidden)
+    ));
+    let recs = members(&t, &a.child_id).await;
+    assert!(matches!(
+        t.app.start_split(&ca_admin("x"), &am, &recs, "r").await,
+        Err(AppError::Forbidden)
+    ));
+    assert!(matches!(
+        t.app.identity_history(&ca_admin("x"), &am).await,
+        Err(AppError::Forbidden)
+    ));
+    // History is for administrators: a primary user is refused even in scope.
+    let primary = Actor {
+        role: Role::PrimaryUser,
+        ..admin("p")
+    };
+    assert!(matches!(
+        t.app.identity_history(&primary, &am).await,
+        Err(AppError::Forbidden)
+    ));
+    assert!(t.app.identity_history(&admin("a"), &am).await.is_ok());
+    // One child in scope is not enough for a merge: both must be.
+    let mut carla = student(StateCode::CA, "C300", "Carla", "Ibarra", "Mena", "20100101");
+    // Enrolled in CA, so the near match this record raises is assigned to CA.
+    for e in &mut carla.enrollments {
+        e.facility_state = Some(StateCode::CA);
+    }
+    let c = ingest(&t, vec![carla]).await;
+    let cm = c[0].msix_id.to_string();
+    assert_eq!(
+        t.app.store.child_states(&c[0].child_id).await.unwrap(),
+        vec!["CA".to_string()]
+    );
+    assert!(matches!(
+        t.app.start_merge(&admin("a"), &am, &cm, "r").await,
+        Err(AppError::Forbidden)
+    ));
+    assert!(
+        t.app
+            .start_merge(&ca_admin("x"), &cm, &am, "r")
+            .await
+            .is_err()
+    );
+    // In scope: allowed.
+    let op = t.app.start_merge(&admin("a"), &am, &bm, "r").await.unwrap();
+    // Reassignment: down or sideways inside the state, never to another state.
+    let item = validation_item(&t, &op.id).await;
+    assert!(matches!(
+        t.app
+            .reassign_worklist_item(&admin("a"), &item, "CA", None)
+            .await,
+        Err(AppError::Forbidden)
+    ));
+    let moved = t
+        .app
+        .reassign_worklist_item(&admin("a"), &item, "TX", Some("4800001"))
+        .await
+        .unwrap();
+    assert_eq!(moved.assigned_district.as_deref(), Some("4800001"));
+    // The count behind the portal badge follows visibility (the CA child, sharing the
+    // fixture's parents and alternate ID, raised a near match assigned to CA).
+    for a in [admin("a"), ca_admin("x"), district_admin("d")] {
+        assert_eq!(
+            t.app.open_worklist_count(&a).await.unwrap(),
+            t.app.worklist(&a, false).await.unwrap().len(),
+            "{:?}",
+            a.scope
+        );
+    }
+    assert_eq!(t.app.open_worklist_count(&admin("a")).await.unwrap(), 1);
+    assert_eq!(t.app.open_worklist_count(&ca_admin("x")).await.unwrap(), 1);
+    assert_eq!(
+        t.app
+            .open_worklist_count(&district_admin("d"))
+            .await
+            .unwrap(),
+        0,
+        "reassigned to another district"
+    );
+}

@@ -52,18 +52,78 @@ pub async fn stats(url: &str, json: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub async fn serve(addr: &str, url: &str) -> anyhow::Result<()> {
-    let store = open(url).await?;
-    let app = Arc::new(App::new(store, Arc::new(SystemClock)).await?);
-    run_server(addr, app).await
+/// The SMTP client of the settings, or `None` when no SMTP host is configured.
+fn mailer(mail: &crate::MailArgs) -> anyhow::Result<Option<puente_app::mail::Mailer>> {
+    use puente_app::mail::{Mailer, SmtpSecurity, SmtpSettings};
+    let Some(host) = &mail.smtp_host else {
+        return Ok(None);
+    };
+    let security = SmtpSecurity::parse(&mail.smtp_security)
+        .context("--smtp-security must be starttls, tls or none")?;
+    let settings = SmtpSettings {
+        host: host.clone(),
+        port: mail.smtp_port,
+        from: mail.smtp_from.clone(),
+        security,
+        username: mail.smtp_username.clone(),
+        password: std::env::var("PUENTE_SMTP_PASSWORD").ok(),
+        timeout: std::time::Duration::from_secs(30),
+    };
+    Ok(Some(Mailer::new(&settings).context("SMTP settings")?))
 }
 
-async fn run_server(addr: &str, app: Arc<App>) -> anyhow::Result<()> {
+fn apply_public_url(app: &mut App, mail: &crate::MailArgs, addr: &str) {
+    app.public_url = match &mail.public_url {
+        Some(u) => u.clone(),
+        None => format!("http://{addr}"),
+    };
+}
+
+pub async fn serve(addr: &str, url: &str, mail: &crate::MailArgs) -> anyhow::Result<()> {
+    let store = open(url).await?;
+    let mut app = App::new(store, Arc::new(SystemClock)).await?;
+    apply_public_url(&mut app, mail, addr);
+    run_server(addr, Arc::new(app), mail).await
+}
+
+/// Background jobs of a running server: the e-mail outbox worker (when SMTP is configured) and
+/// the hourly escalation of unacknowledged data requests.
+fn start_background(app: &Arc<App>, mail: &crate::MailArgs) -> anyhow::Result<()> {
+    match mailer(mail)? {
+        Some(m) => {
+            puente_app::mail::spawn_outbox_worker(
+                app.clone(),
+                m,
+                std::time::Duration::from_secs(5),
+            );
+            println!(
+                "E-mail: sending through {}",
+                mail.smtp_host.as_deref().unwrap_or("")
+            );
+        }
+        None => println!(
+            "E-mail: no SMTP server configured (--smtp-host); messages stay queued (puente mail outbox)."
+        ),
+    }
+    let jobs = app.clone();
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = jobs.escalate_notices().await {
+                tracing::warn!(error = %e, "escalating notices failed");
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        }
+    });
+    Ok(())
+}
+
+async fn run_server(addr: &str, app: Arc<App>, mail: &crate::MailArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("binding {addr}"))?;
     let local = listener.local_addr()?;
     println!("Puente is serving at http://{local}/  (Ctrl-C to stop)");
+    start_background(&app, mail)?;
     let router = puente_web::router(puente_web::WebState { app });
     // The peer address feeds login throttling and the audit trail.
     axum::serve(
@@ -136,6 +196,7 @@ pub async fn demo(
     seed: u64,
     dir: &Path,
     no_serve: bool,
+    mail: &crate::MailArgs,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
@@ -148,7 +209,9 @@ pub async fn demo(
     }
     let url = format!("sqlite://{}", dir.join("puente.db").display());
     let store = open(&url).await?;
-    let app = Arc::new(App::new(store, Arc::new(SystemClock)).await?);
+    let mut app = App::new(store, Arc::new(SystemClock)).await?;
+    apply_public_url(&mut app, mail, addr);
+    let app = Arc::new(app);
     let data = puente_testkit::synth::generate(&puente_testkit::synth::SynthConfig {
         students,
         seed,
@@ -189,7 +252,68 @@ pub async fn demo(
     if no_serve {
         return Ok(());
     }
-    run_server(addr, app).await
+    run_server(addr, app, mail).await
+}
+
+pub async fn notices_escalate(url: &str) -> anyhow::Result<()> {
+    let store = open(url).await?;
+    let app = App::new(store, Arc::new(SystemClock)).await?;
+    let n = app.escalate_notices().await?;
+    println!("escalated {n} data request(s)");
+    Ok(())
+}
+
+pub async fn mail_outbox(url: &str, status: Option<&str>, limit: i64) -> anyhow::Result<()> {
+    let store = open(url).await?;
+    let app = App::new(store, Arc::new(SystemClock)).await?;
+    let (c, rows) = app
+        .outbox_status(&puente_app::Actor::system(), status, limit)
+        .await?;
+    println!("queued {}  sent {}  failed {}", c.queued, c.sent, c.failed);
+    for m in rows {
+        println!(
+            "{}  {:<7} {:<28} {:<34} attempts {:<3} next {}  {}",
+            m.id,
+            m.status,
+            m.template,
+            m.recipient,
+            m.attempts,
+            m.next_attempt_at.format("%Y-%m-%d %H:%M:%S"),
+            m.last_error.as_deref().unwrap_or("")
+        );
+    }
+    Ok(())
+}
+
+pub async fn mail_retry(url: &str, id: &str) -> anyhow::Result<()> {
+    let store = open(url).await?;
+    let app = App::new(store, Arc::new(SystemClock)).await?;
+    app.retry_mail(&puente_app::Actor::system(), id).await?;
+    println!("queued again");
+    Ok(())
+}
+
+pub async fn mail_test(
+    url: &str,
+    to: &str,
+    locale: &str,
+    mail: &crate::MailArgs,
+) -> anyhow::Result<()> {
+    let store = open(url).await?;
+    let app = App::new(store, Arc::new(SystemClock)).await?;
+    app.queue_test_mail(&puente_app::Actor::system(), to, locale)
+        .await?;
+    match mailer(mail)? {
+        Some(m) => {
+            let r = app.deliver_outbox(&m).await?;
+            println!(
+                "sent {}, deferred {}, failed {} (see puente mail outbox)",
+                r.sent, r.deferred, r.failed
+            );
+        }
+        None => println!("queued; no SMTP server configured (--smtp-host), nothing sent"),
+    }
+    Ok(())
 }
 
 /// A file was rejected whole: the process exits with this code.
@@ -322,6 +446,24 @@ pub async fn audit_verify(url: &str) -> anyhow::Result<()> {
 }
 
 /// `puente users list`.
+/// `puente users seed-demo`: the demo accounts (one per role, TOTP secrets printed) in any
+/// database, e.g. PostgreSQL for the load battery. Demo only: the password is public.
+pub async fn users_seed_demo(url: &str) -> anyhow::Result<()> {
+    let app = system_app(url).await?;
+    let accounts = app.seed_demo_accounts().await?;
+    println!(
+        "Demo accounts (demo only; password for all: {}):",
+        puente_app::accounts::DEMO_PASSWORD
+    );
+    for a in &accounts {
+        println!(
+            "  {:<40} {:<34} TOTP secret {}",
+            a.email, a.role_label, a.totp_secret
+        );
+    }
+    Ok(())
+}
+
 pub async fn users_list(url: &str) -> anyhow::Result<()> {
     let store = open(url).await?;
     for u in store.list_users(None).await? {

@@ -34,6 +34,34 @@ impl DbArgs {
     }
 }
 
+/// E-mail (SMTP) settings and the public address used in e-mail links. Without --smtp-host,
+/// e-mail stays queued in the outbox (visible with `puente mail outbox`) and nothing is sent.
+#[derive(clap::Args, Debug, Clone)]
+pub struct MailArgs {
+    /// SMTP server host name.
+    #[arg(long, env = "PUENTE_SMTP_HOST")]
+    pub smtp_host: Option<String>,
+    /// SMTP server port.
+    #[arg(long, env = "PUENTE_SMTP_PORT", default_value_t = 587)]
+    pub smtp_port: u16,
+    /// Sender address of Puente's e-mail.
+    #[arg(
+        long,
+        env = "PUENTE_SMTP_FROM",
+        default_value = "Puente <no-reply@puente.invalid>"
+    )]
+    pub smtp_from: String,
+    /// Connection security: starttls, tls, or none (a local relay only).
+    #[arg(long, env = "PUENTE_SMTP_SECURITY", default_value = "starttls")]
+    pub smtp_security: String,
+    /// SMTP user name (the password comes from PUENTE_SMTP_PASSWORD only).
+    #[arg(long, env = "PUENTE_SMTP_USERNAME")]
+    pub smtp_username: Option<String>,
+    /// The portal's public address, for links in e-mail.
+    #[arg(long, env = "PUENTE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Run the web server (portal and API).
@@ -42,6 +70,8 @@ enum Command {
         addr: String,
         #[command(flatten)]
         db: DbArgs,
+        #[command(flatten)]
+        mail: MailArgs,
     },
     /// Create a fresh demo database with synthetic children, print the demo logins, and serve.
     Demo {
@@ -58,6 +88,8 @@ enum Command {
         /// Load the data and exit without serving.
         #[arg(long)]
         no_serve: bool,
+        #[command(flatten)]
+        mail: MailArgs,
     },
     /// Write synthetic submission files, one per state, with the known truth beside them.
     Generate {
@@ -127,6 +159,17 @@ enum Command {
         #[command(subcommand)]
         cmd: WorklistsCmd,
     },
+    /// Notices: escalate data requests not acknowledged in time (run daily; the server also
+    /// runs it every hour).
+    Notices {
+        #[command(subcommand)]
+        cmd: NoticesCmd,
+    },
+    /// E-mail: the outbox, retries, a test message.
+    Mail {
+        #[command(subcommand)]
+        cmd: MailCmd,
+    },
     /// Reports: child count (Category 1/2), national totals, reconciliation, data quality.
     Report {
         #[command(subcommand)]
@@ -141,6 +184,47 @@ enum WorklistsCmd {
     Escalate {
         #[command(flatten)]
         db: DbArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum NoticesCmd {
+    /// Escalate data requests not acknowledged within 2 working days one level.
+    Escalate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum MailCmd {
+    /// Outbox counts and the latest messages (recipient, template, status, attempts, last error).
+    Outbox {
+        /// Only messages with this status: queued, sent, failed.
+        #[arg(long)]
+        status: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Put a failed message back in the queue.
+    Retry {
+        id: String,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Queue a test message and deliver the queue once with the SMTP settings.
+    Test {
+        #[arg(long)]
+        to: String,
+        /// en or es.
+        #[arg(long, default_value = "en")]
+        locale: String,
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        mail: MailArgs,
     },
 }
 
@@ -180,6 +264,12 @@ enum AuditCmd {
 
 #[derive(Subcommand, Debug)]
 enum UsersCmd {
+    /// Create the demo accounts (one per role; password and TOTP secrets printed). Demo and
+    /// test databases only.
+    SeedDemo {
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// List the accounts (e-mail, role, state, status, last sign-in).
     List {
         #[command(flatten)]
@@ -207,14 +297,15 @@ fn main() -> std::process::ExitCode {
     };
     let result = rt.block_on(async {
         match cli.command {
-            Command::Serve { addr, db } => commands::serve(&addr, &db.url()).await,
+            Command::Serve { addr, db, mail } => commands::serve(&addr, &db.url(), &mail).await,
             Command::Demo {
                 addr,
                 students,
                 seed,
                 dir,
                 no_serve,
-            } => commands::demo(&addr, students, seed, &dir, no_serve).await,
+                mail,
+            } => commands::demo(&addr, students, seed, &dir, no_serve, &mail).await,
             Command::Generate {
                 students,
                 seed,
@@ -238,6 +329,9 @@ fn main() -> std::process::ExitCode {
                 cmd: AuditCmd::Verify { db },
             } => commands::audit_verify(&db.url()).await,
             Command::Users {
+                cmd: UsersCmd::SeedDemo { db },
+            } => commands::users_seed_demo(&db.url()).await,
+            Command::Users {
                 cmd: UsersCmd::List { db },
             } => commands::users_list(&db.url()).await,
             Command::Users {
@@ -251,6 +345,21 @@ fn main() -> std::process::ExitCode {
                 TokensCmd::List { db } => commands::tokens_list(&db.url()).await,
             },
             Command::Report { cmd } => report::run(cmd).await,
+            Command::Notices {
+                cmd: NoticesCmd::Escalate { db },
+            } => commands::notices_escalate(&db.url()).await,
+            Command::Mail { cmd } => match cmd {
+                MailCmd::Outbox { status, limit, db } => {
+                    commands::mail_outbox(&db.url(), status.as_deref(), limit).await
+                }
+                MailCmd::Retry { id, db } => commands::mail_retry(&db.url(), &id).await,
+                MailCmd::Test {
+                    to,
+                    locale,
+                    db,
+                    mail,
+                } => commands::mail_test(&db.url(), &to, &locale, &mail).await,
+            },
             Command::Worklists {
                 cmd: WorklistsCmd::Escalate { db },
             } => commands::worklists_escalate(&db.url()).await,

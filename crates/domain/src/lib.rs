@@ -12,6 +12,7 @@ pub mod codes;
 pub mod consolidated;
 pub mod msix;
 pub mod normalize;
+pub mod notices;
 pub mod policy;
 pub mod quality;
 pub mod records;

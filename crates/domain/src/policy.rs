@@ -20,6 +20,18 @@ pub struct Policy {
     /// Working days a worklist item stays at each level (district, regional, state) before it
     /// escalates; validation items auto-approve when the state level lapses.
     pub worklist_working_days: [u32; 3],
+    /// Working days to acknowledge a move notice or a data request.
+    pub notice_acknowledge_working_days: u32,
+    /// Working days without acknowledgement after which a data request escalates a level.
+    pub notice_escalate_working_days: u32,
+    /// Working days for the previous state's updates after a change-of-residence notice.
+    pub residence_update_working_days: u32,
+    /// Calendar days to decide a parent's correction request.
+    pub correction_decision_days: u32,
+    /// Working days to forward a correction request about another state's data.
+    pub correction_forward_working_days: u32,
+    /// Working days for corrected data to reach the exchange after a decision to correct.
+    pub correction_apply_working_days: u32,
 }
 
 impl Default for Policy {
@@ -31,6 +43,12 @@ impl Default for Policy {
             secondary_min_age_ungraded: 14,
             max_plausible_age_years: 30,
             worklist_working_days: [5, 5, 5],
+            notice_acknowledge_working_days: 4,
+            notice_escalate_working_days: 2,
+            residence_update_working_days: 4,
+            correction_decision_days: 30,
+            correction_forward_working_days: 4,
+            correction_apply_working_days: 4,
         }
     }
 }

@@ -124,6 +124,8 @@ pub struct AuditFilter {
     pub from: Option<DateTime<Utc>>,
     pub until: Option<DateTime<Utc>>,
     pub child_msix_id: Option<String>,
+    /// Only events whose actor is an account of this state (state administrators' view).
+    pub actor_state: Option<String>,
     pub limit: i64,
 }
 
@@ -230,12 +232,14 @@ impl Store {
         let sql = format!(
             "SELECT {COLS} FROM audit_events WHERE ($1 IS NULL OR actor = $1) AND ($2 IS NULL OR action = $2) \
              AND ($3 IS NULL OR at >= $3) AND ($4 IS NULL OR at < $4) AND ($5 IS NULL OR child_msix_id = $5) \
+             AND ($7 IS NULL OR actor IN (SELECT id FROM users WHERE scope_state = $7)) \
              ORDER BY seq DESC, at DESC LIMIT $6"
         );
         let limit = if f.limit <= 0 { 1000 } else { f.limit };
         read_pool!(self, p => {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(&f.actor).bind(&f.action).bind(f.from).bind(f.until).bind(&f.child_msix_id).bind(limit)
+                .bind(&f.actor_state)
                 .fetch_all(p).await?;
             let mut out = Vec::with_capacity(rows.len());
             for r in rows { out.push(event_from_row!(&r)); }

@@ -2,7 +2,9 @@
 //! crate that writes SQL. The same SQL text runs on both backends where it can (`$N` placeholders,
 //! `ON CONFLICT ... RETURNING`); where the dialects differ, the difference sits in one `match`.
 
+mod applications;
 mod audit;
+mod notices;
 mod records;
 mod reports;
 mod search;
@@ -21,7 +23,11 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use applications::{
+    ApplicationRow, NewApplication, StateAreaRow, StateContactRow, StateProfileRow,
+};
 pub use audit::{AuditEvent, AuditFilter, GENESIS_HASH, NewAuditEvent, Tx, audit_hash};
+pub use notices::{NoticeMessageRow, NoticeRow, OutboxCounts, OutboxRow, RecipientRow};
 pub use records::{LinkRow, RecordWrite, StoredRecord, WriteOutcome};
 pub use reports::{RejectedRow, ReportChild};
 pub use search::ChildSummary;

@@ -473,6 +473,24 @@ impl Store {
         Ok(out)
     }
 
+    /// One live state record (not deleted), with its child rows.
+    pub async fn live_record(&self, id: &str) -> Result<Option<StoredRecord>> {
+        let found = read_pool!(self, p => {
+            match sqlx::query("SELECT * FROM state_records WHERE id = $1 AND deleted = FALSE")
+                .bind(id).fetch_optional(p).await? {
+                Some(row) => Some(record_from_row!(&row)),
+                None => None,
+            }
+        });
+        match found {
+            Some(mut s) => {
+                self.load_child_rows(&mut s).await?;
+                Ok(Some(s))
+            }
+            None => Ok(None),
+        }
+    }
+
     async fn load_child_rows(&self, s: &mut StoredRecord) -> Result<()> {
         let id = s.id.clone();
         let r = &mut s.record;

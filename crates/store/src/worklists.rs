@@ -499,6 +499,38 @@ impl Store {
         Ok(out)
     }
 
+    /// Open items per (level, assigned district), of one state when given: the cheap count
+    /// behind the portal's worklist badge.
+    pub async fn open_worklist_counts(
+        &self,
+        state: Option<&str>,
+    ) -> Result<Vec<(String, Option<String>, i64)>> {
+        read_pool!(self, p => {
+            let rows = sqlx::query(
+                "SELECT level, assigned_district, COUNT(*) FROM worklist_items \
+                 WHERE status <> 'closed' AND ($1 IS NULL OR assigned_state = $1) \
+                 GROUP BY level, assigned_district")
+                .bind(state).fetch_all(p).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows { out.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)); }
+            Ok(out)
+        })
+    }
+
+    /// The states holding a live record of a child (its records' reporting states), for scope
+    /// checks.
+    pub async fn child_states(&self, child_id: &str) -> Result<Vec<String>> {
+        read_pool!(self, p => {
+            let rows = sqlx::query(
+                "SELECT DISTINCT reporting_state FROM state_records \
+                 WHERE child_id = $1 AND deleted = FALSE ORDER BY reporting_state")
+                .bind(child_id).fetch_all(p).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows { out.push(r.try_get::<String, _>(0)?); }
+            Ok(out)
+        })
+    }
+
     /// The child that holds `msix` itself (no redirect followed).
     pub async fn child_by_msix(&self, msix: &str) -> Result<Option<ChildRow>> {
         read_pool!(self, p => {

@@ -3,5 +3,6 @@
 
 pub mod db;
 pub mod fixtures;
+pub mod smtp;
 
 pub mod synth;

@@ -2,7 +2,7 @@
 
 use axum::Json;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::json;
 
 /// `GET /api/v1`: name, version and links.
@@ -14,17 +14,15 @@ pub async fn root() -> Json<serde_json::Value> {
         "api_version": "v1",
         "links": {
             "self": "/api/v1",
+            "openapi": crate::openapi::DOCUMENT_PATH,
+            "docs": crate::openapi::DOCS_PATH,
             "health": "/healthz",
             "portal": "/",
         }
     }))
 }
 
-/// JSON 404 for unknown `/api/...` paths.
+/// `404` problem for unknown `/api/...` paths.
 pub fn not_found() -> Response {
-    (
-        StatusCode::NOT_FOUND,
-        Json(json!({ "error": "not_found", "message": "no such API resource" })),
-    )
-        .into_response()
+    crate::auth::problem(StatusCode::NOT_FOUND, "no such API resource")
 }

@@ -18,6 +18,9 @@ pub struct Assets;
 /// Folder of the vendored USWDS inside `assets/`.
 pub const USWDS: &str = "vendor/uswds-3.14.0";
 
+/// Folder of the vendored htmx inside `assets/` (progressive enhancement of search and lists).
+pub const HTMX: &str = "vendor/htmx-2.0.11";
+
 /// Content type by file extension (only what the portal ships).
 pub fn content_type(path: &str) -> &'static str {
     let ext = path.rsplit_once('.').map(|(_, e)| e).unwrap_or("");

@@ -43,6 +43,8 @@ pub enum Access {
     Capability(Capability),
     /// A signed-in user whose role grants one of these capabilities.
     AnyOf(&'static [Capability]),
+    /// A signed-in user whose role grants every one of these capabilities.
+    AllOf(&'static [Capability]),
 }
 
 impl Access {
@@ -59,6 +61,7 @@ impl Access {
             (Access::Authenticated, Some(_)) => true,
             (Access::Capability(c), Some(r)) => r.can(c),
             (Access::AnyOf(cs), Some(r)) => cs.iter().any(|c| r.can(*c)),
+            (Access::AllOf(cs), Some(r)) => cs.iter().all(|c| r.can(*c)),
         }
     }
 }
@@ -72,8 +75,14 @@ pub fn route_table() -> Vec<(Method, &'static str, Access)> {
         (Method::GET, "/", Public),
         (Method::GET, "/healthz", Public),
         (Method::GET, "/api/v1", Public),
+        (Method::GET, "/api/openapi.json", Public),
+        (Method::GET, "/api/docs", Public),
+        (Method::GET, "/api/docs/{file}", Public),
         (Method::GET, "/language/{code}", Public),
         (Method::GET, "/static/{*path}", Public),
+        // Built-in help (no personal data).
+        (Method::GET, "/help", Public),
+        (Method::GET, "/help/{guide}", Public),
         // Login and account.
         (Method::GET, "/login", Public),
         (Method::POST, "/login", Public),
@@ -117,15 +126,123 @@ pub fn route_table() -> Vec<(Method, &'static str, Access)> {
             Capability(C::SubmitRecords),
         ),
         (Method::GET, "/worklists", Capability(C::WorkWorklist)),
+        (Method::GET, "/worklists/{id}", Capability(C::WorkWorklist)),
+        (
+            Method::POST,
+            "/worklists/{id}/resolve",
+            Capability(C::WorkWorklist),
+        ),
+        (
+            Method::POST,
+            "/worklists/{id}/validate",
+            Capability(C::WorkWorklist),
+        ),
+        (
+            Method::POST,
+            "/worklists/{id}/reassign",
+            Capability(C::WorkWorklist),
+        ),
+        (
+            Method::GET,
+            "/students/{msix_id}/history",
+            Capability(C::WorkWorklist),
+        ),
+        (
+            Method::GET,
+            "/students/{msix_id}/merge",
+            Capability(C::StartMergeSplit),
+        ),
+        (
+            Method::POST,
+            "/students/{msix_id}/merge",
+            Capability(C::StartMergeSplit),
+        ),
+        (
+            Method::GET,
+            "/students/{msix_id}/split",
+            Capability(C::StartMergeSplit),
+        ),
+        (
+            Method::POST,
+            "/students/{msix_id}/split",
+            Capability(C::StartMergeSplit),
+        ),
         (
             Method::GET,
             "/notices",
-            AnyOf(&[C::SendMoveNotice, C::AnswerDataRequest]),
+            AnyOf(&[C::SendMoveNotice, C::SendDataRequest, C::AnswerDataRequest]),
+        ),
+        (
+            Method::GET,
+            "/notices/{id}",
+            AnyOf(&[C::SendMoveNotice, C::SendDataRequest, C::AnswerDataRequest]),
+        ),
+        (
+            Method::POST,
+            "/notices/{id}",
+            AnyOf(&[C::SendMoveNotice, C::SendDataRequest, C::AnswerDataRequest]),
+        ),
+        (
+            Method::GET,
+            "/students/{msix_id}/move-notice",
+            Capability(C::SendMoveNotice),
+        ),
+        (
+            Method::POST,
+            "/students/{msix_id}/move-notice",
+            Capability(C::SendMoveNotice),
+        ),
+        (
+            Method::GET,
+            "/students/{msix_id}/data-request",
+            Capability(C::SendDataRequest),
+        ),
+        (
+            Method::POST,
+            "/students/{msix_id}/data-request",
+            Capability(C::SendDataRequest),
+        ),
+        (
+            Method::GET,
+            "/students/{msix_id}/correction-request",
+            Capability(C::SendDataRequest),
+        ),
+        (
+            Method::POST,
+            "/students/{msix_id}/correction-request",
+            Capability(C::SendDataRequest),
         ),
         (
             Method::GET,
             "/reports",
             AnyOf(&[C::ViewReports, C::ViewNationalStatistics]),
+        ),
+        // Report exports: the same figures as the page.
+        (
+            Method::GET,
+            "/reports/child-count.csv",
+            AnyOf(&[C::ViewReports, C::ViewNationalStatistics]),
+        ),
+        (
+            Method::GET,
+            "/reports/child-count.xlsx",
+            AnyOf(&[C::ViewReports, C::ViewNationalStatistics]),
+        ),
+        (
+            Method::GET,
+            "/reports/quality.csv",
+            AnyOf(&[C::ViewReports, C::ViewNationalStatistics]),
+        ),
+        (
+            Method::GET,
+            "/reports/quality.xlsx",
+            AnyOf(&[C::ViewReports, C::ViewNationalStatistics]),
+        ),
+        // Drill-down: the MSIX IDs behind a figure, linking to the records (audited).
+        (
+            Method::GET,
+            "/reports/list",
+            AllOf(&[C::ViewReports, C::ViewStudent]),
         ),
         (Method::GET, "/submissions", Capability(C::SubmitRecords)),
         (Method::POST, "/submissions", Capability(C::SubmitRecords)),
@@ -136,6 +253,63 @@ pub fn route_table() -> Vec<(Method, &'static str, Access)> {
         ),
         // Administration.
         (Method::GET, "/admin", Capability(C::ManageUsers)),
+        (
+            Method::GET,
+            "/admin/outbox",
+            Capability(C::AdministerSystem),
+        ),
+        (
+            Method::POST,
+            "/admin/outbox/{id}",
+            Capability(C::AdministerSystem),
+        ),
+        (Method::GET, "/admin/users", Capability(C::ManageUsers)),
+        (
+            Method::GET,
+            "/admin/users/{user_id}",
+            Capability(C::ManageUsers),
+        ),
+        (
+            Method::POST,
+            "/admin/users/{user_id}/status",
+            Capability(C::ManageUsers),
+        ),
+        (
+            Method::POST,
+            "/admin/users/{user_id}/role",
+            Capability(C::ManageUsers),
+        ),
+        (
+            Method::GET,
+            "/admin/applications",
+            Capability(C::ManageUsers),
+        ),
+        (
+            Method::GET,
+            "/admin/applications/{application_id}",
+            Capability(C::ManageUsers),
+        ),
+        (
+            Method::POST,
+            "/admin/applications/{application_id}/approve",
+            Capability(C::ManageUsers),
+        ),
+        (
+            Method::POST,
+            "/admin/applications/{application_id}/deny",
+            Capability(C::ManageUsers),
+        ),
+        // Applying for access (public; the supervisor's and applicant's one-time links).
+        (Method::GET, "/apply", Public),
+        (Method::POST, "/apply", Public),
+        (Method::GET, "/apply/sent", Public),
+        (Method::GET, "/apply/attest/{token}", Public),
+        (Method::POST, "/apply/attest/{token}", Public),
+        (Method::GET, "/apply/attested", Public),
+        (Method::GET, "/apply/activate/{token}", Public),
+        (Method::POST, "/apply/activate/{token}", Public),
+        (Method::GET, "/admin/audit", Capability(C::ViewAudit)),
+        (Method::GET, "/admin/audit.csv", Capability(C::ViewAudit)),
     ]
 }
 
@@ -162,13 +336,58 @@ fn is_api(path: &str) -> bool {
     path == "/api" || path.starts_with("/api/")
 }
 
-/// `application/problem+json` (RFC 9457) response.
+/// The stable `code` of an API problem with this status, when the handler names none
+/// (docs/errors.md lists them; the OpenAPI document takes them from [`problem_codes`]).
+pub fn default_problem_code(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "bad_request",
+        401 => "unauthenticated",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        413 => "payload_too_large",
+        422 => "unprocessable",
+        500 => "internal",
+        503 => "unavailable",
+        507 => "insufficient_storage",
+        _ => "error",
+    }
+}
+
+/// Every stable problem `code` the API can answer.
+pub fn problem_codes() -> Vec<&'static str> {
+    vec![
+        "bad_request",
+        "unauthenticated",
+        "invalid_token",
+        "forbidden",
+        "not_found",
+        "method_not_allowed",
+        "payload_too_large",
+        "unprocessable",
+        "internal",
+        "unavailable",
+        "insufficient_storage",
+        "error",
+    ]
+}
+
+/// `application/problem+json` (RFC 9457) response with the status's stable `code`.
 pub fn problem(status: StatusCode, title: &str) -> Response {
+    problem_with_code(status, default_problem_code(status), title)
+}
+
+/// `application/problem+json` (RFC 9457) response with a stable `code` (one of
+/// [`problem_codes`]) and a title for people.
+pub fn problem_with_code(status: StatusCode, code: &'static str, title: &str) -> Response {
     let mut r = (
         status,
-        Json(
-            serde_json::json!({ "type": "about:blank", "title": title, "status": status.as_u16() }),
-        ),
+        Json(serde_json::json!({
+            "type": "about:blank",
+            "title": title,
+            "status": status.as_u16(),
+            "code": code,
+        })),
     )
         .into_response();
     r.headers_mut().insert(
@@ -195,6 +414,10 @@ pub async fn guard(req: Request, next: Next) -> Response {
         .map(|m| m.as_str().to_owned())
         .unwrap_or_default();
     let Some(access) = access_of(req.method(), &path) else {
+        let allowed = methods_of(&path);
+        if !allowed.is_empty() {
+            return method_not_allowed(&req, &allowed);
+        }
         tracing::error!(route = %path, method = %req.method(), "route missing from the route table");
         return deny(&req, StatusCode::FORBIDDEN);
     };
@@ -227,6 +450,37 @@ pub async fn guard(req: Request, next: Next) -> Response {
         return deny(&req, StatusCode::FORBIDDEN);
     }
     next.run(req).await
+}
+
+/// The methods declared for a routed path (`HEAD` with `GET`), for `405` answers.
+fn methods_of(path: &str) -> Vec<Method> {
+    let mut out: Vec<Method> = route_table()
+        .into_iter()
+        .filter(|(_, p, _)| *p == path)
+        .map(|(m, _, _)| m)
+        .collect();
+    if out.contains(&Method::GET) {
+        out.push(Method::HEAD);
+    }
+    out
+}
+
+/// `405 Method Not Allowed` with `Allow`, for a declared path asked with another method.
+fn method_not_allowed(req: &Request, allowed: &[Method]) -> Response {
+    let mut resp = if is_api(req.uri().path()) {
+        problem(StatusCode::METHOD_NOT_ALLOWED, "method not allowed")
+    } else {
+        (StatusCode::METHOD_NOT_ALLOWED, "method not allowed").into_response()
+    };
+    let list = allowed
+        .iter()
+        .map(Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if let Ok(v) = HeaderValue::from_str(&list) {
+        resp.headers_mut().insert(header::ALLOW, v);
+    }
+    resp
 }
 
 fn deny(req: &Request, status: StatusCode) -> Response {
@@ -292,7 +546,11 @@ pub async fn api_token_middleware(
                     req.extensions_mut().insert(ApiActor(actor));
                 }
                 Ok(None) => {
-                    return problem(StatusCode::UNAUTHORIZED, "invalid or revoked API token");
+                    return problem_with_code(
+                        StatusCode::UNAUTHORIZED,
+                        "invalid_token",
+                        "invalid or revoked API token",
+                    );
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "API token lookup failed");

@@ -79,6 +79,8 @@ pub struct FrameUser {
     /// The session's CSRF token (for the sign-out form).
     pub csrf: String,
     pub role: puente_domain::roles::Role,
+    /// Open items on the user's worklist (data administrators), for the navigation badge.
+    pub worklist_count: Option<usize>,
 }
 
 /// Characters to escape in a `next=` query value.
@@ -107,6 +109,23 @@ impl Frame {
             .filter(|n| crate::auth::role_can_get(role, n.href))
             .copied()
             .collect()
+    }
+
+    /// The context-help link: the guide section that documents this page.
+    pub fn help_href(&self) -> String {
+        crate::help::context_href(&self.path, self.user.as_ref().map(|u| u.role))
+    }
+
+    /// The count badge of a navigation entry: (number shown, accessible text), when there is
+    /// something to count (open worklist items).
+    pub fn badge(&self, href: &str) -> Option<(String, String)> {
+        if href != "/worklists" {
+            return None;
+        }
+        let n = self.user.as_ref()?.worklist_count.filter(|n| *n > 0)?;
+        let count = n.to_string();
+        let label = self.t1("wl-badge-label", "count", &count);
+        Some((count, label))
     }
 
     /// Whether `href` is the current section (the page itself or a page under it).
@@ -147,6 +166,18 @@ impl Frame {
     /// URL of a Puente asset with a content hash.
     pub fn asset(&self, path: &str) -> String {
         assets::asset_url(path)
+    }
+
+    /// URL of the vendored htmx script.
+    pub fn htmx(&self) -> String {
+        format!("/static/{}/htmx.min.js", assets::HTMX)
+    }
+
+    /// htmx settings (the `htmx-config` meta tag): nothing that needs `unsafe-eval` or inline
+    /// style under our CSP, no script from responses, and no history cache, which would keep
+    /// copies of pages with children's data in localStorage.
+    pub fn htmx_config(&self) -> &'static str {
+        r#"{"allowEval":false,"allowScriptTags":false,"includeIndicatorStyles":false,"historyCacheSize":0,"refreshOnHistoryMiss":true,"selfRequestsOnly":true}"#
     }
 
     /// URL of a vendored USWDS file, e.g. `uswds("css/uswds.min.css")`.

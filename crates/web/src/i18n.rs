@@ -7,6 +7,7 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use fluent_templates::fluent_bundle::FluentValue;
 use fluent_templates::{LanguageIdentifier, Loader, langid};
 
@@ -97,6 +98,59 @@ impl Lang {
         }
     }
 
+    /// A date in this language's medium form: "Mar 14, 2010" / "14 mar 2010" (unambiguous,
+    /// unlike 03/04 vs 04/03; the pattern and month names are Fluent messages in formats.ftl).
+    pub fn date(self, d: NaiveDate) -> String {
+        let month = self.t(&format!("month-short-{}", d.month()));
+        self.t_args(
+            "date-medium",
+            &[
+                ("day", &d.day().to_string()),
+                ("month", &month),
+                ("year", &d.year().to_string()),
+            ],
+        )
+    }
+
+    /// A moment in UTC with the date in this language's form: "Mar 14, 2010, 13:05 UTC".
+    pub fn date_time(self, t: &DateTime<Utc>) -> String {
+        self.t_args(
+            "date-time-utc",
+            &[
+                ("date", &self.date(t.date_naive())),
+                ("time", &t.format("%H:%M").to_string()),
+            ],
+        )
+    }
+
+    /// A month and year: "May 2025" / "mayo de 2025".
+    pub fn month_year(self, d: NaiveDate) -> String {
+        let month = self.t(&format!("month-long-{}", d.month()));
+        self.t_args(
+            "date-month-year",
+            &[("month", &month), ("year", &d.year().to_string())],
+        )
+    }
+
+    /// A whole number with this language's digit grouping: "12,902" (U.S. English and U.S.
+    /// and Mexican Spanish both group with a comma; the separator is the Fluent message
+    /// `number-group-separator`).
+    pub fn number(self, n: i64) -> String {
+        let sep = self.t("number-group-separator");
+        let digits = n.unsigned_abs().to_string();
+        let mut out = String::with_capacity(digits.len() + digits.len() / 3 * sep.len() + 1);
+        if n < 0 {
+            out.push('-');
+        }
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                out.push_str(&sep);
+            }
+            out.push(c);
+        }
+        out
+    }
+
     /// Whether the message id exists in this language (without fallback).
     pub fn has(self, id: &str) -> bool {
         LOCALES.try_lookup(self.langid(), id).is_some()
@@ -158,6 +212,34 @@ mod tests {
         assert_eq!(negotiate("es;q=0, en;q=0.1"), Some(Lang::En));
         assert_eq!(negotiate(""), None);
         assert_eq!(negotiate("*"), None);
+    }
+
+    #[test]
+    fn dates_and_numbers_per_language() {
+        let d = NaiveDate::from_ymd_opt(2010, 3, 14).unwrap_or_default();
+        assert_eq!(Lang::En.date(d), "Mar 14, 2010");
+        assert_eq!(Lang::Es.date(d), "14 mar 2010");
+        let m = NaiveDate::from_ymd_opt(2025, 5, 1).unwrap_or_default();
+        assert_eq!(Lang::En.month_year(m), "May 2025");
+        assert_eq!(Lang::Es.month_year(m), "mayo de 2025");
+        // Every month has a name in both languages (no id leaks through).
+        for month in 1..=12 {
+            let d = NaiveDate::from_ymd_opt(2026, month, 1).unwrap_or_default();
+            for lang in Lang::ALL {
+                assert!(!lang.date(d).contains("month-"), "{lang:?} {month}");
+                assert!(!lang.month_year(d).contains("month-"), "{lang:?} {month}");
+            }
+        }
+        let t = DateTime::parse_from_rfc3339("2026-01-07T13:05:00Z")
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or_default();
+        assert_eq!(Lang::En.date_time(&t), "Jan 7, 2026, 13:05 UTC");
+        assert_eq!(Lang::Es.date_time(&t), "7 ene 2026, 13:05 UTC");
+        assert_eq!(Lang::En.number(12902), "12,902");
+        assert_eq!(Lang::Es.number(1_000_000), "1,000,000");
+        assert_eq!(Lang::En.number(-1234), "-1,234");
+        assert_eq!(Lang::En.number(999), "999");
+        assert_eq!(Lang::En.number(0), "0");
     }
 
     #[test]

@@ -7,13 +7,19 @@
 //! * Strings are Fluent messages in `crates/web/locales/{en,es}/main.ftl`.
 //! * Assets in `crates/web/assets/` are embedded and served under `/static/`.
 
+pub mod admin;
 pub mod api;
+pub mod apply;
 pub mod assets;
 pub mod auth;
 pub mod csrf;
 pub mod frame;
+pub mod help;
 pub mod i18n;
+pub mod notices;
+pub mod openapi;
 pub mod pages;
+pub mod reports;
 pub mod security;
 pub mod session;
 pub mod students;
@@ -59,6 +65,9 @@ pub fn router(state: WebState) -> Router {
         .route("/", get(pages::home))
         .route("/healthz", get(healthz))
         .route("/api/v1", get(api::root))
+        .route(openapi::DOCUMENT_PATH, get(openapi::serve))
+        .route(openapi::DOCS_PATH, get(openapi::docs_root))
+        .route("/api/docs/{file}", get(openapi::docs_file))
         .route("/language/{code}", get(pages::set_language))
         .route("/static/{*path}", get(assets::serve))
         .route("/login", get(auth::login_form).post(auth::login_submit))
@@ -72,8 +81,94 @@ pub fn router(state: WebState) -> Router {
             "/account/rules",
             get(auth::rules_form).post(auth::rules_submit),
         )
+        .route("/help", get(help::index))
+        .route("/help/{guide}", get(help::page))
         .route("/search", get(students::search_page))
         .route("/worklists", get(worklists::page))
+        .route("/reports", get(reports::page))
+        .route("/reports/child-count.csv", get(reports::child_count_csv))
+        .route("/reports/child-count.xlsx", get(reports::child_count_xlsx))
+        .route("/reports/quality.csv", get(reports::quality_csv))
+        .route("/reports/quality.xlsx", get(reports::quality_xlsx))
+        .route("/reports/list", get(reports::list_page))
+        .route("/notices", get(notices::inbox))
+        .route("/admin/outbox", get(notices::outbox_page))
+        .route(
+            "/admin/outbox/{id}",
+            axum::routing::post(notices::outbox_retry),
+        )
+        .route("/notices/{id}", get(notices::detail).post(notices::act))
+        .route(
+            "/students/{msix_id}/move-notice",
+            get(notices::move_form).post(notices::move_submit),
+        )
+        .route(
+            "/students/{msix_id}/data-request",
+            get(notices::request_form).post(notices::request_submit),
+        )
+        .route(
+            "/students/{msix_id}/correction-request",
+            get(notices::correction_form).post(notices::correction_submit),
+        )
+        .route("/admin", get(admin::index))
+        .route("/admin/users", get(admin::users))
+        .route("/admin/users/{user_id}", get(admin::user))
+        .route(
+            "/admin/users/{user_id}/status",
+            axum::routing::post(admin::user_status),
+        )
+        .route(
+            "/admin/users/{user_id}/role",
+            axum::routing::post(admin::user_role),
+        )
+        .route("/admin/applications", get(admin::applications))
+        .route(
+            "/admin/applications/{application_id}",
+            get(admin::application),
+        )
+        .route(
+            "/admin/applications/{application_id}/approve",
+            axum::routing::post(admin::approve_application),
+        )
+        .route(
+            "/admin/applications/{application_id}/deny",
+            axum::routing::post(admin::deny_application),
+        )
+        .route("/apply", get(apply::form).post(apply::submit))
+        .route("/apply/sent", get(apply::sent))
+        .route(
+            "/apply/attest/{token}",
+            get(apply::attest_form).post(apply::attest_submit),
+        )
+        .route("/apply/attested", get(apply::attested))
+        .route(
+            "/apply/activate/{token}",
+            get(apply::activate_form).post(apply::activate_submit),
+        )
+        .route("/admin/audit", get(admin::audit))
+        .route("/admin/audit.csv", get(admin::audit_csv))
+        .route("/worklists/{id}", get(worklists::item_page))
+        .route(
+            "/worklists/{id}/resolve",
+            axum::routing::post(worklists::resolve),
+        )
+        .route(
+            "/worklists/{id}/validate",
+            axum::routing::post(worklists::validate),
+        )
+        .route(
+            "/worklists/{id}/reassign",
+            axum::routing::post(worklists::reassign),
+        )
+        .route("/students/{msix_id}/history", get(worklists::history_page))
+        .route(
+            "/students/{msix_id}/merge",
+            get(worklists::merge_form).post(worklists::merge_submit),
+        )
+        .route(
+            "/students/{msix_id}/split",
+            get(worklists::split_form).post(worklists::split_submit),
+        )
         .route(
             "/submissions",
             get(submissions::page).post(submissions::upload),
@@ -92,10 +187,12 @@ pub fn router(state: WebState) -> Router {
             "/api/v1/submissions/{id}/report.csv",
             get(submissions::api_report_csv),
         );
-    for item in NAV
-        .iter()
-        .filter(|n| !matches!(n.href, "/search" | "/submissions" | "/worklists"))
-    {
+    for item in NAV.iter().filter(|n| {
+        !matches!(
+            n.href,
+            "/search" | "/submissions" | "/worklists" | "/notices" | "/reports" | "/admin"
+        )
+    }) {
         let section = *item;
         r = r.route(
             section.href,

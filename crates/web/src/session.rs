@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
 use axum::response::Response;
 use puente_app::auth::SessionInfo;
+use puente_domain::roles::Capability;
 
 use crate::WebState;
 use crate::frame::{Frame, FrameUser};
@@ -73,6 +74,22 @@ pub async fn middleware(State(state): State<WebState>, mut req: Request, next: N
     {
         match state.app.session(&token, ip.as_deref()).await {
             Ok(Some(info)) => {
+                // The worklist badge: one grouped count, for portal pages of data administrators.
+                let worklist_count = match info.actor.as_ref() {
+                    Some(actor)
+                        if actor.can(Capability::WorkWorklist)
+                            && !req.uri().path().starts_with("/api/") =>
+                    {
+                        match state.app.open_worklist_count(actor).await {
+                            Ok(n) => Some(n),
+                            Err(e) => {
+                                tracing::error!(error = %e, "worklist count failed");
+                                None
+                            }
+                        }
+                    }
+                    _ => None,
+                };
                 if let (Some(frame), Some(actor)) =
                     (req.extensions_mut().get_mut::<Frame>(), info.actor.as_ref())
                 {
@@ -80,6 +97,7 @@ pub async fn middleware(State(state): State<WebState>, mut req: Request, next: N
                         name: info.user.display_name.clone(),
                         csrf: info.csrf_token.clone(),
                         role: actor.role,
+                        worklist_count,
                     });
                 }
                 req.extensions_mut()

@@ -16,6 +16,7 @@ use serde::Deserialize;
 use crate::WebState;
 use crate::auth::{CurrentUser, app_error};
 use crate::frame::{Frame, render};
+use crate::i18n::Lang;
 
 /// The purpose recorded for a view when the user does not state another.
 const DEFAULT_PURPOSE: &str = "program services";
@@ -72,7 +73,7 @@ pub trait HitView {
     fn name(&self) -> String;
     fn parents(&self) -> String;
     fn last_school(&self) -> String;
-    fn birth(&self) -> String;
+    fn birth(&self, lang: &Lang) -> String;
     fn age_text(&self) -> String;
 }
 
@@ -104,10 +105,10 @@ impl HitView for SearchHit {
             (None, None) => String::new(),
         }
     }
-    fn birth(&self) -> String {
+    fn birth(&self, lang: &Lang) -> String {
         self.summary
             .birth_date
-            .map(|d| d.to_string())
+            .map(|d| lang.date(d))
             .unwrap_or_default()
     }
     fn age_text(&self) -> String {
@@ -157,19 +158,32 @@ pub struct IdentityRow {
     pub others: Vec<String>,
 }
 
-fn source_text(s: &Source) -> String {
-    format!("{} · {}", s.state.code(), s.received_at.format("%Y-%m-%d"))
+fn source_text(lang: Lang, s: &Source) -> String {
+    format!(
+        "{} · {}",
+        s.state.code(),
+        lang.date(s.received_at.date_naive())
+    )
+}
+
+/// A value as shown: ISO dates (as states report them) in the page language's date form.
+fn shown_value(lang: Lang, v: &str) -> String {
+    match chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d") {
+        Ok(d) => lang.date(d),
+        Err(_) => v.to_string(),
+    }
 }
 
 fn field_row(frame: &Frame, key: &str, f: &Field) -> IdentityRow {
+    let lang = frame.lang;
     IdentityRow {
         label: frame.t(&format!("field-{key}")),
-        value: f.value.clone(),
-        source: source_text(&f.source),
+        value: shown_value(lang, &f.value),
+        source: source_text(lang, &f.source),
         others: f
             .others
             .iter()
-            .map(|(v, s)| format!("{v} ({})", source_text(s)))
+            .map(|(v, s)| format!("{} ({})", shown_value(lang, v), source_text(lang, s)))
             .collect(),
     }
 }
@@ -240,6 +254,12 @@ pub struct RecordPage {
     pub algebra1: Option<IdentityRow>,
     pub graduation: Option<IdentityRow>,
     pub assessments: Vec<AssessmentRow>,
+    /// Notice forms the user may open for this child: (href, label).
+    pub notice_links: Vec<(String, String)>,
+    /// The signed-in user may start a merge or split (links to the forms).
+    pub can_merge: bool,
+    /// The signed-in user may see the identity history (administrators).
+    pub can_history: bool,
 }
 
 fn credits(h: u32) -> String {
@@ -251,7 +271,8 @@ fn opt(s: &Option<String>) -> String {
 }
 
 impl RecordPage {
-    fn build(frame: Frame, r: &ConsolidatedRecord) -> RecordPage {
+    fn build(frame: Frame, r: &ConsolidatedRecord, in_scope: bool) -> RecordPage {
+        let lang = frame.lang;
         const ORDER: [&str; 20] = [
             "first_name",
             "middle_name",
@@ -289,7 +310,7 @@ impl RecordPage {
             .qualifying_moves
             .iter()
             .map(|m| MoveRow {
-                qad: m.item.qualifying_arrival_date.to_string(),
+                qad: lang.date(m.item.qualifying_arrival_date),
                 from: [
                     opt(&m.item.from_city),
                     opt(&m.item.from_state),
@@ -310,8 +331,8 @@ impl RecordPage {
                 .filter(|s| !s.is_empty())
                 .collect::<Vec<_>>()
                 .join(", "),
-                expires: m.item.eligibility_expiration_date.to_string(),
-                source: source_text(&m.source),
+                expires: lang.date(m.item.eligibility_expiration_date),
+                source: source_text(lang, &m.source),
             })
             .collect();
         let yes = |b: Option<bool>| b == Some(true);
@@ -339,8 +360,8 @@ impl RecordPage {
                     flags.push(frame.t1("csr-flag-med-alert", "level", m.code()));
                 }
                 EnrollmentRow {
-                    start: i.enrollment_date.to_string(),
-                    end: i.withdrawal_date.map(|d| d.to_string()).unwrap_or_default(),
+                    start: lang.date(i.enrollment_date),
+                    end: i.withdrawal_date.map(|d| lang.date(d)).unwrap_or_default(),
                     school: [opt(&i.school_or_project_name), opt(&i.district_name)]
                         .into_iter()
                         .filter(|s| !s.is_empty())
@@ -393,7 +414,7 @@ impl RecordPage {
                             .unwrap_or_default(),
                         final_grade: opt(&c.item.final_grade),
                         partial: c.item.is_partial(),
-                        source: source_text(&c.source),
+                        source: source_text(lang, &c.source),
                     })
                     .collect(),
             })
@@ -406,7 +427,7 @@ impl RecordPage {
                 date: a
                     .item
                     .administration_month
-                    .map(|d| d.format("%Y-%m").to_string())
+                    .map(|d| lang.month_year(d))
                     .unwrap_or_default(),
                 score: opt(&a.item.score),
                 interpretation: a
@@ -414,7 +435,7 @@ impl RecordPage {
                     .interpretation
                     .map(|i| i.code().to_string())
                     .unwrap_or_default(),
-                source: source_text(&a.source),
+                source: source_text(lang, &a.source),
             })
             .collect();
         RecordPage {
@@ -430,7 +451,7 @@ impl RecordPage {
                         "{}: {} ({})",
                         s.state.code(),
                         s.state_student_id,
-                        s.received_at.format("%Y-%m-%d")
+                        lang.date(s.received_at.date_naive())
                     )
                 })
                 .collect(),
@@ -441,20 +462,31 @@ impl RecordPage {
             algebra1: r.algebra1.as_ref().map(|f| IdentityRow {
                 label: frame.t("csr-algebra1"),
                 value: f.value.clone(),
-                source: source_text(&f.source),
+                source: source_text(lang, &f.source),
                 others: f
                     .others
                     .iter()
-                    .map(|(v, s)| format!("{v} ({})", source_text(s)))
+                    .map(|(v, s)| format!("{} ({})", shown_value(lang, v), source_text(lang, s)))
                     .collect(),
             }),
             graduation: r.graduation.as_ref().map(|f| IdentityRow {
                 label: frame.t("csr-graduation"),
                 value: f.value.clone(),
-                source: source_text(&f.source),
+                source: source_text(lang, &f.source),
                 others: Vec::new(),
             }),
             assessments,
+            notice_links: crate::notices::record_links(&frame, &r.msix_id.to_string()),
+            can_merge: in_scope
+                && crate::auth::role_can_get(
+                    frame.user.as_ref().map(|u| u.role),
+                    "/students/{msix_id}/merge",
+                ),
+            can_history: in_scope
+                && crate::auth::role_can_get(
+                    frame.user.as_ref().map(|u| u.role),
+                    "/students/{msix_id}/history",
+                ),
             frame,
         }
     }
@@ -488,7 +520,14 @@ pub async fn record_page(
         .student_record(&actor, &msix, &purpose_of(&pq))
         .await
     {
-        Ok(RecordLookup::Found(r)) => render(StatusCode::OK, &RecordPage::build(frame, &r)),
+        Ok(RecordLookup::Found(r)) => {
+            // Identity changes are offered only for children in the user's scope (a state
+            // holding a record of the child), as the app layer enforces.
+            let in_scope = actor
+                .state()
+                .is_none_or(|s| r.state_ids.iter().any(|i| i.state.code() == s));
+            render(StatusCode::OK, &RecordPage::build(frame, &r, in_scope))
+        }
         Ok(RecordLookup::MergedInto(id)) => {
             Redirect::to(&format!("/students/{id}")).into_response()
         }

@@ -81,7 +81,8 @@ pub async fn api_submit(
 ) -> Response {
     let code = q
         .get("state")
-        .map(String::as_str)
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
         .or(actor.state())
         .unwrap_or("")
         .to_string();
@@ -176,10 +177,6 @@ impl SubmissionsPage {
         self.frame
             .t1("sub-history", "state", self.state.as_deref().unwrap_or(""))
     }
-}
-
-fn fmt_count(v: Option<i64>) -> String {
-    v.map(|n| n.to_string()).unwrap_or_default()
 }
 
 fn csrf_of(frame: &Frame) -> String {
@@ -314,15 +311,15 @@ pub struct ReportPage {
 impl ReportPage {
     fn intro(&self) -> String {
         format!(
-            "{} · {} · {} UTC",
+            "{} · {} · {}",
             self.s.file_name.as_deref().unwrap_or(""),
             self.s.state,
-            self.s.received_at.format("%Y-%m-%d %H:%M")
+            self.frame.lang.date_time(&self.s.received_at)
         )
     }
 
     fn count(&self, v: &Option<i64>) -> String {
-        fmt_count(*v)
+        v.map(|n| self.frame.lang.number(n)).unwrap_or_default()
     }
 }
 

@@ -139,3 +139,29 @@ async fn api_returns_json_and_refuses_without_session_or_capability() {
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     assert!(body.contains("check digit"), "{body}");
 }
+
+#[tokio::test]
+async fn dates_are_shown_in_the_page_language() {
+    let (site, msix) = seeded().await;
+    let cookie = session_cookie(&site, Role::PrimaryUser).await;
+    let (_, en) = get(
+        &site,
+        "/search?first_name=jose&last_name=hernandez&lang=en",
+        Some(&cookie),
+    )
+    .await;
+    assert!(en.contains("Mar 14, 2010"), "{en}");
+    let (_, es) = get(
+        &site,
+        "/search?first_name=jose&last_name=hernandez&lang=es",
+        Some(&cookie),
+    )
+    .await;
+    assert!(es.contains("14 mar 2010"), "{es}");
+    let (_, record) = get(&site, &format!("/students/{msix}?lang=es"), Some(&cookie)).await;
+    assert!(record.contains("14 mar 2010"), "{record}");
+    assert!(
+        !record.contains("2010-03-14"),
+        "ISO date on the Spanish record page"
+    );
+}

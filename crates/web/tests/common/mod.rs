@@ -36,6 +36,12 @@ pub async fn site() -> Site {
 /// A signed-in session cookie for the demo account of `role`.
 pub async fn session_cookie(site: &Site, role: puente_domain::roles::Role) -> String {
     let email = format!("{}@demo.puente.test", role.code().replace('_', "."));
+    session_cookie_of(site, &email).await
+}
+
+/// A signed-in session cookie for an account with the demo password and its TOTP secret set.
+pub async fn session_cookie_of(site: &Site, email: &str) -> String {
+    let email = email.to_string();
     let puente_app::auth::LoginStep::NeedMfa { token, .. } = site
         .app
         .login_password(&email, puente_app::accounts::DEMO_PASSWORD, None)
@@ -67,6 +73,38 @@ pub async fn get(site: &Site, uri: &str, cookie: Option<&str>) -> (Response<Body
         .oneshot(req.body(Body::empty()).unwrap())
         .await
         .unwrap();
+    let (parts, body) = resp.into_parts();
+    let bytes = body.collect().await.unwrap().to_bytes();
+    (
+        Response::from_parts(parts, Body::empty()),
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
+}
+
+/// The CSRF token of a session cookie (`puente_session=...`).
+pub async fn csrf_of(site: &Site, cookie: &str) -> String {
+    let token = cookie.trim_start_matches("puente_session=");
+    site.app
+        .session(token, None)
+        .await
+        .unwrap()
+        .unwrap()
+        .csrf_token
+}
+
+/// POST an url-encoded form with a cookie; returns the response (without body) and the body.
+pub async fn post_form(
+    site: &Site,
+    uri: &str,
+    cookie: &str,
+    body: &str,
+) -> (Response<Body>, String) {
+    let req = Request::post(uri)
+        .header("cookie", cookie)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let resp = site.router.clone().oneshot(req).await.unwrap();
     let (parts, body) = resp.into_parts();
     let bytes = body.collect().await.unwrap().to_bytes();
     (

@@ -1,0 +1,10 @@
+help-link = Help
+help-title = Help and user guides
+help-intro = Guides for every role, a list of frequently asked questions, and one-page quick references to print for training sessions.
+help-your-guide = Your guide
+help-guides = User guides
+help-faq = Questions
+help-quick = Quick references
+help-quick-intro = One page each, to print for training sessions.
+help-print-hint = Use your browser's print command to print this page; the header and menus are left out.
+help-back = All help topics

@@ -1,0 +1,10 @@
+help-link = Ayuda
+help-title = Ayuda y guías de uso
+help-intro = Guías para cada rol, una lista de preguntas frecuentes y referencias rápidas de una página para imprimir en las capacitaciones.
+help-your-guide = Su guía
+help-guides = Guías de uso
+help-faq = Preguntas
+help-quick = Referencias rápidas
+help-quick-intro = Una página cada una, para imprimir en las capacitaciones.
+help-print-hint = Use el comando de imprimir del navegador para imprimir esta página; el encabezado y los menús no se imprimen.
+help-back = Todos los temas de ayuda

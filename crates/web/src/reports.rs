@@ -1,0 +1,1031 @@
+//! The reports section: a state's child count (Category 1 and 2 by grade and by age) and
+//! data-quality summary, or the national child count by state; CSV and Excel exports of exactly
+//! the tables on the page; drill-down lists of the MSIX IDs behind a figure.
+//!
+//! Every table is built once ([`child_count_tables`], [`quality_tables`]) and then rendered as
+//! HTML, written as CSV ([`to_csv`]) or as a workbook ([`to_xlsx`]), so the exports hold the rows
+//! the page shows. Text cells of both exports go through [`neutralise`] (no formula injection).
+//! Counts come from `puente_app::reports`, which checks capability and scope and audits; the
+//! child-level lists are only linked for roles that may open them (never a federal viewer).
+
+use std::borrow::Cow;
+
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use puente_app::Actor;
+use puente_app::reports::{ChildCountReport, CountList, NationalChildCount, QualityReport};
+use puente_domain::childcount::{
+    CategoryCounts, ChildCountPolicy, NotCounted, period_start_year_of,
+};
+use puente_domain::codes::GradeLevel;
+use puente_domain::roles::Capability;
+use puente_domain::{CodeSet, StateCode};
+use serde::Deserialize;
+
+use crate::WebState;
+use crate::auth::{CurrentUser, app_error};
+use crate::frame::{Frame, render};
+use crate::i18n::Lang;
+
+// ---------------------------------------------------------------- tables
+
+/// The value of a cell: text, or a count (a number in the exports, grouped digits on the page).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    Text(String),
+    Num(u64),
+}
+
+/// One cell of a report table.
+#[derive(Debug, Clone)]
+pub struct Cell {
+    pub value: Value,
+    /// What the page shows (numbers with the language's digit grouping).
+    pub display: String,
+    /// Drill-down or navigation link, when the viewer may follow it.
+    pub href: Option<String>,
+}
+
+impl Cell {
+    fn text(s: impl Into<String>) -> Cell {
+        let s = s.into();
+        Cell {
+            display: s.clone(),
+            value: Value::Text(s),
+            href: None,
+        }
+    }
+
+    fn num(lang: Lang, n: u64) -> Cell {
+        Cell {
+            value: Value::Num(n),
+            display: lang.number(i64::try_from(n).unwrap_or(i64::MAX)),
+            href: None,
+        }
+    }
+
+    fn link(mut self, href: Option<String>) -> Cell {
+        self.href = href;
+        self
+    }
+}
+
+/// A report table as the page shows it and the exports write it.
+#[derive(Debug, Clone)]
+pub struct Table {
+    /// Anchor and chart id.
+    pub id: &'static str,
+    pub caption: String,
+    /// Worksheet name in the workbook (at most 31 characters).
+    pub sheet: String,
+    pub head: Vec<String>,
+    /// The first cell of each row is its header.
+    pub rows: Vec<Vec<Cell>>,
+    /// An SVG bar chart of the same numbers (inline, `role="img"` with a title).
+    pub chart: Option<String>,
+}
+
+/// A text value that a spreadsheet would read as a formula (or that starts with a tab or
+/// carriage return) gets a leading apostrophe.
+pub fn neutralise(s: &str) -> Cow<'_, str> {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        Cow::Owned(format!("'{s}"))
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// The tables as CSV: for each table, a row with its caption, a row with the column headers,
+/// then its rows. Text is neutralised; counts are plain digits.
+pub fn to_csv(tables: &[Table]) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::WriterBuilder::new()
+        .flexible(true)
+        .from_writer(Vec::new());
+    for t in tables {
+        w.write_record([neutralise(&t.caption).as_ref()])?;
+        w.write_record(t.head.iter().map(|h| neutralise(h).into_owned()))?;
+        for row in &t.rows {
+            w.write_record(row.iter().map(|c| match &c.value {
+                Value::Text(s) => neutralise(s).into_owned(),
+                Value::Num(n) => n.to_string(),
+            }))?;
+        }
+    }
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+/// The tables as an Excel workbook, one worksheet per table laid out as in [`to_csv`]. Text is
+/// written as strings (never formulas) and neutralised too; counts are numbers.
+pub fn to_xlsx(tables: &[Table]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for t in tables {
+        let ws = wb.add_worksheet();
+        ws.set_name(&t.sheet)?;
+        ws.write_string_with_format(0, 0, neutralise(&t.caption).as_ref(), &bold)?;
+        for (c, h) in t.head.iter().enumerate() {
+            ws.write_string_with_format(1, col(c), neutralise(h).as_ref(), &bold)?;
+        }
+        for (r, row) in t.rows.iter().enumerate() {
+            let r = u32::try_from(r + 2).unwrap_or(u32::MAX);
+            for (c, cell) in row.iter().enumerate() {
+                match &cell.value {
+                    Value::Text(s) => ws.write_string(r, col(c), neutralise(s).as_ref())?,
+                    Value::Num(n) => ws.write_number(r, col(c), *n as f64)?,
+                };
+            }
+        }
+        ws.autofit();
+    }
+    wb.save_to_buffer()
+}
+
+fn col(c: usize) -> u16 {
+    u16::try_from(c).unwrap_or(u16::MAX)
+}
+
+// ---------------------------------------------------------------- chart
+
+const CAT1_COLOR: plotters::style::RGBColor = plotters::style::RGBColor(0, 94, 162);
+const CAT2_COLOR: plotters::style::RGBColor = plotters::style::RGBColor(192, 86, 0);
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// A grouped bar chart (Category 1 and Category 2 per label) as an inline SVG with `role="img"`
+/// and a `<title>`; presentation attributes only (no `style=`, allowed by the CSP). `None` when
+/// there is nothing to draw.
+pub fn bar_chart(
+    lang: Lang,
+    id: &str,
+    title: &str,
+    x_desc: &str,
+    labels: &[String],
+    cat1: &[u64],
+    cat2: &[u64],
+) -> Option<String> {
+    use plotters::prelude::*;
+    let n = labels.len();
+    if n == 0 {
+        return None;
+    }
+    let max = cat1.iter().chain(cat2).copied().max().unwrap_or(0).max(1);
+    let width = u32::try_from((160 + n * 56).clamp(420, 960)).unwrap_or(960);
+    let height = 340u32;
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+        root.fill(&WHITE).ok()?;
+        let top = max + max.div_ceil(8);
+        let mut chart = ChartBuilder::on(&root)
+            .margin(12)
+            .x_label_area_size(48)
+            .y_label_area_size(64)
+            .build_cartesian_2d((0..n).into_segmented(), 0u64..top)
+            .ok()?;
+        let label_of = |v: &SegmentValue<usize>| match v {
+            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
+                labels.get(*i).cloned().unwrap_or_default()
+            }
+            SegmentValue::Last => String::new(),
+        };
+        let y_fmt = |v: &u64| lang.number(i64::try_from(*v).unwrap_or(i64::MAX));
+        chart
+            .configure_mesh()
+            .disable_x_mesh()
+            .x_labels(n)
+            .x_label_formatter(&label_of)
+            .y_label_formatter(&y_fmt)
+            .x_desc(x_desc)
+            .y_desc(lang.t("rep-children"))
+            .label_style(("sans-serif", 14))
+            .draw()
+            .ok()?;
+        for (name, values, color, first) in [
+            (lang.t("rep-category1"), cat1, CAT1_COLOR, true),
+            (lang.t("rep-category2"), cat2, CAT2_COLOR, false),
+        ] {
+            chart
+                .draw_series(values.iter().enumerate().map(|(i, v)| {
+                    let (from, to) = if first {
+                        (SegmentValue::Exact(i), SegmentValue::CenterOf(i))
+                    } else {
+                        (SegmentValue::CenterOf(i), SegmentValue::Exact(i + 1))
+                    };
+                    let mut bar = Rectangle::new([(from, 0), (to, *v)], color.filled());
+                    if first {
+                        bar.set_margin(0, 0, 6, 1);
+                    } else {
+                        bar.set_margin(0, 0, 1, 6);
+                    }
+                    bar
+                }))
+                .ok()?
+                .label(name)
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 6), (x + 12, y + 6)], color.filled())
+                });
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperRight)
+            .background_style(WHITE)
+            .border_style(BLACK)
+            .label_font(("sans-serif", 14))
+            .draw()
+            .ok()?;
+        root.present().ok()?;
+    }
+    let sized = format!("width=\"{width}\" height=\"{height}\"");
+    let open = svg.find('>')?;
+    let (head, rest) = svg.split_at(open);
+    let head = head.replacen(&sized, "width=\"100%\"", 1).replacen(
+        "<svg ",
+        &format!("<svg role=\"img\" aria-labelledby=\"{id}-title\" "),
+        1,
+    );
+    Some(format!(
+        "{head}><title id=\"{id}-title\">{}</title>{}",
+        xml_escape(title),
+        &rest[1..]
+    ))
+}
+
+// ---------------------------------------------------------------- building the tables
+
+/// Which period and state a request is about.
+#[derive(Debug, Default, Deserialize)]
+pub struct ReportQuery {
+    #[serde(default)]
+    pub year: Option<String>,
+    /// For national viewers: one state's report instead of the national count.
+    #[serde(default)]
+    pub state: Option<String>,
+}
+
+/// What a page or an export reports on.
+struct Target {
+    year: i32,
+    /// The state reported on; `None`: the national count by state.
+    state: Option<String>,
+}
+
+fn current_year(state: &WebState) -> i32 {
+    period_start_year_of(
+        state.app.clock.now().date_naive(),
+        &ChildCountPolicy::default(),
+    )
+}
+
+fn target(state: &WebState, actor: &Actor, q: &ReportQuery) -> Option<Target> {
+    let year = match q.year.as_deref().map(str::trim).filter(|y| !y.is_empty()) {
+        None => current_year(state),
+        Some(y) => y.parse().ok().filter(|y| (1990..=2200).contains(y))?,
+    };
+    let st = match actor.state() {
+        Some(s) => Some(s.to_owned()),
+        None => match q.state.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            None => None,
+            Some(s) => Some(StateCode::parse(s)?.code().to_owned()),
+        },
+    };
+    Some(Target { year, state: st })
+}
+
+/// Whether the viewer may open child-level lists (and the records they link to).
+fn may_drill(actor: &Actor) -> bool {
+    crate::auth::Access::AllOf(&[Capability::ViewReports, Capability::ViewStudent])
+        .allows(Some(actor))
+        && !actor.can(Capability::ViewNationalStatistics)
+}
+
+fn q(s: &str) -> String {
+    utf8_percent_encode(s, NON_ALPHANUMERIC).to_string()
+}
+
+fn grade_label(lang: Lang, code: &str) -> String {
+    if code == "none" {
+        lang.t("rep-none")
+    } else {
+        code.to_owned()
+    }
+}
+
+fn grade_order(code: &str) -> usize {
+    GradeLevel::all()
+        .iter()
+        .position(|g| g.code() == code)
+        .unwrap_or(usize::MAX)
+}
+
+fn count_row(lang: Lang, label: String, c: &CategoryCounts) -> Vec<Cell> {
+    vec![
+        Cell::text(label),
+        Cell::num(lang, c.category1),
+        Cell::num(lang, c.category2),
+    ]
+}
+
+fn with_chart(lang: Lang, mut t: Table, x_desc: &str) -> Table {
+    let labels: Vec<String> = t.rows.iter().map(|r| r[0].display.clone()).collect();
+    let num = |r: &Vec<Cell>, i: usize| match r.get(i).map(|c| &c.value) {
+        Some(Value::Num(n)) => *n,
+        _ => 0,
+    };
+    let c1: Vec<u64> = t.rows.iter().map(|r| num(r, 1)).collect();
+    let c2: Vec<u64> = t.rows.iter().map(|r| num(r, 2)).collect();
+    t.chart = bar_chart(lang, t.id, &t.caption, x_desc, &labels, &c1, &c2);
+    t
+}
+
+/// The child-count tables of one state: totals, by grade, by age, and why children are not
+/// counted. Drill-down links when `drill`.
+pub fn child_count_tables(lang: Lang, r: &ChildCountReport, drill: bool) -> Vec<Table> {
+    let drill = drill && !r.pii_redacted;
+    let list = |l: &str| {
+        drill.then(|| {
+            format!(
+                "/reports/list?report=child-count&state={}&year={}&list={}",
+                r.state,
+                r.period.start_year,
+                q(l)
+            )
+        })
+    };
+    let t = &r.tally;
+    let totals = Table {
+        id: "cc-totals",
+        caption: lang.t("rep-cc-totals"),
+        sheet: lang.t("rep-sheet-totals"),
+        head: vec![lang.t("rep-measure"), lang.t("rep-children")],
+        rows: vec![
+            vec![
+                Cell::text(lang.t("rep-children-considered")),
+                Cell::num(lang, t.children),
+            ],
+            vec![
+                Cell::text(lang.t("rep-category1")),
+                Cell::num(lang, t.totals.category1).link(list("category1")),
+            ],
+            vec![
+                Cell::text(lang.t("rep-category2")),
+                Cell::num(lang, t.totals.category2).link(list("category2")),
+            ],
+            vec![
+                Cell::text(lang.t("rep-possible-duplicates")),
+                Cell::num(lang, r.possible_duplicates).link(list("possible_duplicates")),
+            ],
+        ],
+        chart: None,
+    };
+    let mut grades: Vec<(&String, &CategoryCounts)> = t.by_grade.iter().collect();
+    grades.sort_by_key(|(g, _)| grade_order(g));
+    let by_grade = Table {
+        id: "cc-grade",
+        caption: lang.t("rep-cc-by-grade"),
+        sheet: lang.t("rep-sheet-grade"),
+        head: vec![
+            lang.t("rep-grade"),
+            lang.t("rep-category1"),
+            lang.t("rep-category2"),
+        ],
+        rows: grades
+            .into_iter()
+            .map(|(g, c)| count_row(lang, grade_label(lang, g), c))
+            .collect(),
+        chart: None,
+    };
+    let by_age = Table {
+        id: "cc-age",
+        caption: lang.t("rep-cc-by-age"),
+        sheet: lang.t("rep-sheet-age"),
+        head: vec![
+            lang.t("rep-age"),
+            lang.t("rep-category1"),
+            lang.t("rep-category2"),
+        ],
+        rows: t
+            .by_age
+            .iter()
+            .map(|(a, c)| count_row(lang, a.to_string(), c))
+            .collect(),
+        chart: None,
+    };
+    let not_counted = Table {
+        id: "cc-not-counted",
+        caption: lang.t("rep-cc-not-counted"),
+        sheet: lang.t("rep-sheet-not-counted"),
+        head: vec![
+            lang.t("rep-reason"),
+            lang.t("rep-not-category1"),
+            lang.t("rep-not-category2"),
+        ],
+        rows: NotCounted::ALL
+            .iter()
+            .filter_map(|reason| {
+                let c1 = t
+                    .not_counted_category1
+                    .get(reason.code())
+                    .copied()
+                    .unwrap_or(0);
+                let c2 = t
+                    .not_counted_category2
+                    .get(reason.code())
+                    .copied()
+                    .unwrap_or(0);
+                (c1 + c2 > 0).then(|| {
+                    vec![
+                        Cell::text(lang.t(&format!("rep-reason-{}", reason.code()))),
+                        Cell::num(lang, c1).link(
+                            (c1 > 0)
+                                .then(|| list(&format!("not_counted:{}", reason.code())))
+                                .flatten(),
+                        ),
+                        Cell::num(lang, c2),
+                    ]
+                })
+            })
+            .collect(),
+        chart: None,
+    };
+    vec![
+        totals,
+        with_chart(lang, by_grade, &lang.t("rep-grade")),
+        with_chart(lang, by_age, &lang.t("rep-age")),
+        not_counted,
+    ]
+}
+
+/// The national child count: one row per state (linking to that state's report) and a total.
+pub fn national_tables(lang: Lang, n: &NationalChildCount) -> Vec<Table> {
+    let mut rows: Vec<Vec<Cell>> = n
+        .by_state
+        .iter()
+        .map(|(s, t)| {
+            vec![
+                Cell::text(s.clone()).link(Some(format!(
+                    "/reports?state={}&year={}",
+                    q(s),
+                    n.period.start_year
+                ))),
+                Cell::num(lang, t.children),
+                Cell::num(lang, t.totals.category1),
+                Cell::num(lang, t.totals.category2),
+            ]
+        })
+        .collect();
+    let chart_rows = rows
+        .iter()
+        .map(|r| vec![r[0].clone(), r[2].clone(), r[3].clone()])
+        .collect();
+    rows.push(vec![
+        Cell::text(lang.t("rep-all-states")),
+        Cell::num(lang, n.total.children),
+        Cell::num(lang, n.total.totals.category1),
+        Cell::num(lang, n.total.totals.category2),
+    ]);
+    let caption = lang.t("rep-cc-by-state");
+    let chart = with_chart(
+        lang,
+        Table {
+            id: "cc-states",
+            caption: caption.clone(),
+            sheet: String::new(),
+            head: Vec::new(),
+            rows: chart_rows,
+            chart: None,
+        },
+        &lang.t("rep-state"),
+    )
+    .chart;
+    vec![Table {
+        id: "cc-states",
+        caption,
+        sheet: lang.t("rep-sheet-states"),
+        head: vec![
+            lang.t("rep-state"),
+            lang.t("rep-children-considered"),
+            lang.t("rep-category1"),
+            lang.t("rep-category2"),
+        ],
+        rows,
+        chart,
+    }]
+}
+
+/// The label of a data-quality finding code (the code itself if no message exists yet).
+fn finding_label(lang: Lang, code: &str) -> String {
+    let id = format!("rep-finding-{}", code.replace('.', "-"));
+    if lang.has(&id) {
+        lang.t(&id)
+    } else {
+        code.to_owned()
+    }
+}
+
+/// The data-quality tables of one state: summary, children by finding, and by district and
+/// finding. Every count of a finding links to its drill-down when `drill`.
+pub fn quality_tables(lang: Lang, r: &QualityReport, drill: bool) -> Vec<Table> {
+    let list = |code: &str, district: Option<&str>| {
+        drill.then(|| {
+            let mut href = format!(
+                "/reports/list?report=quality&state={}&code={}",
+                r.state,
+                q(code)
+            );
+            if let Some(d) = district {
+                href.push_str(&format!("&district={}", q(d)));
+            }
+            href
+        })
+    };
+    let list = &list;
+    let t = &r.tally;
+    let summary = Table {
+        id: "dq-summary",
+        caption: lang.t("rep-dq-summary"),
+        sheet: lang.t("rep-sheet-dq-summary"),
+        head: vec![lang.t("rep-measure"), lang.t("rep-count")],
+        rows: vec![
+            vec![
+                Cell::text(lang.t("rep-children-considered")),
+                Cell::num(lang, t.children),
+            ],
+            vec![
+                Cell::text(lang.t("rep-children-with-findings")),
+                Cell::num(lang, t.children_with_findings),
+            ],
+            vec![
+                Cell::text(lang.t("rep-rejected-students")),
+                Cell::num(lang, r.rejected_students),
+            ],
+            vec![
+                Cell::text(lang.t("rep-rejected-files")),
+                Cell::num(lang, u64::try_from(r.rejected_files).unwrap_or(0)),
+            ],
+        ],
+        chart: None,
+    };
+    let findings = Table {
+        id: "dq-findings",
+        caption: lang.t("rep-dq-findings"),
+        sheet: lang.t("rep-sheet-dq-findings"),
+        head: vec![lang.t("rep-finding"), lang.t("rep-children")],
+        rows: t
+            .by_code
+            .iter()
+            .map(|(code, n)| {
+                vec![
+                    Cell::text(finding_label(lang, code)),
+                    Cell::num(lang, *n).link(list(code, None)),
+                ]
+            })
+            .collect(),
+        chart: None,
+    };
+    let districts = Table {
+        id: "dq-districts",
+        caption: lang.t("rep-dq-districts"),
+        sheet: lang.t("rep-sheet-dq-districts"),
+        head: vec![
+            lang.t("rep-district"),
+            lang.t("rep-finding"),
+            lang.t("rep-children"),
+        ],
+        rows: t
+            .by_district
+            .iter()
+            .flat_map(|(d, dt)| {
+                let shown = if d == "none" {
+                    lang.t("rep-none")
+                } else {
+                    d.clone()
+                };
+                dt.by_code.iter().map(move |(code, n)| {
+                    vec![
+                        Cell::text(shown.clone()),
+                        Cell::text(finding_label(lang, code)),
+                        Cell::num(lang, *n).link(list(code, Some(d))),
+                    ]
+                })
+            })
+            .collect(),
+        chart: None,
+    };
+    vec![summary, findings, districts]
+}
+
+// ---------------------------------------------------------------- handlers
+
+/// A year the period selector offers.
+pub struct YearOption {
+    pub year: i32,
+    pub label: String,
+    pub selected: bool,
+}
+
+#[derive(Template)]
+#[template(path = "reports/index.html")]
+pub struct ReportsPage {
+    pub frame: Frame,
+    pub years: Vec<YearOption>,
+    /// "Texas (TX)" or the national heading.
+    pub scope: String,
+    pub period: String,
+    pub national: bool,
+    /// State code when a national viewer looks at one state (for the export links).
+    pub state_param: String,
+    pub year: i32,
+    pub child_count: Vec<Table>,
+    pub quality: Vec<Table>,
+    pub quality_as_of: String,
+}
+
+/// `GET /reports?year=2025[&state=TX]`.
+pub async fn page(
+    State(state): State<WebState>,
+    Extension(frame): Extension<Frame>,
+    CurrentUser(actor): CurrentUser,
+    Query(query): Query<ReportQuery>,
+) -> Response {
+    let Some(tg) = target(&state, &actor, &query) else {
+        return app_error(frame, puente_app::AppError::Invalid("query".into()));
+    };
+    let lang = frame.lang;
+    let drill = may_drill(&actor);
+    let (child_count, quality, period, quality_as_of) = match &tg.state {
+        Some(st) => {
+            let cc = match state.app.child_count(&actor, st, tg.year).await {
+                Ok(r) => r,
+                Err(e) => return app_error(frame, e),
+            };
+            let dq = match state.app.data_quality(&actor, st).await {
+                Ok(r) => r,
+                Err(e) => return app_error(frame, e),
+            };
+            (
+                child_count_tables(lang, &cc, drill),
+                quality_tables(lang, &dq, drill),
+                (cc.period.start, cc.period.end),
+                lang.date(dq.as_of),
+            )
+        }
+        None => {
+            let n = match state.app.national_child_count(&actor, tg.year).await {
+                Ok(r) => r,
+                Err(e) => return app_error(frame, e),
+            };
+            (
+                national_tables(lang, &n),
+                Vec::new(),
+                (n.period.start, n.period.end),
+                String::new(),
+            )
+        }
+    };
+    let current = current_year(&state);
+    let mut years: Vec<i32> = (current - 4..=current).rev().collect();
+    if !years.contains(&tg.year) {
+        years.push(tg.year);
+    }
+    let years = years
+        .into_iter()
+        .map(|y| YearOption {
+            year: y,
+            label: lang.t_args(
+                "rep-period-years",
+                &[("from", &y.to_string()), ("to", &(y + 1).to_string())],
+            ),
+            selected: y == tg.year,
+        })
+        .collect();
+    let scope = match &tg.state {
+        Some(s) => frame.t1("rep-scope-state", "state", s),
+        None => frame.t("rep-scope-national"),
+    };
+    let period = lang.t_args(
+        "rep-period",
+        &[
+            ("start", &lang.date(period.0)),
+            ("end", &lang.date(period.1)),
+        ],
+    );
+    let page = ReportsPage {
+        national: tg.state.is_none(),
+        state_param: if actor.state().is_none() {
+            tg.state.clone().unwrap_or_default()
+        } else {
+            String::new()
+        },
+        year: tg.year,
+        frame,
+        years,
+        scope,
+        period,
+        child_count,
+        quality,
+        quality_as_of,
+    };
+    render(StatusCode::OK, &page)
+}
+
+#[derive(Clone, Copy)]
+enum Report {
+    ChildCount,
+    Quality,
+}
+
+#[derive(Clone, Copy)]
+enum Format {
+    Csv,
+    Xlsx,
+}
+
+async fn export(
+    state: WebState,
+    frame: Frame,
+    actor: Actor,
+    query: ReportQuery,
+    report: Report,
+    format: Format,
+) -> Response {
+    let Some(tg) = target(&state, &actor, &query) else {
+        return app_error(frame, puente_app::AppError::Invalid("query".into()));
+    };
+    let lang = frame.lang;
+    let drill = may_drill(&actor);
+    let (tables, name) = match (report, &tg.state) {
+        (Report::ChildCount, Some(st)) => match state.app.child_count(&actor, st, tg.year).await {
+            Ok(r) => (
+                child_count_tables(lang, &r, drill),
+                format!("puente-child-count-{st}-{}", tg.year),
+            ),
+            Err(e) => return app_error(frame, e),
+        },
+        (Report::ChildCount, None) => match state.app.national_child_count(&actor, tg.year).await {
+            Ok(n) => (
+                national_tables(lang, &n),
+                format!("puente-child-count-national-{}", tg.year),
+            ),
+            Err(e) => return app_error(frame, e),
+        },
+        (Report::Quality, Some(st)) => match state.app.data_quality(&actor, st).await {
+            Ok(r) => (
+                quality_tables(lang, &r, drill),
+                format!("puente-data-quality-{st}-{}", r.as_of.format("%Y%m%d")),
+            ),
+            Err(e) => return app_error(frame, e),
+        },
+        // The national page has no data-quality summary: choose a state.
+        (Report::Quality, None) => {
+            return app_error(frame, puente_app::AppError::Invalid("state".into()));
+        }
+    };
+    let (body, ctype, ext) = match format {
+        Format::Csv => (to_csv(&tables).ok(), "text/csv; charset=utf-8", "csv"),
+        Format::Xlsx => (
+            to_xlsx(&tables).ok(),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        ),
+    };
+    let Some(body) = body else {
+        tracing::error!("report export failed");
+        return (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response();
+    };
+    let mut resp = body.into_response();
+    let h = resp.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}.{ext}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+/// `GET /reports/child-count.csv`.
+pub async fn child_count_csv(
+    State(state): State<WebState>,
+    Extension(frame): Extension<Frame>,
+    CurrentUser(actor): CurrentUser,
+    Query(query): Query<ReportQuery>,
+) -> Response {
+    export(state, frame, actor, query, Report::ChildCount, Format::Csv).await
+}
+
+/// `GET /reports/child-count.xlsx`.
+pub async fn child_count_xlsx(
+    State(state): State<WebState>,
+    Extension(frame): Extension<Frame>,
+    CurrentUser(actor): CurrentUser,
+    Query(query): Query<ReportQuery>,
+) -> Response {
+    export(state, frame, actor, query, Report::ChildCount, Format::Xlsx).await
+}
+
+/// `GET /reports/quality.csv`.
+pub async fn quality_csv(
+    State(state): State<WebState>,
+    Extension(frame): Extension<Frame>,
+    CurrentUser(actor): CurrentUser,
+    Query(query): Query<ReportQuery>,
+) -> Response {
+    export(state, frame, actor, query, Report::Quality, Format::Csv).await
+}
+
+/// `GET /reports/quality.xlsx`.
+pub async fn quality_xlsx(
+    State(state): State<WebState>,
+    Extension(frame): Extension<Frame>,
+    CurrentUser(actor): CurrentUser,
+    Query(query): Query<ReportQuery>,
+) -> Response {
+    export(state, frame, actor, query, Report::Quality, Format::Xlsx).await
+}
+
+/// Query of a drill-down list.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    #[serde(default)]
+    pub report: String,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub year: Option<String>,
+    /// Child count: `category1`, `category2`, `possible_duplicates` or `not_counted:<reason>`.
+    #[serde(default)]
+    pub list: String,
+    /// Data quality: the finding code, and optionally the district.
+    #[serde(default)]
+    pub code: String,
+    #[serde(default)]
+    pub district: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "reports/list.html")]
+pub struct ListPage {
+    pub frame: Frame,
+    /// What the figure is, e.g. "Category 2, Texas (TX), 2025–2026".
+    pub figure: String,
+    pub ids: Vec<String>,
+    pub count: String,
+    pub back: String,
+}
+
+fn count_list(list: &str) -> Option<CountList> {
+    match list {
+        "category1" => Some(CountList::Category1),
+        "category2" => Some(CountList::Category2),
+        "possible_duplicates" => Some(CountList::PossibleDuplicates),
+        other => other
+            .strip_prefix("not_counted:")
+            .and_then(NotCounted::parse)
+            .map(CountList::NotCounted),
+    }
+}
+
+/// `GET /reports/list?...`: the MSIX IDs behind one figure, each linking to the record (the
+/// list is audited by the use case; federal viewers are refused there and never linked here).
+pub async fn list_page(
+    State(state): State<WebState>,
+    Extension(frame): Extension<Frame>,
+    CurrentUser(actor): CurrentUser,
+    Query(lq): Query<ListQuery>,
+) -> Response {
+    let rq = ReportQuery {
+        year: lq.year.clone(),
+        state: lq.state.clone(),
+    };
+    let bad = || puente_app::AppError::Invalid("query".into());
+    let Some(tg) = target(&state, &actor, &rq) else {
+        return app_error(frame, bad());
+    };
+    let Some(st) = tg.state else {
+        return app_error(frame, bad());
+    };
+    let lang = frame.lang;
+    let scope = frame.t1("rep-scope-state", "state", &st);
+    let (result, figure, back) = match lq.report.as_str() {
+        "child-count" => {
+            let Some(list) = count_list(&lq.list) else {
+                return app_error(frame, bad());
+            };
+            let label = match list {
+                CountList::Category1 => lang.t("rep-category1"),
+                CountList::Category2 => lang.t("rep-category2"),
+                CountList::PossibleDuplicates => lang.t("rep-possible-duplicates"),
+                CountList::NotCounted(r) => lang.t(&format!("rep-reason-{}", r.code())),
+            };
+            let years = lang.t_args(
+                "rep-period-years",
+                &[
+                    ("from", &tg.year.to_string()),
+                    ("to", &(tg.year + 1).to_string()),
+                ],
+            );
+            (
+                state.app.child_count_list(&actor, &st, tg.year, list).await,
+                format!("{label} · {scope} · {years}"),
+                format!("/reports?year={}", tg.year),
+            )
+        }
+        "quality" if !lq.code.is_empty() => {
+            let district = lq.district.as_deref().filter(|d| !d.is_empty());
+            let mut figure = format!("{} · {scope}", finding_label(lang, &lq.code));
+            if let Some(d) = district {
+                let d = if d == "none" {
+                    lang.t("rep-none")
+                } else {
+                    d.to_owned()
+                };
+                figure.push_str(&format!(
+                    " · {}",
+                    lang.t_args("rep-district-named", &[("district", &d)])
+                ));
+            }
+            (
+                state
+                    .app
+                    .data_quality_list(&actor, &st, &lq.code, district)
+                    .await,
+                figure,
+                "/reports".to_owned(),
+            )
+        }
+        _ => return app_error(frame, bad()),
+    };
+    match result {
+        Ok(ids) => render(
+            StatusCode::OK,
+            &ListPage {
+                count: lang.number(i64::try_from(ids.len()).unwrap_or(i64::MAX)),
+                frame,
+                figure,
+                ids,
+                back,
+            },
+        ),
+        Err(e) => app_error(frame, e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised() {
+        for s in ["=1+2", "+1", "-1", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(neutralise(s), format!("'{s}"));
+        }
+        assert_eq!(neutralise("TX"), "TX");
+        assert_eq!(neutralise("a=b"), "a=b");
+        assert_eq!(neutralise(""), "");
+    }
+
+    #[test]
+    fn csv_blocks_neutralise_text_and_keep_numbers() {
+        let t = Table {
+            id: "t",
+            caption: "Cap".into(),
+            sheet: "S".into(),
+            head: vec!["A".into(), "B".into()],
+            rows: vec![vec![Cell::text("=HYPERLINK(1)"), Cell::num(Lang::En, 1234)]],
+            chart: None,
+        };
+        let csv = String::from_utf8(to_csv(&[t]).unwrap_or_default()).unwrap_or_default();
+        assert_eq!(csv, "Cap\nA,B\n'=HYPERLINK(1),1234\n");
+    }
+
+    #[test]
+    fn chart_is_an_accessible_svg_without_style_attributes() {
+        let svg = bar_chart(
+            Lang::En,
+            "c",
+            "Children <by> grade",
+            "Grade",
+            &["KG".into(), "01".into()],
+            &[3, 1200],
+            &[1, 0],
+        )
+        .unwrap_or_default();
+        assert!(
+            svg.starts_with("<svg role=\"img\" aria-labelledby=\"c-title\""),
+            "{svg}"
+        );
+        assert!(svg.contains("<title id=\"c-title\">Children &lt;by&gt; grade</title>"));
+        assert!(svg.contains("width=\"100%\"") && svg.contains("viewBox="));
+        assert!(!svg.contains("style="));
+        assert!(svg.contains("KG") && svg.contains("01"));
+        assert!(bar_chart(Lang::En, "c", "t", "x", &[], &[], &[]).is_none());
+    }
+}

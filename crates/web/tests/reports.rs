@@ -1,0 +1,548 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+//! The reports section through the portal: a state's child count and data-quality summary over a
+//! hand-built store whose counts are known, in English and Spanish; CSV and Excel exports with
+//! exactly the rows of the page and no formula injection; drill-down lists; who may see what.
+
+mod common;
+
+use std::io::Cursor;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use calamine::Reader;
+use chrono::{NaiveDate, TimeZone, Utc};
+use common::{Site, get, session_cookie, site};
+use http_body_util::BodyExt;
+use puente_domain::StateCode;
+use puente_domain::codes::{EnrollmentType, GradeLevel};
+use puente_domain::records::{Enrollment, QualifyingMove, StudentRecord};
+use puente_domain::roles::Role;
+use puente_store::RecordWrite;
+use puente_testkit::fixtures::student;
+use tower::ServiceExt;
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+fn summer(mut r: StudentRecord) -> StudentRecord {
+    let mut e: Enrollment = r.enrollments[0].clone();
+    e.enrollment_type = Some(EnrollmentType::MepSummer);
+    e.enrollment_date = d(2026, 6, 15);
+    e.withdrawal_date = Some(d(2026, 7, 31));
+    e.grade_level = Some(GradeLevel::G10);
+    r.enrollments.push(e);
+    r
+}
+
+fn with_move(mut r: StudentRecord, qad: NaiveDate, exp: NaiveDate) -> StudentRecord {
+    r.qualifying_moves = vec![QualifyingMove {
+        qualifying_arrival_date: qad,
+        from_city: None,
+        from_state: None,
+        from_country: None,
+        to_city: None,
+        to_state: None,
+        eligibility_expiration_date: exp,
+        expiration_defaulted: false,
+    }];
+    r
+}
+
+/// The district ID a spreadsheet would read as a formula.
+const FORMULA: &str = "=HYPERLINK(\"http://x.example\",\"y\")";
+
+/// TX: A (Category 1, also an MI record), B (Category 2, summer grade 10), C (QAD after the
+/// 2025 period), D1 and D2 (one child entered twice; D2's district ID looks like a formula).
+/// For 2025: 5 children, Category 1 = 4, Category 2 = 1, possible duplicates 2.
+async fn seeded() -> (Site, Vec<String>) {
+    let site = site().await;
+    let at = Utc.with_ymd_and_hms(2026, 11, 23, 8, 0, 0).unwrap();
+    let base = |st, ssid: &str, first: &str, last: &str, birth: &str| {
+        student(st, ssid, first, last, "", birth)
+    };
+    let mut d2 = base(StateCode::TX, "TD2", "ANA", "RUIZ", "20120101");
+    d2.enrollments[0].district_id = Some(FORMULA.into());
+    let recs: Vec<(&str, StudentRecord)> = vec![
+        (
+            "child-a",
+            base(StateCode::TX, "TA", "Jose", "Hernandez", "20100314"),
+        ),
+        (
+            "child-a",
+            base(StateCode::MI, "MA", "Jose", "Hernandez", "20100314"),
+        ),
+        (
+            "child-b",
+            summer(base(StateCode::TX, "TB", "Luis", "Gomez", "20110101")),
+        ),
+        (
+            "child-c",
+            with_move(
+                base(StateCode::TX, "TC", "Eva", "Diaz", "20090505"),
+                d(2026, 9, 15),
+                d(2029, 9, 15),
+            ),
+        ),
+        (
+            "child-d1",
+            base(StateCode::TX, "TD1", "Ana", "Ruiz", "20120101"),
+        ),
+        ("child-d2", d2),
+    ];
+    let batch: Vec<RecordWrite> = recs
+        .into_iter()
+        .map(|(child, record)| RecordWrite {
+            record,
+            child_id: child.into(),
+            search_keys: vec![],
+            submission_id: None,
+            received_at: at,
+        })
+        .collect();
+    let out = site.db.store.write_records(&batch).await.unwrap();
+    let msix = out.iter().map(|o| o.msix_id.to_string()).collect();
+    (site, msix)
+}
+
+async fn get_bytes(site: &Site, uri: &str, cookie: &str) -> (StatusCode, String, Vec<u8>) {
+    let resp = site
+        .router
+        .clone()
+        .oneshot(
+            Request::get(uri)
+                .header("cookie", cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = resp.status();
+    let disposition = resp
+        .headers()
+        .get("content-disposition")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let bytes = resp
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    (status, disposition, bytes)
+}
+
+fn unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&#x27;", "'")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
+}
+
+fn strip_tags(s: &str) -> String {
+    let mut out = String::new();
+    let mut depth = 0;
+    for c in s.chars() {
+        match c {
+            '<' => depth += 1,
+            '>' => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    unescape(out.trim())
+}
+
+/// A table of the page: (caption, header, rows), cells as shown.
+type PageTable = (String, Vec<String>, Vec<Vec<String>>);
+
+fn cells(row: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = row;
+    while let Some(i) = [rest.find("<th"), rest.find("<td")]
+        .into_iter()
+        .flatten()
+        .min()
+    {
+        let after = &rest[i..];
+        let open_end = after.find('>').unwrap() + 1;
+        let close = after.find("</t").unwrap();
+        out.push(strip_tags(&after[open_end..close]));
+        rest = &after[close + 3..];
+    }
+    out
+}
+
+fn table(html: &str, id: &str) -> PageTable {
+    let start = html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no table {id}"));
+    let t = &html[start..];
+    let t = &t[..t.find("</table>").unwrap()];
+    let caption = strip_tags(
+        t.split("<caption>")
+            .nth(1)
+            .unwrap()
+            .split("</caption>")
+            .next()
+            .unwrap(),
+    );
+    let thead = t
+        .split("<thead>")
+        .nth(1)
+        .unwrap()
+        .split("</thead>")
+        .next()
+        .unwrap();
+    let head = cells(thead);
+    let tbody = t.split("<tbody>").nth(1).unwrap();
+    let rows = tbody
+        .split("<tr>")
+        .skip(1)
+        .map(|r| cells(r.split("</tr>").next().unwrap()))
+        .collect();
+    (caption, head, rows)
+}
+
+fn neutral(s: &str) -> String {
+    if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    }
+}
+
+/// The page's tables as the exports must hold them (digit grouping removed, text neutralised).
+fn expected(tables: &[PageTable]) -> Vec<Vec<Vec<String>>> {
+    tables
+        .iter()
+        .map(|(caption, head, rows)| {
+            let mut block = vec![
+                vec![neutral(caption)],
+                head.iter().map(String::as_str).map(neutral).collect(),
+            ];
+            for r in rows {
+                block.push(
+                    r.iter()
+                        .map(|c| {
+                            if c.chars().all(|ch| ch.is_ascii_digit() || ch == ',') && !c.is_empty()
+                            {
+                                c.replace(',', "")
+                            } else {
+                                neutral(c)
+                            }
+                        })
+                        .collect(),
+                );
+            }
+            block
+        })
+        .collect()
+}
+
+fn csv_blocks(bytes: &[u8], shapes: &[Vec<Vec<String>>]) -> Vec<Vec<Vec<String>>> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(bytes);
+    let all: Vec<Vec<String>> = rdr
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_owned).collect())
+        .collect();
+    let mut out = Vec::new();
+    let mut at = 0;
+    for s in shapes {
+        out.push(all[at..(at + s.len()).min(all.len())].to_vec());
+        at += s.len();
+    }
+    assert_eq!(at, all.len(), "the CSV has exactly the page's rows");
+    out
+}
+
+fn xlsx_blocks(bytes: Vec<u8>) -> Vec<Vec<Vec<String>>> {
+    let mut wb: calamine::Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).unwrap();
+    let mut out = Vec::new();
+    for name in wb.sheet_names() {
+        // No cell is a formula.
+        let formulas = wb.worksheet_formula(&name).unwrap();
+        assert!(
+            formulas.used_cells().all(|(_, _, f)| f.is_empty()),
+            "{name} has formulas"
+        );
+        let range = wb.worksheet_range(&name).unwrap();
+        out.push(
+            range
+                .rows()
+                .map(|r| {
+                    let mut cells: Vec<String> = r.iter().map(|c| c.to_string()).collect();
+                    while cells.last().is_some_and(String::is_empty) {
+                        cells.pop();
+                    }
+                    cells
+                })
+                .collect(),
+        );
+    }
+    out
+}
+
+fn h1_count(html: &str) -> usize {
+    html.matches("<h1").count()
+}
+
+#[tokio::test]
+async fn state_page_shows_the_known_counts_in_english_and_spanish() {
+    let (site, msix) = seeded().await;
+    let cookie = session_cookie(&site, Role::DataAdministrator).await;
+    let (resp, html) = get(&site, "/reports?year=2025", Some(&cookie)).await;
+    assert_eq!(resp.status(), StatusCode::OK, "{html}");
+    assert_eq!(h1_count(&html), 1);
+    assert!(html.contains("<h1>Reports</h1>"));
+    assert!(
+        html.contains("Sep 1, 2025") && html.contains("Aug 31, 2026"),
+        "{html}"
+    );
+    let (caption, head, rows) = table(&html, "cc-totals");
+    assert_eq!(caption, "Child count totals");
+    assert_eq!(head, vec!["Measure", "Children"]);
+    assert_eq!(
+        rows,
+        vec![
+            vec!["Children with a record in the state", "5"],
+            vec!["Category 1", "4"],
+            vec!["Category 2", "1"],
+            vec!["Possible duplicates (counted children)", "2"],
+        ]
+    );
+    let (_, head, rows) = table(&html, "cc-grade");
+    assert_eq!(head, vec!["Grade", "Category 1", "Category 2"]);
+    assert!(
+        rows.contains(&vec!["10".to_string(), "1".into(), "1".into()]),
+        "{rows:?}"
+    );
+    assert!(
+        rows.contains(&vec!["None recorded".to_string(), "3".into(), "0".into()]),
+        "{rows:?}"
+    );
+    let (_, _, rows) = table(&html, "cc-age");
+    assert!(
+        rows.contains(&vec!["15".to_string(), "1".into(), "0".into()]),
+        "{rows:?}"
+    );
+    let total: u32 = rows.iter().map(|r| r[1].parse::<u32>().unwrap()).sum();
+    assert_eq!(total, 4);
+    let (_, _, rows) = table(&html, "cc-not-counted");
+    assert_eq!(
+        rows[0],
+        vec!["The qualifying arrival date is after the period", "1", "0"]
+    );
+    // Charts of the same numbers: inline SVG, named, inside the CSP (no style attributes).
+    assert!(html.contains("<svg role=\"img\" aria-labelledby=\"cc-grade-title\""));
+    assert!(html.contains("<title id=\"cc-grade-title\">Counted children by grade</title>"));
+    assert!(!html.contains(" style="));
+    // Tables scroll at 375 px.
+    assert!(html.contains("<div class=\"usa-table-container--scrollable\" tabindex=\"0\">"));
+    // Data quality: the district whose ID looks like a formula is shown as text.
+    let (_, _, rows) = table(&html, "dq-districts");
+    assert!(rows.iter().any(|r| r[0] == FORMULA), "{rows:?}");
+    // Every data-quality figure links to its drill-down.
+    let plain = unescape(&html);
+    assert!(plain.contains("/reports/list?report=quality&state=TX&code="));
+
+    // Drill-down: Category 2 is child B, linked to the record; the list is audited.
+    let link = "/reports/list?report=child-count&state=TX&year=2025&list=category2";
+    assert!(plain.contains(link), "{html}");
+    let (resp, list) = get(&site, link, Some(&cookie)).await;
+    assert_eq!(resp.status(), StatusCode::OK, "{list}");
+    assert_eq!(h1_count(&list), 1);
+    assert!(
+        list.contains(&format!("href=\"/students/{}\"", msix[2])),
+        "{list}"
+    );
+    assert!(!list.contains(&format!("href=\"/students/{}\"", msix[0])));
+    let lists = site
+        .app
+        .store
+        .audit_search(&puente_store::AuditFilter {
+            action: Some("report.child_count.list".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(lists.len(), 1);
+    // A data-quality drill-down by district (the formula-like ID is passed back as data).
+    let (resp, list) = get(
+        &site,
+        &format!(
+            "/reports/list?report=quality&state=TX&code=late.enrollment&district={}",
+            percent_encoding::utf8_percent_encode(FORMULA, percent_encoding::NON_ALPHANUMERIC)
+        ),
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::OK, "{list}");
+    assert!(
+        list.contains(&format!("href=\"/students/{}\"", msix[5])) || list.contains("0 children")
+    );
+
+    // Spanish.
+    let (resp, es) = get(&site, "/reports?year=2025&lang=es", Some(&cookie)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(h1_count(&es), 1);
+    assert!(es.contains("<h1>Informes</h1>"));
+    assert!(
+        es.contains("1 sept 2025") && es.contains("31 ago 2026"),
+        "{es}"
+    );
+    let (caption, _, rows) = table(&es, "cc-totals");
+    assert_eq!(caption, "Totales del conteo de niños");
+    assert_eq!(rows[1], vec!["Categoría 1", "4"]);
+    assert_eq!(rows[2], vec!["Categoría 2", "1"]);
+    let (_, _, rows) = table(&es, "cc-not-counted");
+    assert_eq!(
+        rows[0],
+        vec![
+            "La fecha de llegada calificada es posterior al período",
+            "1",
+            "0"
+        ]
+    );
+
+    // The default period is the current one; a nonsense year is refused.
+    let (resp, _) = get(&site, "/reports", Some(&cookie)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let (resp, _) = get(&site, "/reports?year=abc", Some(&cookie)).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn exports_hold_exactly_the_page_rows_without_formulas() {
+    let (site, _) = seeded().await;
+    let cookie = session_cookie(&site, Role::DataAdministrator).await;
+    let (_, html) = get(&site, "/reports?year=2025", Some(&cookie)).await;
+    for (ids, base, file) in [
+        (
+            &["cc-totals", "cc-grade", "cc-age", "cc-not-counted"][..],
+            "/reports/child-count",
+            "puente-child-count-TX-2025",
+        ),
+        (
+            &["dq-summary", "dq-findings", "dq-districts"][..],
+            "/reports/quality",
+            "puente-data-quality-TX-",
+        ),
+    ] {
+        let page: Vec<PageTable> = ids.iter().map(|id| table(&html, id)).collect();
+        let want = expected(&page);
+        let q = if base.ends_with("count") {
+            "?year=2025"
+        } else {
+            ""
+        };
+
+        let (st, disp, bytes) = get_bytes(&site, &format!("{base}.csv{q}"), &cookie).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(
+            disp.starts_with(&format!("attachment; filename=\"{file}")),
+            "{disp}"
+        );
+        assert!(disp.ends_with(".csv\""), "{disp}");
+        assert_eq!(csv_blocks(&bytes, &want), want, "{base}.csv");
+
+        let (st, disp, bytes) = get_bytes(&site, &format!("{base}.xlsx{q}"), &cookie).await;
+        assert_eq!(st, StatusCode::OK);
+        assert!(
+            disp.starts_with(&format!("attachment; filename=\"{file}")),
+            "{disp}"
+        );
+        assert!(disp.ends_with(".xlsx\""), "{disp}");
+        assert_eq!(xlsx_blocks(bytes), want, "{base}.xlsx");
+    }
+    // The formula-like district ID reached the quality exports, neutralised in both.
+    let (_, _, csv) = get_bytes(&site, "/reports/quality.csv", &cookie).await;
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(csv.contains("\"'=HYPERLINK("), "{csv}");
+    assert!(!csv.contains("\n=") && !csv.contains(",="));
+    let (_, _, x) = get_bytes(&site, "/reports/quality.xlsx", &cookie).await;
+    let cells: Vec<String> = xlsx_blocks(x).into_iter().flatten().flatten().collect();
+    assert!(cells.contains(&format!("'{FORMULA}")));
+    assert!(!cells.iter().any(|c| c.starts_with('=')));
+}
+
+#[tokio::test]
+async fn users_without_view_reports_are_refused() {
+    let (site, _) = seeded().await;
+    let cookie = session_cookie(&site, Role::PrimaryUser).await;
+    for uri in [
+        "/reports",
+        "/reports/child-count.csv",
+        "/reports/child-count.xlsx",
+        "/reports/quality.csv",
+        "/reports/quality.xlsx",
+        "/reports/list?report=child-count&list=category1",
+    ] {
+        let (resp, body) = get(&site, uri, Some(&cookie)).await;
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{uri}");
+        assert!(!body.contains("Category 1"), "{uri}");
+    }
+    // Not signed in: to the login page.
+    let (resp, _) = get(&site, "/reports/child-count.csv", None).await;
+    assert_eq!(resp.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn federal_viewer_sees_national_counts_and_no_child_level_links() {
+    let (site, _) = seeded().await;
+    let cookie = session_cookie(&site, Role::FederalViewer).await;
+    let (resp, html) = get(&site, "/reports?year=2025", Some(&cookie)).await;
+    assert_eq!(resp.status(), StatusCode::OK, "{html}");
+    assert_eq!(h1_count(&html), 1);
+    let (_, head, rows) = table(&html, "cc-states");
+    assert_eq!(head[0], "State");
+    assert!(
+        rows.contains(&vec!["MI".to_string(), "1".into(), "1".into(), "0".into()]),
+        "{rows:?}"
+    );
+    assert!(rows.contains(&vec!["TX".to_string(), "5".into(), "4".into(), "1".into()]));
+    assert_eq!(rows.last().unwrap(), &vec!["All states", "6", "5", "1"]);
+    assert!(html.contains("<title id=\"cc-states-title\">"));
+    assert!(!html.contains("/reports/list") && !html.contains("/students/"));
+    // One state's report: counts, still no child-level links.
+    let (resp, html) = get(&site, "/reports?year=2025&state=TX", Some(&cookie)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let (_, _, rows) = table(&html, "cc-totals");
+    assert_eq!(rows[1], vec!["Category 1", "4"]);
+    let _ = table(&html, "dq-findings");
+    assert!(
+        !html.contains("/reports/list") && !html.contains("/students/"),
+        "{html}"
+    );
+    // The national export has the page's rows.
+    let (st, disp, bytes) = get_bytes(&site, "/reports/child-count.csv?year=2025", &cookie).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(
+        disp,
+        "attachment; filename=\"puente-child-count-national-2025.csv\""
+    );
+    let (_, national) = get(&site, "/reports?year=2025", Some(&cookie)).await;
+    let nat = table(&national, "cc-states");
+    assert_eq!(nat.2.len(), 3);
+    let want = expected(&[nat]);
+    assert_eq!(csv_blocks(&bytes, &want), want);
+    // Drill-down lists are not for national statistics viewers.
+    let (resp, _) = get(
+        &site,
+        "/reports/list?report=child-count&state=TX&year=2025&list=category1",
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    // No data-quality export without a state.
+    let (resp, _) = get(&site, "/reports/quality.csv", Some(&cookie)).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+}
