@@ -78,10 +78,11 @@ fn demo_loads_realistic_data_and_serves() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
+    // Keep reading the server's output until the test ends: the server must also survive a
+    // reader that goes away, but that is not what this test is about.
+    let mut out = BufReader::new(server.stdout.take().unwrap());
     let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    out.read_line(&mut line).unwrap();
     let addr = line
         .split("http://")
         .nth(1)
