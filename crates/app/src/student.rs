@@ -55,7 +55,48 @@ impl App {
         msix_id: &str,
         purpose: &str,
     ) -> Result<RecordLookup> {
+        self.student_record_disclosed(
+            actor,
+            Capability::ViewStudent,
+            "record.view",
+            msix_id,
+            purpose,
+        )
+        .await
+    }
+
+    /// The consolidated record of `msix_id` for printing (capabilities `ViewStudent` and
+    /// `PrintStudent`: every role that may view a record may print it), audited as
+    /// `record.print` with its purpose before it is returned.
+    pub async fn student_record_for_print(
+        &self,
+        actor: &Actor,
+        msix_id: &str,
+        purpose: &str,
+    ) -> Result<RecordLookup> {
+        self.student_record_disclosed(
+            actor,
+            Capability::PrintStudent,
+            "record.print",
+            msix_id,
+            purpose,
+        )
+        .await
+    }
+
+    /// Loads the record and audits its disclosure as `action`, checking `capability` besides
+    /// `ViewStudent` (nothing is audited for a merged ID: the caller is sent to the surviving
+    /// one, where the disclosure happens).
+    async fn student_record_disclosed(
+        &self,
+        actor: &Actor,
+        capability: Capability,
+        action: &str,
+        msix_id: &str,
+        purpose: &str,
+    ) -> Result<RecordLookup> {
         actor.require(Capability::ViewStudent)?;
+        actor.require(capability)?;
         let id = MsixId::parse(msix_id).map_err(|e| AppError::Invalid(e.to_string()))?;
         let (child_id, surviving) = self
             .store
@@ -83,7 +124,7 @@ impl App {
             return Err(AppError::NotFound);
         }
         let record = consolidate(surviving, records);
-        self.record_view(actor, &surviving.to_string(), purpose)
+        self.record_disclosure(actor, capability, action, &surviving.to_string(), purpose)
             .await?;
         Ok(RecordLookup::Found(Box::new(record)))
     }

@@ -102,8 +102,18 @@ pub fn route_table() -> Vec<(Method, &'static str, Access)> {
         ),
         (
             Method::GET,
+            "/students/{msix_id}/report.pdf",
+            Capability(C::PrintStudent),
+        ),
+        (
+            Method::GET,
             "/api/v1/students",
             Capability(C::SearchStudents),
+        ),
+        (
+            Method::GET,
+            "/api/v1/students/{msix_id}/report.pdf",
+            Capability(C::PrintStudent),
         ),
         (
             Method::GET,

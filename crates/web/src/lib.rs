@@ -19,6 +19,7 @@ pub mod i18n;
 pub mod notices;
 pub mod openapi;
 pub mod pages;
+pub mod pdf;
 pub mod reports;
 pub mod security;
 pub mod session;
@@ -175,8 +176,10 @@ pub fn router(state: WebState) -> Router {
         )
         .route("/submissions/{id}", get(submissions::report_page))
         .route("/students/{msix_id}", get(students::record_page))
+        .route("/students/{msix_id}/report.pdf", get(pdf::portal_pdf))
         .route("/api/v1/students", get(students::api_search))
         .route("/api/v1/students/{msix_id}", get(students::api_record))
+        .route("/api/v1/students/{msix_id}/report.pdf", get(pdf::api_pdf))
         .route(
             "/api/v1/submissions",
             axum::routing::post(submissions::api_submit)

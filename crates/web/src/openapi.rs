@@ -847,6 +847,32 @@ fn build() -> Value {
                     })),
                 },
             },
+            "/api/v1/students/{msix_id}/report.pdf": {
+                "get": {
+                    "operationId": "studentRecordPdf",
+                    "tags": ["students"],
+                    "summary": "The Consolidated Student Record Report as a PDF (audited as record.print with its purpose)",
+                    "description": "Capability: PrintStudent. A merged MSIX ID answers 308 to the surviving one. See docs/pdf-report.md.",
+                    "security": signed_in,
+                    "parameters": [
+                        path_param("msix_id", "the MSIX ID (12 digits, the last a check digit)"),
+                        query_param("purpose", "parent-request, family-moving, enrollment or other (required; audited)"),
+                        query_param("lang", "en (default) or es"),
+                    ],
+                    "responses": common_errors(json!({
+                        "200": {
+                            "description": "The report (attachment msix-<id>-record-<lang>.pdf).",
+                            "content": { "application/pdf": { "schema": { "type": "string", "format": "binary" } } },
+                        },
+                        "308": {
+                            "description": "This MSIX ID was merged: the report is under the surviving ID.",
+                            "headers": { "location": { "schema": { "type": "string" }, "description": "/api/v1/students/{surviving ID}/report.pdf" } },
+                        },
+                        "400": { "$ref": "#/components/responses/BadRequest" },
+                        "404": problem_response("No such student (code `not_found`)."),
+                    })),
+                },
+            },
             "/api/v1/submissions": {
                 "post": {
                     "operationId": "submitFile",

@@ -260,6 +260,12 @@ pub struct RecordPage {
     pub can_merge: bool,
     /// The signed-in user may see the identity history (administrators).
     pub can_history: bool,
+    /// The print form: (code, label, checked) of each report language.
+    pub print_langs: Vec<(&'static str, String, bool)>,
+    /// The print form: (code, label) of each purpose.
+    pub print_purposes: Vec<(&'static str, String)>,
+    /// The print form came back without a purpose.
+    pub print_error: bool,
 }
 
 fn credits(h: u32) -> String {
@@ -487,6 +493,21 @@ impl RecordPage {
                     frame.user.as_ref().map(|u| u.role),
                     "/students/{msix_id}/history",
                 ),
+            print_langs: crate::i18n::Lang::ALL
+                .into_iter()
+                .map(|l| {
+                    (
+                        l.code(),
+                        frame.t(&format!("pdf-language-{}", l.code())),
+                        l == frame.lang,
+                    )
+                })
+                .collect(),
+            print_purposes: crate::pdf::PrintPurpose::ALL
+                .into_iter()
+                .map(|p| (p.code(), frame.t(&p.message())))
+                .collect(),
+            print_error: false,
             frame,
         }
     }
@@ -496,6 +517,9 @@ impl RecordPage {
 pub struct PurposeQuery {
     #[serde(default)]
     pub purpose: Option<String>,
+    /// Set when the print form came back without a purpose.
+    #[serde(default)]
+    pub print_error: Option<String>,
 }
 
 fn purpose_of(q: &PurposeQuery) -> String {
@@ -526,7 +550,9 @@ pub async fn record_page(
             let in_scope = actor
                 .state()
                 .is_none_or(|s| r.state_ids.iter().any(|i| i.state.code() == s));
-            render(StatusCode::OK, &RecordPage::build(frame, &r, in_scope))
+            let mut page = RecordPage::build(frame, &r, in_scope);
+            page.print_error = pq.print_error.is_some();
+            render(StatusCode::OK, &page)
         }
         Ok(RecordLookup::MergedInto(id)) => {
             Redirect::to(&format!("/students/{id}")).into_response()

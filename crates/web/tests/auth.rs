@@ -302,6 +302,8 @@ fn sample_path(p: &str) -> String {
         .replace("{file}", "index.html")
         .replace("{token}", &"0".repeat(64))
         .replace("{id}", "00000000-0000-7000-8000-000000000000")
+        // A print needs its purpose (without one the form comes back).
+        .replace("/report.pdf", "/report.pdf?purpose=enrollment")
 }
 
 /// What a route's path parameter designates, for the in-scope / out-of-scope rows.
@@ -352,6 +354,18 @@ const MATRIX: &[(&str, &str, &str, Subject)] = &[
     ("POST", "/account/rules", "SPDUFA", Subject::None),
     ("GET", "/search", "SPD", Subject::None),
     ("GET", "/students/{msix_id}", "SPD", Subject::ChildNational),
+    (
+        "GET",
+        "/students/{msix_id}/report.pdf",
+        "SPD",
+        Subject::ChildNational,
+    ),
+    (
+        "GET",
+        "/api/v1/students/{msix_id}/report.pdf",
+        "SPD",
+        Subject::ChildNational,
+    ),
     ("GET", "/api/v1/students", "SPD", Subject::None),
     (
         "GET",

@@ -1,0 +1,12 @@
+pdf-heading = Print or download this record
+pdf-intro = Download the record as a PDF report in English or Spanish. Each download is recorded with its purpose, as required by FERPA.
+pdf-language = Report language
+pdf-language-en = English
+pdf-language-es = Spanish
+pdf-purpose = Purpose of the report
+pdf-purpose-parent-request = Request from a parent or guardian
+pdf-purpose-family-moving = The family is moving
+pdf-purpose-enrollment = Enrollment or placement at a school
+pdf-purpose-other = Other program purpose
+pdf-purpose-error = Choose the purpose of the report.
+pdf-download = Download PDF

@@ -1,0 +1,12 @@
+pdf-heading = Imprimir o descargar este registro
+pdf-intro = Descargue el registro como informe en PDF, en inglés o en español. Cada descarga queda registrada con su finalidad, como exige la ley FERPA.
+pdf-language = Idioma del informe
+pdf-language-en = Inglés
+pdf-language-es = Español
+pdf-purpose = Finalidad del informe
+pdf-purpose-parent-request = Solicitud del padre, la madre o el tutor
+pdf-purpose-family-moving = La familia se muda
+pdf-purpose-enrollment = Inscripción o ubicación en una escuela
+pdf-purpose-other = Otra finalidad del programa
+pdf-purpose-error = Elija la finalidad del informe.
+pdf-download = Descargar PDF
