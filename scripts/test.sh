@@ -13,6 +13,15 @@ psql "$PUENTE_TEST_PG_URL" -Atqc "SELECT datname FROM pg_database WHERE datname 
 
 # The e-mail tests talk to a real SMTP server (scripts/smtp_sink.py, Python aiosmtpd).
 python3 -c 'import aiosmtpd' 2>/dev/null || python3 -m pip install --quiet aiosmtpd
+# The PDF report tests read the PDFs' text with pdftotext (Debian poppler-utils).
+if ! command -v pdftotext >/dev/null 2>&1; then
+    echo "installing Debian poppler-utils (pdftotext)"
+    if [ "$(id -u)" = 0 ]; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null
+    else
+        sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null
+    fi
+fi
 
 if command -v cargo-nextest >/dev/null 2>&1; then
     run() { cargo nextest run --workspace --no-fail-fast "$@"; }
@@ -31,12 +40,24 @@ if [ -f tests/browser/package.json ] && [ -z "${PUENTE_SKIP_BROWSER:-}" ]; then
     echo "=== browser tests (headless Chromium) ==="
     bash tests/browser/run.sh
 fi
-if [ -z "${PUENTE_SKIP_CRASH:-}" ] && [ $# -eq 0 ]; then
-    echo "=== crash battery (3 kill -9 cycles per backend; 25 by hand: bench/crash/run.sh) ==="
+if [ $# -eq 0 ] && { [ -z "${PUENTE_SKIP_CRASH:-}" ] || [ -z "${PUENTE_SKIP_LOAD:-}" ]; }; then
     cargo build -q -p puente-cli
     bin="${CARGO_TARGET_DIR:-target}/debug/puente"
     case "$bin" in /*) ;; *) bin="$PWD/$bin" ;; esac
+fi
+if [ -z "${PUENTE_SKIP_CRASH:-}" ] && [ $# -eq 0 ]; then
+    echo "=== crash battery (3 kill -9 cycles per backend; 25 by hand: bench/crash/run.sh) ==="
     for backend in sqlite postgres; do
         PUENTE_BIN="$bin" bash bench/crash/run.sh --cycles 3 --students 1500 --backend "$backend"
     done
+fi
+if [ -z "${PUENTE_SKIP_LOAD:-}" ] && [ $# -eq 0 ]; then
+    echo "=== load battery (60 s, 50 sessions, 4 uploads, per backend; 10 minutes by hand: bench/load/run.sh) ==="
+    for backend in sqlite postgres; do
+        PUENTE_BIN="$bin" bash bench/load/run.sh --seconds 60 --users 50 --students 1500 --backend "$backend"
+    done
+fi
+if [ -z "${PUENTE_SKIP_FUZZ:-}" ] && [ $# -eq 0 ]; then
+    echo "=== fuzzing (60 s per target; longer by hand: scripts/fuzz.sh SECONDS) ==="
+    bash scripts/fuzz.sh 60
 fi

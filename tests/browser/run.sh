@@ -112,7 +112,7 @@ export PUENTE_URL="$url"
 export PUENTE_DEMO_LOG="$demo_log"
 export PUENTE_ARTIFACTS="$artifacts"
 status=0
-(cd "$here" && node --test --test-reporter=spec tests/*.test.mjs) || status=$?
+(cd "$here" && node --test --test-timeout=1200000 --test-reporter=spec tests/*.test.mjs) || status=$?
 # Known issues: say which ones were seen, and which entries are stale.
 if [ -z "${PUENTE_BROWSER_STRICT:-}" ] && [ -f "$here/known-issues.txt" ]; then
     { grep -v '^\s*#' "$here/known-issues.txt" || true; } | sed -n 's/^\([^ |]*\) |.*/\1/p' | while read -r id; do

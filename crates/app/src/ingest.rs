@@ -11,7 +11,7 @@ use puente_domain::codes::{ActionCode, CodeSet};
 use puente_linkage::{Decision, LinkConfig, LinkRecord, Linker};
 use puente_store::{LinkRow, RecordWrite, Store, WriteOutcome, new_id};
 
-use crate::{App, Result};
+use crate::{App, AppError, Result};
 
 /// The online linkage index over every known child, rebuilt from the store at start-up.
 #[derive(Debug)]
@@ -188,22 +188,41 @@ impl App {
             .filter_map(|&w| writes.get(w).map(|w| (w.child_id.clone(), &w.record)))
             .collect();
         let residence_changes = self.residence_changes(&moved).await?;
-        let outcomes = self.store.write_records(&writes).await?;
-        let items = near_matches
-            .into_iter()
-            .filter_map(|(w, (candidates, explanation))| {
-                let o = outcomes.get(w)?;
-                Some(crate::worklists::NearMatchNew {
-                    child_id: o.child_id.clone(),
-                    msix_id: o.msix_id.to_string(),
-                    state_record_id: o.state_record_id.clone(),
-                    candidates,
-                    explanation,
+        // The records and what they cause (near-match items, change-of-residence notices and
+        // their e-mail) are written together or not at all.
+        let written = async {
+            let mut tx = self.store.begin().await?;
+            let outcomes = tx.write_records(&writes).await?;
+            let items = near_matches
+                .into_iter()
+                .filter_map(|(w, (candidates, explanation))| {
+                    let o = outcomes.get(w)?;
+                    Some(crate::worklists::NearMatchNew {
+                        child_id: o.child_id.clone(),
+                        msix_id: o.msix_id.to_string(),
+                        state_record_id: o.state_record_id.clone(),
+                        candidates,
+                        explanation,
+                    })
                 })
-            })
-            .collect();
-        self.create_near_match_items(items).await?;
-        self.raise_residence_changes(residence_changes).await?;
+                .collect();
+            self.create_near_match_items(&mut tx, items).await?;
+            self.raise_residence_changes(&mut tx, residence_changes)
+                .await?;
+            tx.commit().await?;
+            Ok::<_, AppError>(outcomes)
+        }
+        .await;
+        let outcomes = match written {
+            Ok(o) => o,
+            Err(e) => {
+                // The index already holds this batch's records: forget them again.
+                if let Ok(fresh) = LinkIndex::load(&self.store).await {
+                    *linker = fresh;
+                }
+                return Err(e);
+            }
+        };
         let mut out: Vec<Option<RecordOutcome>> = vec![None; slots.len() + deletes.len()];
         for (slot, o) in slots.into_iter().zip(outcomes) {
             out[slot] = Some(RecordOutcome::Written(o));

@@ -173,6 +173,8 @@ pub enum MailKind {
     Escalated,
     /// A new message in a notice's thread.
     Reply,
+    /// The daily digest of a data administrator's new and escalated worklist items.
+    WorklistDigest,
 }
 
 impl MailKind {
@@ -185,6 +187,7 @@ impl MailKind {
             MailKind::CorrectionRequest => "notice.correction_request",
             MailKind::Escalated => "notice.escalated",
             MailKind::Reply => "notice.reply",
+            MailKind::WorklistDigest => "worklist.digest",
         }
     }
 }
@@ -197,6 +200,9 @@ pub struct MailContext {
     pub due_on: Option<NaiveDate>,
     /// Path under the public URL, e.g. `/notices/<id>`.
     pub path: String,
+    /// Worklist digest: items new since the last digest, and items escalated to the recipient.
+    pub new_items: usize,
+    pub escalated_items: usize,
 }
 
 const MONTHS_EN: [&str; 12] = [
@@ -317,6 +323,44 @@ pub fn render(kind: MailKind, locale: &str, ctx: &MailContext, base_url: &str) -
         (MailKind::Reply, true) => (
             "Puente: nuevo mensaje en un aviso".to_string(),
             format!("Hay un mensaje nuevo de {from} en un aviso."),
+        ),
+        (MailKind::WorklistDigest, false) => (
+            format!(
+                "Puente: your worklist ({} new, {} escalated)",
+                ctx.new_items, ctx.escalated_items
+            ),
+            format!(
+                "Since your last digest, {} new {} and {} escalated {} reached your worklist.",
+                ctx.new_items,
+                if ctx.new_items == 1 { "item" } else { "items" },
+                ctx.escalated_items,
+                if ctx.escalated_items == 1 {
+                    "item"
+                } else {
+                    "items"
+                },
+            ),
+        ),
+        (MailKind::WorklistDigest, true) => (
+            format!(
+                "Puente: su lista de trabajo ({} nuevos, {} escalados)",
+                ctx.new_items, ctx.escalated_items
+            ),
+            format!(
+                "Desde su último resumen llegaron a su lista de trabajo {} {} y {} {}.",
+                ctx.new_items,
+                if ctx.new_items == 1 {
+                    "elemento nuevo"
+                } else {
+                    "elementos nuevos"
+                },
+                ctx.escalated_items,
+                if ctx.escalated_items == 1 {
+                    "elemento escalado"
+                } else {
+                    "elementos escalados"
+                },
+            ),
         ),
     };
     let due = ctx.due_on.map(|d| {
@@ -578,6 +622,7 @@ mod tests {
             to_state: Some("CA".into()),
             due_on: NaiveDate::from_ymd_opt(2026, 12, 2),
             path: "/notices/abc".into(),
+            ..Default::default()
         };
         let (s, b) = render(MailKind::MoveNotice, "en", &ctx, "https://puente.example/");
         assert!(s.contains("move notice for CA"));

@@ -428,6 +428,7 @@ impl App {
             to_state: Some(n.to_state.clone()),
             due_on: n.due_on,
             path: format!("/notices/{}", n.id),
+            ..Default::default()
         };
         self.queue_mail(tx, kind, &recipients, &ctx, Some(&n.id), now)
             .await
@@ -792,6 +793,7 @@ impl App {
                 to_state: Some(state.clone()),
                 due_on: None,
                 path: format!("/notices/{}", n.id),
+                ..Default::default()
             };
             self.queue_mail(
                 &mut tx,
@@ -1184,6 +1186,7 @@ impl App {
     /// actor), each with its e-mails, once per unique key.
     pub(crate) async fn raise_residence_changes(
         &self,
+        tx: &mut Tx,
         changes: Vec<ResidenceChange>,
     ) -> Result<()> {
         if changes.is_empty() {
@@ -1215,7 +1218,6 @@ impl App {
             .into();
             n.dedupe_key = Some(c.key.clone());
             n.due_on = self.notice_facts_due(&n);
-            let mut tx = self.store.begin().await?;
             if !tx.insert_notice(&n).await? {
                 continue;
             }
@@ -1229,9 +1231,8 @@ impl App {
                 now,
             )
             .await?;
-            self.mail_state(&mut tx, MailKind::ChangeOfResidence, &n, &c.prev_state, now)
+            self.mail_state(tx, MailKind::ChangeOfResidence, &n, &c.prev_state, now)
                 .await?;
-            tx.commit().await?;
         }
         Ok(())
     }

@@ -156,6 +156,15 @@ pub struct EscalationReport {
     pub auto_approved: usize,
 }
 
+/// What one run of [`App::send_worklist_digests`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DigestReport {
+    /// Data administrators who were sent a digest.
+    pub mailed: usize,
+    /// Data administrators with nothing new, or already sent today's digest.
+    pub skipped: usize,
+}
+
 /// One step of a child's identity history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IdentityEvent {
@@ -308,16 +317,16 @@ impl App {
         }
     }
 
-    /// Creates near-match items for records ingest could not link with certainty (one
-    /// transaction, audited).
-    pub(crate) async fn create_near_match_items(&self, items: Vec<NearMatchNew>) -> Result<()> {
-        if items.is_empty() {
-            return Ok(());
-        }
+    /// Creates near-match items for records ingest could not link with certainty, audited, in
+    /// `tx`: the transaction that writes those records.
+    pub(crate) async fn create_near_match_items(
+        &self,
+        tx: &mut Tx,
+        items: Vec<NearMatchNew>,
+    ) -> Result<()> {
         let now = self.clock.now();
-        let mut rows = Vec::with_capacity(items.len());
         for n in &items {
-            let assignment = self.store.child_assignment(&n.child_id).await?;
+            let assignment = tx.child_assignment(&n.child_id).await?;
             let mut row = self.new_item(
                 WorklistKind::NearMatch,
                 &n.child_id,
@@ -328,11 +337,7 @@ impl App {
             row.state_record_id = Some(n.state_record_id.clone());
             row.candidates = to_json(&n.candidates);
             row.explanation = Some(n.explanation.clone());
-            rows.push(row);
-        }
-        let mut tx = self.store.begin().await?;
-        for (row, n) in rows.iter().zip(&items) {
-            tx.insert_worklist_item(row).await?;
+            tx.insert_worklist_item(&row).await?;
             tx.append_audit(
                 &audit_event(
                     SYSTEM,
@@ -345,7 +350,6 @@ impl App {
             )
             .await?;
         }
-        tx.commit().await?;
         Ok(())
     }
 
@@ -983,6 +987,114 @@ impl App {
                 tx.commit().await?;
                 report.escalated += 1;
             }
+        }
+        Ok(report)
+    }
+
+    /// The daily e-mail digest (a scheduled job, run as `system`): every active data administrator
+    /// with open items that are new, or were escalated to a level they see, since their last
+    /// digest (or within the last day, before the first one) gets one message with the two counts
+    /// and a link to the worklist, in their language, through the outbox. No child data in it.
+    /// At most one digest per administrator and day, however often the job runs: the mail and the
+    /// day's digest row are written in one transaction.
+    pub async fn send_worklist_digests(&self) -> Result<DigestReport> {
+        let now = self.clock.now();
+        let today = self.clock.today();
+        let default_since = now - chrono::Duration::days(1);
+        let items = self.store.worklist_items(None, false).await?;
+        let admins: Vec<(puente_store::UserRow, Actor)> = self
+            .store
+            .list_users(None)
+            .await?
+            .into_iter()
+            .filter(|u| u.status == "active")
+            .filter_map(|u| Actor::from_user(&u, None).map(|a| (u, a)))
+            .filter(|(_, a)| a.can(Capability::WorkWorklist))
+            .collect();
+        let mut since = Vec::with_capacity(admins.len());
+        for (u, _) in &admins {
+            since.push(
+                self.store
+                    .last_worklist_digest(&u.id)
+                    .await?
+                    .unwrap_or(default_since),
+            );
+        }
+        // Escalations since the earliest of those times: (when, item id).
+        let mut escalations: Vec<(DateTime<Utc>, String)> = Vec::new();
+        if let Some(from) = since.iter().min() {
+            for e in self
+                .store
+                .audit_search(&puente_store::AuditFilter {
+                    action: Some("worklist.escalate".into()),
+                    from: Some(*from),
+                    limit: 100_000,
+                    ..Default::default()
+                })
+                .await?
+            {
+                let item = e
+                    .details
+                    .as_deref()
+                    .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+                    .and_then(|d| d["item"].as_str().map(str::to_owned));
+                if let Some(item) = item {
+                    escalations.push((e.at, item));
+                }
+            }
+        }
+        let mut report = DigestReport::default();
+        for ((user, actor), since) in admins.iter().zip(since) {
+            let mine: Vec<&WorklistItemRow> =
+                items.iter().filter(|i| visible_to(actor, i)).collect();
+            let new_items = mine.iter().filter(|i| i.created_at > since).count();
+            let escalated_items = mine
+                .iter()
+                .filter(|i| i.created_at <= since)
+                .filter(|i| {
+                    escalations
+                        .iter()
+                        .any(|(at, id)| *at > since && *id == i.id)
+                })
+                .count();
+            if new_items + escalated_items == 0 {
+                report.skipped += 1;
+                continue;
+            }
+            let mut tx = self.store.begin().await?;
+            let first_today = tx
+                .record_worklist_digest(
+                    &user.id,
+                    today,
+                    i64::try_from(new_items).unwrap_or(i64::MAX),
+                    i64::try_from(escalated_items).unwrap_or(i64::MAX),
+                    now,
+                )
+                .await?;
+            if !first_today {
+                report.skipped += 1;
+                continue;
+            }
+            self.queue_mail(
+                &mut tx,
+                crate::mail::MailKind::WorklistDigest,
+                &[crate::mail::Recipient {
+                    email: user.email.clone(),
+                    locale: crate::mail::normalize_locale(user.locale.as_deref()).into(),
+                }],
+                &crate::mail::MailContext {
+                    to_state: actor.state().map(str::to_owned),
+                    path: "/worklists".into(),
+                    new_items,
+                    escalated_items,
+                    ..Default::default()
+                },
+                None,
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            report.mailed += 1;
         }
         Ok(report)
     }

@@ -493,20 +493,7 @@ async fn chain_with_events(t: &T) {
 }
 
 async fn exec(t: &T, sql: &str) {
-    match &t.app.store {
-        puente_store::Store::Sqlite { write, .. } => {
-            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
-                .execute(write)
-                .await
-                .unwrap();
-        }
-        puente_store::Store::Postgres(p) => {
-            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
-                .execute(p)
-                .await
-                .unwrap();
-        }
-    }
+    puente_testkit::db::exec(&t.app.store, sql).await.unwrap();
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use puente_app::student::RecordLookup;
 use puente_app::worklists::{
     Level, NearMatchOutcome, NearMatchResolution, WorklistKind, WorklistPolicy,
 };
-use puente_app::{Actor, App, AppError, FixedClock};
+use puente_app::{Actor, App, AppError, Clock, FixedClock};
 use puente_domain::roles::{Role, Scope};
 use puente_domain::{StateCode, StudentRecord};
 use puente_store::WriteOutcome;
@@ -846,5 +846,190 @@ async fn merges_splits_history_and_reassignment_stay_inside_the_actors_scope() {
             .unwrap(),
         0,
         "reassigned to another district"
+    );
+}
+
+async fn account(t: &T, email: &str, role: &str, state: &str, locale: &str) -> String {
+    let id = t
+        .app
+        .store
+        .create_user(email, "Someone", role, Some(state), "x", t.clock.now())
+        .await
+        .unwrap();
+    t.app.store.set_user_locale(&id, locale).await.unwrap();
+    id
+}
+
+async fn digests(t: &T) -> Vec<puente_store::OutboxRow> {
+    let mut v: Vec<_> = t
+        .app
+        .store
+        .outbox(None, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.template == "worklist.digest")
+        .collect();
+    v.sort_by_key(|m| m.created_at);
+    v
+}
+
+#[tokio::test]
+async fn data_administrators_get_one_daily_digest_of_new_and_escalated_items() {
+    let t = setup().await;
+    account(&t, "tx.admin@example.org", "data_administrator", "TX", "es").await;
+    account(&t, "ca.admin@example.org", "data_administrator", "CA", "en").await;
+    account(&t, "tx.primary@example.org", "primary_user", "TX", "en").await;
+    // Wednesday 25 Nov, 15:00: a merge waits for validation in TX.
+    let (a, b) = two_children(&t).await;
+    t.app
+        .start_merge(
+            &admin("a"),
+            &a.msix_id.to_string(),
+            &b.msix_id.to_string(),
+            "dup",
+        )
+        .await
+        .unwrap();
+    let r = t.app.send_worklist_digests().await.unwrap();
+    assert_eq!((r.mailed, r.skipped), (1, 1), "TX mailed, CA has nothing");
+    let sent = digests(&t).await;
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].recipient, "tx.admin@example.org");
+    assert_eq!(sent[0].locale, "es", "in the administrator's language");
+    assert_eq!(
+        sent[0].subject,
+        "Puente: su lista de trabajo (1 nuevos, 0 escalados)"
+    );
+    assert!(sent[0].body.contains("/worklists"), "{}", sent[0].body);
+    for secret in [
+        "Ana",
+        "Quintero",
+        "Bruno",
+        "Villalobos",
+        &a.msix_id.to_string(),
+        &b.msix_id.to_string(),
+    ] {
+        assert!(
+            !sent[0].body.contains(secret) && !sent[0].subject.contains(secret),
+            "no child data in the digest: {secret}"
+        );
+    }
+
+    // Later the same day a second merge waits: at most one digest a day, so nothing now.
+    t.clock
+        .set(Utc.with_ymd_and_hms(2026, 11, 25, 18, 0, 0).unwrap());
+    let c = student(
+        StateCode::TX,
+        "T300",
+        "Carla",
+        "Benavides",
+        "Soto",
+        "20120101",
+    );
+    let d = student(
+        StateCode::TX,
+        "T400",
+        "Diego",
+        "Zamora",
+        "Ibarra",
+        "20080505",
+    );
+    let out = ingest(&t, vec![c, d]).await;
+    t.app
+        .start_merge(
+            &admin("a"),
+            &out[0].msix_id.to_string(),
+            &out[1].msix_id.to_string(),
+            "dup",
+        )
+        .await
+        .unwrap();
+    let r = t.app.send_worklist_digests().await.unwrap();
+    assert_eq!(r.mailed, 0);
+    assert_eq!(digests(&t).await.len(), 1);
+
+    // Thursday (Thanksgiving): the second item is new since yesterday's digest.
+    t.clock.set(at(2026, 11, 26));
+    let r = t.app.send_worklist_digests().await.unwrap();
+    assert_eq!(r.mailed, 1);
+    let sent = digests(&t).await;
+    assert_eq!(
+        sent[1].subject,
+        "Puente: su lista de trabajo (1 nuevos, 0 escalados)"
+    );
+    // Nothing new on Friday: no mail.
+    t.clock.set(at(2026, 11, 27));
+    assert_eq!(t.app.send_worklist_digests().await.unwrap().mailed, 0);
+
+    // Tuesday 1 December both items escalate to the regional level.
+    t.clock.set(at(2026, 12, 1));
+    assert_eq!(t.app.escalate_worklists().await.unwrap().escalated, 2);
+    let r = t.app.send_worklist_digests().await.unwrap();
+    assert_eq!(r.mailed, 1);
+    let sent = digests(&t).await;
+    assert_eq!(sent.len(), 3);
+    assert_eq!(
+        sent[2].subject,
+        "Puente: su lista de trabajo (0 nuevos, 2 escalados)"
+    );
+    assert!(sent.iter().all(|m| m.recipient == "tx.admin@example.org"));
+}
+
+/// A CA record that linkage cannot place with certainty against [`ana`].
+fn uncertain_ana_from_ca() -> StudentRecord {
+    let mut other = student(StateCode::CA, "C900", "Ana", "Quintero", "", "20110407");
+    other.demographics.parent1_first_name = None;
+    other.demographics.parent1_last_name = None;
+    other.demographics.parent2_first_name = None;
+    other.demographics.parent2_last_name = None;
+    other.demographics.birth_city = None;
+    other.demographics.middle_name = None;
+    other.alternate_ids.clear();
+    other
+}
+
+#[tokio::test]
+async fn a_record_and_its_near_match_item_are_written_together_or_not_at_all() {
+    let t = setup().await;
+    ingest(&t, vec![ana()]).await;
+    // The worklist table cannot be written: the batch fails and leaves no record behind.
+    puente_testkit::db::exec(
+        &t.app.store,
+        "ALTER TABLE worklist_items RENAME TO worklist_items_away",
+    )
+    .await
+    .unwrap();
+    assert!(
+        t.app
+            .ingest(vec![uncertain_ana_from_ca()], None)
+            .await
+            .is_err()
+    );
+    puente_testkit::db::exec(
+        &t.app.store,
+        "ALTER TABLE worklist_items_away RENAME TO worklist_items",
+    )
+    .await
+    .unwrap();
+    assert!(
+        t.app
+            .store
+            .find_state_record(StateCode::CA, "C900")
+            .await
+            .unwrap()
+            .is_none(),
+        "no record without its near-match item"
+    );
+    // Sent again, the record is uncertain again (linkage forgot the failed batch) and gets its
+    // item.
+    let o = ingest(&t, vec![uncertain_ana_from_ca()]).await.remove(0);
+    assert!(o.created_child);
+    let items = t.app.worklist(&admin("b"), false).await.unwrap();
+    assert_eq!(items.len(), 1, "{items:?}");
+    assert_eq!(items[0].kind, WorklistKind::NearMatch);
+    assert_eq!(
+        items[0].msix_id.as_deref(),
+        Some(o.msix_id.to_string().as_str())
     );
 }

@@ -86,8 +86,16 @@ pub async fn serve(addr: &str, url: &str, mail: &crate::MailArgs) -> anyhow::Res
     run_server(addr, Arc::new(app), mail).await
 }
 
-/// Background jobs of a running server: the e-mail outbox worker (when SMTP is configured) and
-/// the hourly escalation of unacknowledged data requests.
+/// A line for whoever started the server. A running server must not die because nobody reads
+/// its standard output any more (a closed pipe), so write errors are ignored here.
+fn announce(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stdout(), "{line}");
+}
+
+/// Background jobs of a running server: the e-mail outbox worker (when SMTP is configured) and,
+/// hourly, the escalation of unacknowledged data requests and of worklist items, and the daily
+/// worklist digest.
 fn start_background(app: &Arc<App>, mail: &crate::MailArgs) -> anyhow::Result<()> {
     match mailer(mail)? {
         Some(m) => {
@@ -96,13 +104,13 @@ fn start_background(app: &Arc<App>, mail: &crate::MailArgs) -> anyhow::Result<()
                 m,
                 std::time::Duration::from_secs(5),
             );
-            println!(
+            announce(&format!(
                 "E-mail: sending through {}",
                 mail.smtp_host.as_deref().unwrap_or("")
-            );
+            ));
         }
-        None => println!(
-            "E-mail: no SMTP server configured (--smtp-host); messages stay queued (puente mail outbox)."
+        None => announce(
+            "E-mail: no SMTP server configured (--smtp-host); messages stay queued (puente mail outbox).",
         ),
     }
     let jobs = app.clone();
@@ -110,6 +118,13 @@ fn start_background(app: &Arc<App>, mail: &crate::MailArgs) -> anyhow::Result<()
         loop {
             if let Err(e) = jobs.escalate_notices().await {
                 tracing::warn!(error = %e, "escalating notices failed");
+            }
+            if let Err(e) = jobs.escalate_worklists().await {
+                tracing::warn!(error = %e, "escalating worklist items failed");
+            }
+            // At most one digest a day per administrator, so running it hourly is safe.
+            if let Err(e) = jobs.send_worklist_digests().await {
+                tracing::warn!(error = %e, "queueing worklist digests failed");
             }
             tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
         }
@@ -541,6 +556,16 @@ pub async fn tokens_list(url: &str) -> anyhow::Result<()> {
             }
         );
     }
+    Ok(())
+}
+
+pub async fn worklists_digest(url: &str) -> anyhow::Result<()> {
+    let app = system_app(url).await?;
+    let r = app.send_worklist_digests().await?;
+    println!(
+        "{} digest(s) queued, {} administrator(s) with nothing new or already sent today",
+        r.mailed, r.skipped
+    );
     Ok(())
 }
 

@@ -185,6 +185,12 @@ enum WorklistsCmd {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Queue the daily e-mail digest for every data administrator with new or escalated items
+    /// (at most one a day each; `puente serve` also does this hourly). Sent by the outbox worker.
+    Digest {
+        #[command(flatten)]
+        db: DbArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -363,6 +369,9 @@ fn main() -> std::process::ExitCode {
             Command::Worklists {
                 cmd: WorklistsCmd::Escalate { db },
             } => commands::worklists_escalate(&db.url()).await,
+            Command::Worklists {
+                cmd: WorklistsCmd::Digest { db },
+            } => commands::worklists_digest(&db.url()).await,
         }
     });
     match result {

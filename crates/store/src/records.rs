@@ -617,3 +617,17 @@ impl Store {
         Ok(done == 1)
     }
 }
+
+impl crate::audit::Tx {
+    /// [`Store::write_records`] inside a transaction the caller commits, so that what the batch
+    /// causes (worklist items, audit events) is written with it or not at all.
+    pub async fn write_records(&mut self, batch: &[RecordWrite]) -> Result<Vec<WriteOutcome>> {
+        let mut out = Vec::with_capacity(batch.len());
+        crate::audit::on_tx!(self, c => {
+            for w in batch {
+                out.push(write_one!(c, w));
+            }
+        });
+        Ok(out)
+    }
+}

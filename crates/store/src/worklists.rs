@@ -549,20 +549,80 @@ impl Store {
         child_id: &str,
     ) -> Result<(Option<String>, Option<String>)> {
         read_pool!(self, p => {
-            let row = sqlx::query(
-                "SELECT COALESCE(e.facility_state, s.reporting_state), e.district_id FROM enrollments e \
-                 JOIN state_records s ON s.id = e.state_record_id \
-                 WHERE e.child_id = $1 AND s.deleted = FALSE ORDER BY e.enrollment_date DESC, s.received_at DESC LIMIT 1")
+            let row = sqlx::query(ASSIGNMENT_BY_ENROLLMENT)
                 .bind(child_id).fetch_optional(p).await?;
             if let Some(r) = row {
                 return Ok((r.try_get(0)?, r.try_get(1)?));
             }
-            let row = sqlx::query(
-                "SELECT reporting_state FROM state_records WHERE child_id = $1 ORDER BY received_at DESC, id DESC LIMIT 1")
+            let row = sqlx::query(ASSIGNMENT_BY_RECORD)
                 .bind(child_id).fetch_optional(p).await?;
             match row {
                 Some(r) => Ok((Some(r.try_get(0)?), None)),
                 None => Ok((None, None)),
+            }
+        })
+    }
+}
+
+/// A child's worklist assignment: the state and district of its most recent enrollment ...
+const ASSIGNMENT_BY_ENROLLMENT: &str = "SELECT COALESCE(e.facility_state, s.reporting_state), e.district_id FROM enrollments e \
+     JOIN state_records s ON s.id = e.state_record_id \
+     WHERE e.child_id = $1 AND s.deleted = FALSE ORDER BY e.enrollment_date DESC, s.received_at DESC LIMIT 1";
+/// ... or, without enrollments, the state of its newest record.
+const ASSIGNMENT_BY_RECORD: &str = "SELECT reporting_state FROM state_records WHERE child_id = $1 ORDER BY received_at DESC, id DESC LIMIT 1";
+
+impl Tx {
+    /// [`Store::child_assignment`] inside the transaction (sees its uncommitted records).
+    pub async fn child_assignment(
+        &mut self,
+        child_id: &str,
+    ) -> Result<(Option<String>, Option<String>)> {
+        on_tx!(self, c => {
+            let row = sqlx::query(ASSIGNMENT_BY_ENROLLMENT)
+                .bind(child_id).fetch_optional(&mut *c).await?;
+            if let Some(r) = row {
+                return Ok((r.try_get(0)?, r.try_get(1)?));
+            }
+            let row = sqlx::query(ASSIGNMENT_BY_RECORD)
+                .bind(child_id).fetch_optional(&mut *c).await?;
+            match row {
+                Some(r) => Ok((Some(r.try_get(0)?), None)),
+                None => Ok((None, None)),
+            }
+        })
+    }
+
+    /// Records that `user_id` got the worklist digest of `sent_on`. `false` when that day's digest
+    /// was already recorded (then the caller sends nothing: at most one digest a day).
+    pub async fn record_worklist_digest(
+        &mut self,
+        user_id: &str,
+        sent_on: NaiveDate,
+        new_items: i64,
+        escalated_items: i64,
+        at: DateTime<Utc>,
+    ) -> Result<bool> {
+        on_tx!(self, c => {
+            let done = sqlx::query(
+                "INSERT INTO worklist_digests (user_id, sent_on, new_items, escalated_items, sent_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, sent_on) DO NOTHING")
+                .bind(user_id).bind(sent_on).bind(new_items).bind(escalated_items).bind(at)
+                .execute(&mut *c).await?;
+            Ok(done.rows_affected() == 1)
+        })
+    }
+}
+
+impl Store {
+    /// When `user_id` last got a worklist digest.
+    pub async fn last_worklist_digest(&self, user_id: &str) -> Result<Option<DateTime<Utc>>> {
+        read_pool!(self, p => {
+            let row = sqlx::query(
+                "SELECT sent_at FROM worklist_digests WHERE user_id = $1 ORDER BY sent_on DESC LIMIT 1")
+                .bind(user_id).fetch_optional(p).await?;
+            match row {
+                Some(r) => Ok(Some(r.try_get(0)?)),
+                None => Ok(None),
             }
         })
     }

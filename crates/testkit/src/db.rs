@@ -67,3 +67,21 @@ pub async fn postgres_db() -> anyhow::Result<TestDb> {
         _dir: None,
     })
 }
+
+/// Runs one raw SQL statement on the store's write connection: for tests that break the schema
+/// on purpose (a table that cannot be written) to prove that nothing is half-written.
+pub async fn exec(store: &puente_store::Store, sql: &str) -> anyhow::Result<()> {
+    match store {
+        puente_store::Store::Sqlite { write, .. } => {
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(write)
+                .await?;
+        }
+        puente_store::Store::Postgres(p) => {
+            sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+                .execute(p)
+                .await?;
+        }
+    }
+    Ok(())
+}

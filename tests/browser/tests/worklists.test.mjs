@@ -1,0 +1,124 @@
+// Worklists end to end: the demo data administrator (TX) opens a possible duplicate from the
+// worklist, answers "same child" keeping the candidate's MSIX ID; the merge then waits for a second
+// data administrator, who finds the validation item in their own worklist and approves it; the
+// merged MSIX ID then leads to the surviving one. Plain forms, no JavaScript needed.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { launch, newContext, PHONE } from '../lib/browser.mjs';
+import { BASE_URL, SCREENSHOTS, demoAccounts, report } from '../lib/env.mjs';
+import { loginPageExists, login } from '../lib/auth.mjs';
+
+let browser;
+let skip = false;
+let first = null;
+let second = null;
+before(async () => {
+  if (!(await loginPageExists())) {
+    skip = 'GET /login does not answer 200: worklists test skipped';
+    return;
+  }
+  const demo = demoAccounts();
+  if (!demo) {
+    skip = 'no demo accounts in the `puente demo` output (PUENTE_DEMO_LOG)';
+    return;
+  }
+  const pick = (re) => demo.accounts.find((a) => re.test(a.email));
+  first = pick(/^data\.administrator@/);
+  second = pick(/^data\.administrator\.2@/);
+  if (!first || !second) {
+    skip = 'the demo output lists no first or no second data administrator';
+    return;
+  }
+  first = { ...first, password: demo.password };
+  second = { ...second, password: demo.password };
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+});
+
+const submitIn = (page, action, answer) =>
+  page.locator(`form[action="${action}"]:has(input[name="answer"][value="${answer}"]) button[type=submit]`);
+
+test('a data administrator resolves a near match and another validates the merge', async (t) => {
+  if (skip) {
+    report(`worklists: skipped: ${skip}`);
+    return t.skip(skip);
+  }
+  let survivor;
+  let merged;
+  const ctx = await newContext(browser, { lang: 'en' });
+  try {
+    const r = await login(ctx, first);
+    assert.ok(r.ok, `could not sign in as ${first.email}: ${r.reason}`);
+    const page = await ctx.newPage();
+    await page.goto(BASE_URL + '/worklists');
+    assert.equal(await page.locator('h1').innerText(), 'Worklists');
+    const item = page.locator('main tbody tr th a', { hasText: 'Possible duplicate' }).first();
+    assert.ok(await item.count(), 'the demo worklist has a possible duplicate');
+    await Promise.all([page.waitForLoadState('load'), item.click()]);
+    const itemPath = new URL(page.url()).pathname;
+    assert.match(itemPath, /^\/worklists\/[0-9a-f-]{36}$/);
+    const text = await page.locator('main').innerText();
+    assert.match(text, /Records side by side/);
+    assert.match(text, /Agreement and weight of each field/);
+
+    // Same child; the candidate's MSIX ID survives.
+    const candidate = page.locator('input[name="candidate"]').first();
+    survivor = await candidate.getAttribute('value');
+    await candidate.check();
+    await page.locator('#master-candidate').check();
+    await page.fill('#note-same', 'Same parents and birth city on both COEs.');
+    await page.setViewportSize(PHONE);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'worklists-near-match-375.png'), fullPage: true });
+    const action = `${itemPath}/resolve`;
+    await Promise.all([page.waitForLoadState('load'), submitIn(page, action, 'same').click()]);
+    const done = new URL(page.url());
+    assert.equal(done.pathname, itemPath);
+    assert.equal(done.searchParams.get('done'), 'same');
+    assert.match(await page.locator('main').innerText(), /Recorded: same child/);
+    // The item's child is the record that will be merged into the survivor.
+    merged = await page.locator('main a[href^="/students/"]')
+      .evaluateAll((as, keep) => as.map((a) => a.getAttribute('href').split('/')[2]).find((m) => m && m !== keep), survivor);
+    assert.ok(merged, 'the item names the other record');
+
+    // The initiator cannot validate their own merge.
+    await page.goto(BASE_URL + '/worklists');
+    const own = page.locator('main tbody tr', { hasText: 'Validate a merge' }).filter({ hasText: survivor });
+    if (await own.count()) {
+      await Promise.all([page.waitForLoadState('load'), own.first().locator('th a').click()]);
+      assert.equal(await page.locator('button[name="decision"]').count(), 0, 'no approve button for the initiator');
+    }
+  } finally {
+    await ctx.close();
+  }
+
+  // The second data administrator validates.
+  const ctx2 = await newContext(browser, { lang: 'en' });
+  try {
+    const r = await login(ctx2, second);
+    assert.ok(r.ok, `could not sign in as ${second.email}: ${r.reason}`);
+    const page = await ctx2.newPage();
+    await page.goto(BASE_URL + '/worklists');
+    const row = page.locator('main tbody tr', { hasText: 'Validate a merge' }).filter({ hasText: survivor });
+    assert.equal(await row.count(), 1, 'the validation item is in the second administrator\'s worklist');
+    await Promise.all([page.waitForLoadState('load'), row.locator('th a').click()]);
+    assert.match(await page.locator('main').innerText(), /Merge MSIX ID/);
+    await page.fill('#validate-note', 'Checked against the TX COE.');
+    await Promise.all([
+      page.waitForLoadState('load'),
+      page.locator('button[name="decision"][value="approve"]').click(),
+    ]);
+    assert.match(await page.locator('main').innerText(), /Approved: the change has been applied/);
+    await page.setViewportSize(PHONE);
+    await page.screenshot({ path: path.join(SCREENSHOTS, 'worklists-merge-approved-375.png'), fullPage: true });
+
+    // The merged MSIX ID now leads to the survivor's record.
+    await page.goto(`${BASE_URL}/students/${merged}`);
+    assert.equal(new URL(page.url()).pathname, `/students/${survivor}`);
+    report(`worklists: near match resolved by ${first.email}, merge validated by ${second.email}`);
+  } finally {
+    await ctx2.close();
+  }
+});
