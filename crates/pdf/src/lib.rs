@@ -1,7 +1,8 @@
 //! Printable reports as PDF, typeset with typst used as a library.
 //!
 //! [`render`] turns a [`ConsolidatedRecord`] into the Consolidated Student Record Report, in
-//! English or Spanish. The layout is a fixed typst template (`src/report.typ`); every label and
+//! English or Spanish; [`render_correction_letter`] prints the letter that tells a family the
+//! outcome of their correction request (`src/letter.typ`). The layout is a fixed typst template (`src/report.typ`); every label and
 //! every record value is handed to it as data through `sys.inputs`, never spliced into typst
 //! source, so a name such as `*José* #x [y] $z$` prints literally. The only fonts are the
 //! embedded Source Sans Pro files (SIL OFL 1.1, `fonts/`); the compiler sees no system font, no
@@ -16,7 +17,7 @@ mod text;
 
 use std::sync::LazyLock;
 
-use chrono::{DateTime, Datelike, Timelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use puente_domain::consolidated::ConsolidatedRecord;
 use typst::diag::{FileError, FileResult, SourceDiagnostic};
 use typst::foundations::{Array, Bytes, Datetime, Dict, Str, Value};
@@ -27,6 +28,7 @@ use typst::{Library, LibraryExt, World};
 use typst_layout::PagedDocument;
 use typst_pdf::{PdfOptions, PdfStandard, PdfStandards, Timestamp};
 
+pub use model::full_name;
 pub use text::Lang;
 
 /// Why a report could not be produced. The messages come from the typesetter and name the
@@ -47,11 +49,64 @@ pub fn render(
     generated_at: DateTime<Utc>,
 ) -> Result<Vec<u8>, PdfError> {
     let data = model::report(record, lang, generated_at);
+    typeset(
+        &MAIN,
+        "report",
+        &data,
+        format!("puente-csr-{}", record.msix_id),
+        generated_at,
+    )
+}
+
+/// What the outcome letter of a parent/guardian correction request says. Values are printed
+/// literally (never parsed as typst).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorrectionLetter {
+    /// The child's full name as the consolidated record holds it.
+    pub child_name: String,
+    pub msix_id: String,
+    /// The state that decided (and holds the data).
+    pub state: String,
+    /// The element(s) the family asked to correct.
+    pub topic: String,
+    pub requested_on: NaiveDate,
+    pub decided_on: NaiveDate,
+    /// `true`: the data will be corrected; `false`: the request was denied.
+    pub corrected: bool,
+    /// The decision's explanation, when one was written.
+    pub reason: Option<String>,
+}
+
+/// Renders the letter that tells the family the outcome of their correction request, in `lang`
+/// (the family's language), dated `generated_at`.
+pub fn render_correction_letter(
+    letter: &CorrectionLetter,
+    lang: Lang,
+    generated_at: DateTime<Utc>,
+) -> Result<Vec<u8>, PdfError> {
+    let data = model::letter(letter, lang, generated_at);
+    typeset(
+        &LETTER,
+        "letter",
+        &data,
+        format!("puente-letter-{}", letter.msix_id),
+        generated_at,
+    )
+}
+
+/// Compiles `main` with `data` as `sys.inputs.<input>` and exports a tagged PDF/UA-1 document.
+fn typeset(
+    main: &'static LazyLock<Source>,
+    input: &str,
+    data: &serde_json::Value,
+    ident: String,
+    generated_at: DateTime<Utc>,
+) -> Result<Vec<u8>, PdfError> {
     let mut inputs = Dict::new();
-    inputs.insert(Str::from("report"), to_value(&data));
-    let world = ReportWorld::new(inputs);
+    inputs.insert(Str::from(input), to_value(data));
+    let world = ReportWorld::new(main, inputs);
     let result = typst::compile::<PagedDocument>(&world).output;
-    // Bound the memoization cache: reports are independent of each other.
+    // Bound the memoization cache: documents are independent of each other.
     typst::comemo::evict(2);
     let document = result.map_err(|d| PdfError::Typeset(messages(&d)))?;
     let datetime = Datetime::from_ymd_hms(
@@ -65,7 +120,7 @@ pub fn render(
     let standards = PdfStandards::new(&[PdfStandard::Ua_1])
         .map_err(|e| PdfError::Export(e.message().to_string()))?;
     let options = PdfOptions {
-        ident: typst::foundations::Smart::Custom(format!("puente-csr-{}", record.msix_id)),
+        ident: typst::foundations::Smart::Custom(ident),
         creator: typst::foundations::Smart::Custom(Some("Puente".into())),
         timestamp: datetime.map(Timestamp::new_utc),
         standards,
@@ -103,6 +158,7 @@ fn to_value(v: &serde_json::Value) -> Value {
 }
 
 static TEMPLATE: &str = include_str!("report.typ");
+static LETTER_TEMPLATE: &str = include_str!("letter.typ");
 
 static FONT_FILES: [&[u8]; 4] = [
     include_bytes!("../fonts/SourceSansPro-Regular.ttf"),
@@ -129,15 +185,18 @@ static FONTS: LazyLock<Fonts> = LazyLock::new(|| {
 });
 
 static MAIN: LazyLock<Source> = LazyLock::new(|| Source::detached(TEMPLATE));
+static LETTER: LazyLock<Source> = LazyLock::new(|| Source::detached(LETTER_TEMPLATE));
 
-/// The typst world of one report: the template, the embedded fonts and the inputs; no files.
+/// The typst world of one document: its template, the embedded fonts and the inputs; no files.
 struct ReportWorld {
+    main: &'static LazyLock<Source>,
     library: LazyHash<Library>,
 }
 
 impl ReportWorld {
-    fn new(inputs: Dict) -> Self {
+    fn new(main: &'static LazyLock<Source>, inputs: Dict) -> Self {
         ReportWorld {
+            main,
             library: LazyHash::new(Library::builder().with_inputs(inputs).build()),
         }
     }
@@ -151,11 +210,11 @@ impl World for ReportWorld {
         &FONTS.book
     }
     fn main(&self) -> FileId {
-        MAIN.id()
+        self.main.id()
     }
     fn source(&self, id: FileId) -> FileResult<Source> {
-        if id == MAIN.id() {
-            Ok(MAIN.clone())
+        if id == self.main.id() {
+            Ok((**self.main).clone())
         } else {
             Err(FileError::AccessDenied)
         }

@@ -558,3 +558,45 @@ pub fn report(r: &ConsolidatedRecord, lang: Lang, generated_at: DateTime<Utc>) -
         "sections": sections,
     })
 }
+
+/// Builds the correction-request outcome letter's data.
+pub fn letter(l: &crate::CorrectionLetter, lang: Lang, generated_at: DateTime<Utc>) -> Value {
+    use chrono::Datelike;
+    let today = generated_at.date_naive();
+    let state = l.state.as_str();
+    json!({
+        "lang": lang.code(),
+        "doc_title": lang.t_args("letter-doc-title", &[("msix", &l.msix_id)]),
+        "author": "Puente",
+        "date": {
+            "year": today.year(),
+            "month": today.month(),
+            "day": today.day(),
+        },
+        "dated": lang.t_args("letter-date", &[("date", &lang.long_date(today))]),
+        "title": lang.t("letter-title"),
+        "child_label": lang.t("letter-child"),
+        "child": l.child_name,
+        "msix_label": lang.t("letter-msix"),
+        "msix_id": l.msix_id,
+        "topic_label": lang.t("letter-topic"),
+        "topic": l.topic,
+        "greeting": lang.t("letter-greeting"),
+        "received": lang.t_args(
+            "letter-received",
+            &[("requested", &lang.long_date(l.requested_on)), ("state", state)],
+        ),
+        "decided": lang.t_args("letter-decided", &[("decided", &lang.long_date(l.decided_on))]),
+        "outcome": if l.corrected {
+            lang.t_args("letter-corrected", &[("state", state)])
+        } else {
+            lang.t("letter-denied")
+        },
+        "reason_label": lang.t("letter-reason"),
+        "reason": l.reason.as_deref().map(str::trim).filter(|r| !r.is_empty()),
+        "review": lang.t("letter-review"),
+        "closing": lang.t("letter-closing"),
+        "signature": lang.t_args("letter-signature", &[("state", state)]),
+        "footer": lang.t("letter-footer"),
+    })
+}

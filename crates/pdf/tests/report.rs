@@ -5,24 +5,11 @@
 
 mod common;
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::process::Command;
+
+use common::{flat, pdf_text};
 
 use puente_pdf::{Lang, render};
-
-/// The text of a PDF as `pdftotext -layout` reads it.
-fn pdf_text(pdf: &[u8]) -> String {
-    let mut child = Command::new("pdftotext")
-        .args(["-enc", "UTF-8", "-", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("pdftotext (Debian poppler-utils) must be installed: scripts/test.sh installs it");
-    child.stdin.take().unwrap().write_all(pdf).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "pdftotext failed");
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// What `pdfinfo` says of a PDF.
 fn pdfinfo(pdf: &[u8]) -> String {
@@ -40,11 +27,6 @@ fn pages(pdf: &[u8]) -> usize {
         .find_map(|l| l.strip_prefix("Pages:"))
         .map(|n| n.trim().parse().unwrap())
         .unwrap_or_else(|| panic!("no page count in {info}"))
-}
-
-/// Text with runs of white space collapsed (table cells may wrap).
-fn flat(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 #[test]

@@ -194,6 +194,11 @@ pub fn route_table() -> Vec<(Method, &'static str, Access)> {
         ),
         (
             Method::GET,
+            "/notices/{id}/letter.pdf",
+            AnyOf(&[C::SendMoveNotice, C::SendDataRequest, C::AnswerDataRequest]),
+        ),
+        (
+            Method::GET,
             "/students/{msix_id}/move-notice",
             Capability(C::SendMoveNotice),
         ),

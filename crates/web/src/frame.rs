@@ -175,9 +175,11 @@ impl Frame {
 
     /// htmx settings (the `htmx-config` meta tag): nothing that needs `unsafe-eval` or inline
     /// style under our CSP, no script from responses, and no history cache, which would keep
-    /// copies of pages with children's data in localStorage.
+    /// copies of pages with children's data in localStorage. Form pages answer a refused or
+    /// invalid submission with the page and its errors (400, 403, 409, 422): those are swapped
+    /// in too, so the errors show next to the fields as without JavaScript.
     pub fn htmx_config(&self) -> &'static str {
-        r#"{"allowEval":false,"allowScriptTags":false,"includeIndicatorStyles":false,"historyCacheSize":0,"refreshOnHistoryMiss":true,"selfRequestsOnly":true}"#
+        r#"{"allowEval":false,"allowScriptTags":false,"includeIndicatorStyles":false,"historyCacheSize":0,"refreshOnHistoryMiss":true,"selfRequestsOnly":true,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"(400|403|409|422)","swap":true,"error":false},{"code":"[45]..","swap":false,"error":true}]}"#
     }
 
     /// URL of a vendored USWDS file, e.g. `uswds("css/uswds.min.css")`.

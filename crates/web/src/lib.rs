@@ -99,6 +99,7 @@ pub fn router(state: WebState) -> Router {
             axum::routing::post(notices::outbox_retry),
         )
         .route("/notices/{id}", get(notices::detail).post(notices::act))
+        .route("/notices/{id}/letter.pdf", get(notices::correction_letter))
         .route(
             "/students/{msix_id}/move-notice",
             get(notices::move_form).post(notices::move_submit),

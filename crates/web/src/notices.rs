@@ -18,6 +18,7 @@ use puente_app::notices::{
     NoticeDetail, NoticeKind, NoticeStatus,
 };
 use puente_domain::{CodeSet, StateCode};
+use serde::Deserialize;
 
 use crate::WebState;
 use crate::auth::{CurrentUser, app_error};
@@ -175,6 +176,8 @@ pub struct DetailPage {
     pub csrf: String,
     pub error: Option<String>,
     pub today: String,
+    /// A decided correction request: the outcome letter to the family can be printed.
+    pub letter: bool,
 }
 
 fn detail_page(frame: Frame, d: NoticeDetail, error: Option<String>) -> DetailPage {
@@ -276,7 +279,89 @@ fn detail_page(frame: Frame, d: NoticeDetail, error: Option<String>) -> DetailPa
             .date_naive()
             .format("%Y-%m-%d")
             .to_string(),
+        letter: letter_of(n).is_some(),
         frame,
+    }
+}
+
+/// The purpose recorded in the audit trail when an outcome letter is printed.
+const LETTER_PURPOSE: &str = "correction request outcome letter";
+
+/// A decided correction request's facts for its letter: (decided on, corrected?).
+fn letter_of(n: &Notice) -> Option<(NaiveDate, bool)> {
+    if n.kind != NoticeKind::CorrectionRequest {
+        return None;
+    }
+    Some((n.decided_on?, n.decision.as_deref()? == "correct"))
+}
+
+#[derive(Debug, Deserialize, Default)]
+pub struct LetterQuery {
+    #[serde(default)]
+    pub lang: Option<String>,
+}
+
+/// `GET /notices/{id}/letter.pdf?lang=es|en`: the letter that tells the family the outcome of
+/// their correction request, as PDF in their language (default: the page's). It names the child,
+/// so printing it is a disclosure of the record, audited as `record.print` with its purpose.
+pub async fn correction_letter(
+    State(state): State<WebState>,
+    Extension(frame): Extension<Frame>,
+    CurrentUser(actor): CurrentUser,
+    Path(id): Path<String>,
+    Query(q): Query<LetterQuery>,
+) -> Response {
+    let d = match state.app.notice_detail(&actor, &id).await {
+        Ok(d) => d,
+        Err(AppError::NotFound) => return crate::pages::not_found(Some(Extension(frame))).await,
+        Err(e) => return app_error(frame, e),
+    };
+    let n = d.notice;
+    let Some((decided_on, corrected)) = letter_of(&n) else {
+        return crate::pages::not_found(Some(Extension(frame))).await;
+    };
+    let record = match state
+        .app
+        .student_record_for_print(&actor, &n.msix_id, LETTER_PURPOSE)
+        .await
+    {
+        Ok(puente_app::student::RecordLookup::Found(r)) => r,
+        Ok(puente_app::student::RecordLookup::MergedInto(_)) | Err(AppError::NotFound) => {
+            return crate::pages::not_found(Some(Extension(frame))).await;
+        }
+        Err(e) => return app_error(frame, e),
+    };
+    let lang = match q
+        .lang
+        .as_deref()
+        .and_then(crate::i18n::Lang::parse)
+        .unwrap_or(frame.lang)
+    {
+        crate::i18n::Lang::En => puente_pdf::Lang::En,
+        crate::i18n::Lang::Es => puente_pdf::Lang::Es,
+    };
+    let letter = puente_pdf::CorrectionLetter {
+        child_name: puente_pdf::full_name(&record),
+        msix_id: n.msix_id.clone(),
+        state: n.to_state.clone(),
+        topic: n.topic.clone().unwrap_or_default(),
+        requested_on: n.created_on,
+        decided_on,
+        corrected,
+        reason: n.outcome.clone(),
+    };
+    let now = state.app.clock.now();
+    let name = format!("msix-{}-correction-letter-{}.pdf", n.msix_id, lang.code());
+    match tokio::task::spawn_blocking(move || {
+        puente_pdf::render_correction_letter(&letter, lang, now)
+    })
+    .await
+    {
+        Ok(Ok(bytes)) => crate::pdf::pdf_response(bytes, &name),
+        _ => {
+            tracing::error!("letter rendering failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
     }
 }
 

@@ -138,7 +138,7 @@ fn render_failed() -> Response {
     (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
 }
 
-fn pdf_response(bytes: Vec<u8>, name: &str) -> Response {
+pub(crate) fn pdf_response(bytes: Vec<u8>, name: &str) -> Response {
     let disposition = HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
         .unwrap_or(HeaderValue::from_static("attachment"));
     (

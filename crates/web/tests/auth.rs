@@ -421,6 +421,7 @@ const MATRIX: &[(&str, &str, &str, Subject)] = &[
     ("GET", "/notices", "PD", Subject::None),
     ("GET", "/notices/{id}", "PD", Subject::None),
     ("POST", "/notices/{id}", "PD", Subject::None),
+    ("GET", "/notices/{id}/letter.pdf", "PD", Subject::None),
     (
         "GET",
         "/students/{msix_id}/move-notice",

@@ -253,3 +253,72 @@ async fn a_merged_msix_id_redirects_to_the_surviving_report() {
     assert_eq!(resp.status(), StatusCode::PERMANENT_REDIRECT);
     assert!(prints(&site, gone).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_decided_correction_request_prints_the_family_letter_audited() {
+    let (site, ids) = seeded().await;
+    let msix = &ids[0];
+    let u = site
+        .app
+        .store
+        .user_by_email("data.administrator@demo.puente.test")
+        .await
+        .unwrap()
+        .unwrap();
+    let actor = Actor::from_user(&u, None).unwrap();
+    let n = site
+        .app
+        .record_correction_request(
+            &actor,
+            msix,
+            &puente_app::notices::CorrectionInput {
+                owner_state: "TX".into(),
+                topic: "Birth date".into(),
+                details: "The mother says the day and month are swapped.".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let cookie = session_cookie(&site, Role::DataAdministrator).await;
+    let letter = format!("/notices/{}/letter.pdf?lang=es", n.id);
+    // Not decided yet: no letter.
+    let (_, html) = get(&site, &format!("/notices/{}", n.id), Some(&cookie)).await;
+    assert!(!html.contains("letter.pdf"));
+    let (parts, _) = get_bytes(&site, &letter, &cookie).await;
+    assert_eq!(parts.status, StatusCode::NOT_FOUND);
+
+    site.app
+        .decide_correction(
+            &actor,
+            &n.id,
+            false,
+            "The birth certificate confirms the date on file.",
+        )
+        .await
+        .unwrap();
+    let (_, html) = get(&site, &format!("/notices/{}", n.id), Some(&cookie)).await;
+    assert!(html.contains("Letter to the family"), "{html}");
+    assert!(html.contains(&letter.replace('&', "&amp;")) || html.contains(&letter));
+    let before = prints(&site, msix).await.len();
+    let (parts, bytes) = get_bytes(&site, &letter, &cookie).await;
+    assert_eq!(parts.status, StatusCode::OK);
+    assert_eq!(parts.headers[header::CONTENT_TYPE], "application/pdf");
+    assert!(
+        parts.headers[header::CONTENT_DISPOSITION]
+            .to_str()
+            .unwrap()
+            .contains(&format!("msix-{msix}-correction-letter-es.pdf"))
+    );
+    assert_eq!(&bytes[..5], b"%PDF-");
+    // It names the child: a disclosure of the record, audited with its purpose.
+    let after = prints(&site, msix).await;
+    assert_eq!(after.len(), before + 1);
+    assert_eq!(
+        after[0].purpose.as_deref(),
+        Some("correction request outcome letter")
+    );
+    // Roles without notices are refused.
+    let secondary = session_cookie(&site, Role::SecondaryUser).await;
+    let (parts, _) = get_bytes(&site, &letter, &secondary).await;
+    assert_eq!(parts.status, StatusCode::FORBIDDEN);
+}

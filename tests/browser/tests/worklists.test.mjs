@@ -1,7 +1,8 @@
 // Worklists end to end: the demo data administrator (TX) opens a possible duplicate from the
-// worklist, answers "same child" keeping the candidate's MSIX ID; the merge then waits for a second
-// data administrator, who finds the validation item in their own worklist and approves it; the
-// merged MSIX ID then leads to the surviving one. Plain forms, no JavaScript needed.
+// worklist, answers "same child" keeping the candidate's MSIX ID (with JavaScript: htmx updates the
+// item in place); the merge then waits for a second data administrator, who finds the validation
+// item in their own worklist and approves it without JavaScript (plain forms); the merged MSIX ID
+// then leads to the surviving one.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -73,13 +74,14 @@ test('a data administrator resolves a near match and another validates the merge
     await page.setViewportSize(PHONE);
     await page.screenshot({ path: path.join(SCREENSHOTS, 'worklists-near-match-375.png'), fullPage: true });
     const action = `${itemPath}/resolve`;
-    await Promise.all([page.waitForLoadState('load'), submitIn(page, action, 'same').click()]);
-    const done = new URL(page.url());
-    assert.equal(done.pathname, itemPath);
-    assert.equal(done.searchParams.get('done'), 'same');
-    assert.match(await page.locator('main').innerText(), /Recorded: same child/);
+    // JavaScript is on: htmx posts the form and swaps the item area in place (no page load).
+    await page.evaluate(() => { window.__sameDocument = true; });
+    await submitIn(page, action, 'same').click();
+    await page.locator('#wl-area').getByText('Recorded: same child').waitFor({ timeout: 30_000 });
+    assert.equal(await page.evaluate(() => window.__sameDocument === true), true, 'updated in place by htmx');
+    assert.equal(new URL(page.url()).pathname, itemPath);
     // The item's child is the record that will be merged into the survivor.
-    merged = await page.locator('main a[href^="/students/"]')
+    merged = await page.locator('#wl-area a[href^="/students/"]')
       .evaluateAll((as, keep) => as.map((a) => a.getAttribute('href').split('/')[2]).find((m) => m && m !== keep), survivor);
     assert.ok(merged, 'the item names the other record');
 
@@ -94,8 +96,8 @@ test('a data administrator resolves a near match and another validates the merge
     await ctx.close();
   }
 
-  // The second data administrator validates.
-  const ctx2 = await newContext(browser, { lang: 'en' });
+  // The second data administrator validates, without JavaScript: plain forms.
+  const ctx2 = await newContext(browser, { lang: 'en', javaScriptEnabled: false });
   try {
     const r = await login(ctx2, second);
     assert.ok(r.ok, `could not sign in as ${second.email}: ${r.reason}`);

@@ -126,3 +126,7 @@ nt-outbox-retry = Retry
 nt-mail-queued = Waiting
 nt-mail-sent = Sent
 nt-mail-failed = Failed
+nt-letter = Letter to the family
+nt-letter-hint = The decision, in the family's language, as a PDF to print or send. Printing it is recorded in the audit trail.
+nt-letter-es = Letter in Spanish (PDF)
+nt-letter-en = Letter in English (PDF)

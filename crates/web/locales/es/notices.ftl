@@ -126,3 +126,7 @@ nt-outbox-retry = Reintentar
 nt-mail-queued = En espera
 nt-mail-sent = Enviado
 nt-mail-failed = Fallido
+nt-letter = Carta para la familia
+nt-letter-hint = La decisión, en el idioma de la familia, en PDF para imprimir o enviar. La impresión queda registrada en la auditoría.
+nt-letter-es = Carta en español (PDF)
+nt-letter-en = Carta en inglés (PDF)
