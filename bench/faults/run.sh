@@ -232,16 +232,17 @@ pg_unavailable() {
     pg_user=postgres
     id "$pg_user" >/dev/null 2>&1 || { useradd --system --no-create-home puente-pg && pg_user=puente-pg; }
     pg_data="$tmp/pg"
-    mkdir -p "$pg_data" && chown "$pg_user" "$pg_data"
+    local pg_run="$tmp/pgrun" # log and socket, writable by the cluster's user
+    mkdir -p "$pg_data" "$pg_run" && chown "$pg_user" "$pg_data" "$pg_run"
     runuser -u "$pg_user" -- "$pgbin/initdb" -U postgres --auth=trust -D "$pg_data" >"$tmp/initdb.log" 2>&1 ||
         { fail "initdb: $(tail -n2 "$tmp/initdb.log")"; return; }
     local port
     port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
     pg_start() {
-        runuser -u "$pg_user" -- "$pgbin/pg_ctl" -D "$pg_data" -w -t 60 -l "$tmp/pg.log" \
-            -o "-p $port -k $tmp -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
+        runuser -u "$pg_user" -- "$pgbin/pg_ctl" -D "$pg_data" -w -t 60 -l "$pg_run/pg.log" \
+            -o "-p $port -k $pg_run -c listen_addresses=127.0.0.1 -c fsync=off" start >/dev/null
     }
-    pg_start || { fail "private cluster did not start: $(tail -n3 "$tmp/pg.log")"; return; }
+    pg_start || { fail "private cluster did not start: $(tail -n3 "$pg_run/pg.log")"; return; }
     local db="postgres://postgres@127.0.0.1:$port/postgres"
     note "private cluster on 127.0.0.1:$port ($pgbin)"
     timeout 120 "$bin" migrate --db "$db" >/dev/null || { fail "migrate on the private cluster"; return; }
