@@ -104,16 +104,12 @@ DELAY = 3.0
 
 
 def strip_echo(body, payload):
-    """The body without the payload's own echo (raw, HTML-escaped, URL-encoded)."""
-    for form in {payload, html.escape(payload), html.escape(payload, quote=False),
-                 payload.replace("'", "&#x27;").replace('"', "&quot;"),
-                 payload.replace("'", "&#39;").replace('"', "&#34;"),
-                 html.escape(payload).replace("&#x27;", "&#39;").replace("&quot;", "&#34;"),
-                 urllib.parse.quote(payload), urllib.parse.quote_plus(payload),
-                 json.dumps(payload)[1:-1]}:
-        if form:
-            body = body.replace(form, "")
-    return body
+    """The body without the payload's own echoes: in form fields (HTML-escaped) and in links
+    (URL-encoded once or twice, as in the language switcher's `next=`)."""
+    text = html.unescape(body).replace(payload, "")
+    for _ in range(2):
+        text = urllib.parse.unquote_plus(text).replace(payload, "")
+    return text.replace(json.dumps(payload)[1:-1], "")
 
 
 class Client(Session):
@@ -171,6 +167,7 @@ def injection(a, s, host, port):
             if st != 200:
                 bad(f"{label} baseline ?{field}= answered {st}")
         fivexx, leaks, pair_diffs, delays = [], [], [], []
+        pairs_with_results = 0
         for field, value in base.items():
             tries = [(p, value + p) for p in PAYLOADS] + [(p, p) for p in PAYLOADS[:12]]
             for p, v in tries:
@@ -194,6 +191,7 @@ def injection(a, s, host, port):
                     if m:
                         leaks.append(f"{field}={v!r}: {m.group(0)!r}")
                     r.append((st, ids_of(body)))
+                pairs_with_results += bool(r[0][1])
                 if r[0] != r[1]:
                     pair_diffs.append(f"{field}: {t!r} -> {r[0][0]} {r[0][1]} vs {f!r} -> {r[1][0]} {r[1][1]}")
             for p in TIMED:
@@ -212,7 +210,8 @@ def injection(a, s, host, port):
         n = len(base)
         check(not fivexx, f"{label}: {n} parameters x {len(PAYLOADS) + 12} payloads: no 5xx", "; ".join(fivexx[:5]))
         check(not leaks, f"{label}: no SQL or driver error text in any answer", "; ".join(leaks[:5]))
-        check(not pair_diffs, f"{label}: {len(PAIRS)} boolean pairs per parameter answer identical results", "; ".join(pair_diffs[:3]))
+        check(not pair_diffs, f"{label}: {len(PAIRS)} boolean pairs per parameter answer identical results "
+              f"({pairs_with_results} of {len(PAIRS) * n} pairs with results)", "; ".join(pair_diffs[:3]))
         check(not delays, f"{label}: {len(TIMED) * 2} time-based payloads per parameter: no delay over baseline {baseline:.2f} s + {DELAY:.0f} s", "; ".join(delays[:3]))
 
     # Login form: email, password and next fields. A fresh loopback source address every 10
@@ -318,7 +317,10 @@ def db_shape(db):
 
 # ---------------------------------------------------------------- XSS
 
-RAW = re.compile(r"<script>alert|<img src=x|<svg/onload|onerror=alert|<i>9</i>|a49b", re.I)
+# Markup as markup: a tag the payload opened, an attribute it broke out of, a template it evaluated.
+# (`onerror=alert` alone is harmless text once `<` and `"` are escaped.)
+RAW = re.compile(r"<script>alert|<img src=x|<svg/onload|<iframe src=javascript|<i>9</i>|"
+                 r"x\" autofocus onfocus|x' autofocus onfocus|a49b|c49d", re.I)
 
 
 def xss(a, s):
@@ -350,7 +352,8 @@ def xss(a, s):
     page_check("search results (htmx fragment)", st, page, accepted, 1)
     # Reflected: the search form echoes what was typed.
     reflected = {"birth_city": '"><img src=x onerror=alert(1)>', "first_name": "<script>alert(1)</script>",
-                 "last_name": "'><svg/onload=alert(1)>", "parent_name": "a{{7*7}}b"}
+                 "last_name": "'><svg/onload=alert(1)>", "parent_name": "a{{7*7}}b",
+                 "middle_name": 'x" autofocus onfocus="alert(1)', "state_student_id": "x' autofocus onfocus='alert(1)"}
     st, _, page = s.request("GET", "/search?" + urllib.parse.urlencode(reflected))
     check(st < 500 and not RAW.search(page), f"search form echo of markup (HTTP {st}): no unescaped markup",
           RAW.search(page).group(0) if RAW.search(page) else "")
@@ -362,9 +365,12 @@ def xss(a, s):
         missing = sorted(set(accepted) - set(seen))
         if missing:
             note("record page does not show: " + ", ".join(missing))
-    # Submission report page: the rejected student's offending values (markup in the names).
-    if a.xss_submission:
-        st, _, page = s.request("GET", f"/submissions/{a.xss_submission}")
+    # Submission report page (the state's data administrator): the rejected student's offending
+    # values (markup in the names).
+    if a.xss_submission and a.admin_email:
+        adm = Client(s.host, s.port, "127.0.7.1")
+        sign_in(adm, a.admin_email, a.password, a.admin_secret)
+        st, _, page = adm.request("GET", f"/submissions/{a.xss_submission}")
         if st == 200:
             seen = page_check("submission report page", st, page, rejected, 1)
             if seen:
@@ -514,6 +520,8 @@ def main():
     ap.add_argument("--mfa-email", default="")
     ap.add_argument("--xss-msix", default="")
     ap.add_argument("--xss-submission", default="")
+    ap.add_argument("--admin-email", default="", help="a data administrator of the submitting state")
+    ap.add_argument("--admin-secret", default="")
     ap.add_argument("--xss-payloads", default="")
     ap.add_argument("--parts", default="injection,xss,oversize")
     ap.add_argument("--no-2g", action="store_true")

@@ -53,8 +53,10 @@ db="$tmp/data/puente.db"
 password="$(sed -n 's/.*password for all: \([^)]*\)).*/\1/p' "$tmp/demo.out")"
 account() { grep -m1 "$1" "$tmp/demo.out" | awk '{print $1, $NF}'; }
 read -r email secret < <(account 'secondary.user@')
+# The submission report page needs a data administrator of the submitting state (TX).
+read -r admin_email admin_secret < <(account 'Data administrator (second, TX)')
 # Other accounts: one for the injected logins (never signs in), one for the TOTP probe.
-others=($(grep -E '^\s+[^ ]+@[^ ]+ ' "$tmp/demo.out" | awk '{print $1}' | grep -v "^$email$"))
+others=($(grep -E '^\s+[^ ]+@[^ ]+ ' "$tmp/demo.out" | awk '{print $1}' | grep -v -e "^$email$" -e "^$admin_email$"))
 login_email="${others[0]}" mfa_email="${others[1]:-}"
 echo "probes: demo database with $students students; signed in as $email; login probe on $login_email; TOTP probe on ${mfa_email:-none}"
 
@@ -64,8 +66,7 @@ python3 bench/probes/xss_file.py --state TX --out "$tmp/xss.jsonl" --payloads "$
 read -r xss_msix xss_sub < <(python3 - "$tmp/xss-report.json" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
-acc = [s for s in r["students"] if s.get("msix_id") and s.get("status") in ("accepted", "accepted_with_warnings", "inserted", "updated")]
-acc = acc or [s for s in r["students"] if s.get("msix_id")]
+acc = [s for s in r["rows"] if s.get("msix_id") and s.get("status") == "accepted"]
 print(acc[0]["msix_id"] if acc else "-", r["submission"]["id"])
 EOF
 )
@@ -79,6 +80,7 @@ echo "xss file: $summary; carrier MSIX $xss_msix, submission $xss_sub"
 token="$("$bin" tokens issue --db "sqlite://$db" --state TX --name probes | tail -n1)"
 
 mkdir -p "$tmp/spool"
+: >"$tmp/serve.out"
 TMPDIR="$tmp/spool" "$bin" serve --addr 127.0.0.1:0 --db "sqlite://$db" >"$tmp/serve.out" 2>"$tmp/serve.err" &
 server_pid=$!
 url=""
@@ -93,7 +95,7 @@ for _ in $(seq 1 300); do curl -fsS -o /dev/null "$url/healthz" 2>/dev/null && b
 
 python3 bench/probes/probes.py --url "$url" --db "$db" --email "$email" --password "$password" --secret "$secret" \
     --login-email "$login_email" --mfa-email "$mfa_email" --token "$token" --tmp "$tmp" \
-    --xss-msix "$xss_msix" --xss-submission "$xss_sub" --xss-payloads "$tmp/xss.json" --parts "$parts" $no2g ||
+    --xss-msix "$xss_msix" --xss-submission "$xss_sub" --admin-email "$admin_email" --admin-secret "$admin_secret" --xss-payloads "$tmp/xss.json" --parts "$parts" $no2g ||
     failures=$((failures + 1))
 
 if [ -n "$sqlmap" ]; then

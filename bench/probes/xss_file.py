@@ -47,7 +47,8 @@ def main():
         "facility_address_3": "E5" + P_TPL + " #set \\ c#{7*7}d",  # 35
         "facility_city": "E6" + P_SCRIPT,                      # 30
         "district_name": "E7" + P_SCRIPT + P_TPL + " #set $x$ \\",  # 60
-        "comment": full("E8", 1000) + " " + "<iframe src=javascript:alert(1)></iframe> ${7*7} <%= 7*7 %>",
+        "comment": full("E8", 1000) + " <iframe src=javascript:alert(1)></iframe> ${7*7} <%= 7*7 %> "
+                   + "x\" autofocus onfocus=\"alert(1) x' autofocus onfocus='alert(1)",
         "course_title": "C1" + P_SCRIPT + P_TPL + " $x$ \\",    # 50
         "subject_area": "C2" + P_IMG + " $x$",                 # 50
         "final_grade": "'><i>9</i>",                           # 10
