@@ -94,7 +94,7 @@ start_server() {
 req() {
     local name=$1; shift
     : >"$tmp/$name.h"; : >"$tmp/$name.b"
-    curl -sS --max-time 90 -D "$tmp/$name.h" -o "$tmp/$name.b" -w '%{http_code} %{time_total}' "$@" 2>/dev/null
+    curl -sS --max-time "${REQ_MAX:-90}" -D "$tmp/$name.h" -o "$tmp/$name.b" -w '%{http_code} %{time_total}' "$@" 2>/dev/null
 }
 
 # upload NAME TOKEN FILE: POST the file to the submission API.
@@ -118,7 +118,7 @@ check() {
 started=$(date +%s)
 "$bin" generate --students "$students" --seed 7 --out "$tmp/files" >/dev/null || { echo "FAIL puente generate"; exit 1; }
 mapfile -t by_size < <(ls -S "$tmp"/files/*.jsonl)
-big="${by_size[0]}" second="${by_size[1]}" small_file="${by_size[-1]}"
+big="${by_size[0]}" second="${by_size[1]}" third="${by_size[2]}" small_file="${by_size[-1]}"
 state_of() { basename "$1" .jsonl; }
 echo "fault battery: $students generated students; upload files $(state_of "$big") ($(du -h "$big" | cut -f1)), $(state_of "$second") ($(du -h "$second" | cut -f1))"
 
@@ -249,9 +249,11 @@ pg_unavailable() {
     timeout 120 "$bin" migrate --db "$db" >/dev/null || { fail "migrate on the private cluster"; return; }
     timeout 180 "$bin" submit --db "$db" --state "$(state_of "$small_file")" "$small_file" >/dev/null 2>&1 ||
         { fail "preload $(state_of "$small_file")"; return; }
-    local msix token accounts line email secret password cookie
+    local msix token token_big token_third accounts line email secret password cookie
     msix="$(psql "$db" -Atc 'SELECT msix_id FROM children ORDER BY msix_id LIMIT 1')"
     token="$("$bin" tokens issue --db "$db" --state "$(state_of "$second")" --name faults | tail -n1)"
+    token_big="$("$bin" tokens issue --db "$db" --state "$(state_of "$big")" --name faults | tail -n1)"
+    token_third="$("$bin" tokens issue --db "$db" --state "$(state_of "$third")" --name faults | tail -n1)"
     accounts="$("$bin" users seed-demo --db "$db")"
     line="$(grep -m1 'secondary.user@' <<<"$accounts")"
     email="$(awk '{print $1}' <<<"$line")"
@@ -264,24 +266,37 @@ pg_unavailable() {
     r="$(req api-up -H "Authorization: Bearer $token" "$url/api/v1/students/$msix")"
     note "database up: GET /api/v1/students/{msix} with a state token answers ${r% *} (the token may only submit)"
 
-    # Stopped.
+    # Stopped, with an upload in flight (the largest file, its own state's token).
+    upload_secs() { python3 -c "import sys; print(round(float(sys.argv[1]), 1))" "$1"; }
+    REQ_MAX=300 upload inflight-stop "$token_big" "$big" >"$tmp/inflight-stop.r" &
+    local p_inflight=$!
+    sleep 5 # past the first committed batch of 500 students, inside the second
     runuser -u "$pg_user" -- "$pgbin/pg_ctl" -D "$pg_data" -m fast -w -t 60 stop >/dev/null ||
         { fail "pg_ctl stop"; return; }
-    note "cluster stopped (pg_ctl stop -m fast)"
-    r="$(req health-down "$url/healthz")"; status=${r% *}; secs=${r#* }
+    note "cluster stopped (pg_ctl stop -m fast) 5 s into an upload of $(state_of "$big"); six requests at once"
+    # Six requests at once, each bounded: health, two API calls with the state token, the same
+    # search with a portal session (signed in while the database was up), the portal, the CLI.
+    local pids=()
+    req health-down "$url/healthz" >"$tmp/health-down.r" & pids+=($!)
+    req api-record -H "Authorization: Bearer $token" "$url/api/v1/students/$msix" >"$tmp/api-record.r" & pids+=($!)
+    upload api-submission "$token" "$second" >"$tmp/api-submission.r" & pids+=($!)
+    req api-session -b "$cookie" "$url/api/v1/students?last_name=garcia" >"$tmp/api-session.r" & pids+=($!)
+    req portal-session -b "$cookie" "$url/search?last_name=garcia" >"$tmp/portal-session.r" & pids+=($!)
+    (
+        t0=$(date +%s%N)
+        timeout 120 "$bin" submit --db "$db" --state "$(state_of "$second")" "$second" >"$tmp/pg-submit.out" 2>"$tmp/pg-submit.err"
+        echo "$? $((($(date +%s%N) - t0) / 1000000))" >"$tmp/pg-submit.r"
+    ) & pids+=($!)
+    wait "${pids[@]}"
+    local name what line
+    r="$(cat "$tmp/health-down.r")"; status=${r% *}; secs=${r#* }
     if [ "$status" = 503 ] && python3 -c "import sys; sys.exit(float('$secs') > 30)"; then
         pass "/healthz with the database stopped: 503 in ${secs} s"
     else
         fail "/healthz with the database stopped: HTTP $status in ${secs} s"
     fi
-    local name what line
     for what in record submission; do
-        if [ "$what" = record ]; then
-            r="$(req "api-$what" -H "Authorization: Bearer $token" "$url/api/v1/students/$msix")"
-        else
-            r="$(upload "api-$what" "$token" "$second")"
-        fi
-        secs=${r#* }
+        r="$(cat "$tmp/api-$what.r")"; secs=${r#* }
         if line="$(python3 bench/faults/problem.py "$tmp/api-$what.h" "$tmp/api-$what.b" --status 503 --code unavailable)" &&
             python3 -c "import sys; sys.exit(float('$secs') > 30)"; then
             pass "API $what request (state token) with the database stopped: $line in ${secs} s"
@@ -289,8 +304,7 @@ pg_unavailable() {
             fail "API $what request (state token) with the database stopped: $line in ${secs} s"
         fi
     done
-    # The same with a portal session (sign-in done while the database was up).
-    r="$(req api-session -b "$cookie" "$url/api/v1/students?last_name=garcia")"; status=${r% *}; secs=${r#* }
+    r="$(cat "$tmp/api-session.r")"; status=${r% *}; secs=${r#* }
     if line="$(python3 bench/faults/problem.py "$tmp/api-session.h" "$tmp/api-session.b" --status 503 --code unavailable)"; then
         pass "API search with a portal session, database stopped: $line in ${secs} s"
     elif python3 bench/faults/problem.py "$tmp/api-session.h" "$tmp/api-session.b" >/dev/null; then
@@ -298,7 +312,7 @@ pg_unavailable() {
     else
         fail "API search with a portal session, database stopped: $line in ${secs} s"
     fi
-    r="$(req portal-session -b "$cookie" "$url/search?last_name=garcia")"; status=${r% *}; secs=${r#* }
+    r="$(cat "$tmp/portal-session.r")"; status=${r% *}; secs=${r#* }
     local loc
     loc="$(sed -n 's/^[Ll]ocation: *//p' "$tmp/portal-session.h" | tr -d '\r')"
     if [ "$status" = 503 ]; then
@@ -312,17 +326,24 @@ pg_unavailable() {
     else
         finding "portal search, database stopped: HTTP $status${loc:+ to $loc} in ${secs} s (a signed-in user is sent to sign in again instead of being told the service is unavailable)"
     fi
-    local t0 rc msg
-    t0=$(date +%s%N)
-    timeout 120 "$bin" submit --db "$db" --state "$(state_of "$second")" "$second" >"$tmp/pg-submit.out" 2>"$tmp/pg-submit.err"
-    rc=$?
-    secs=$((($(date +%s%N) - t0) / 1000000))
+    local rc msg
+    read -r rc secs <"$tmp/pg-submit.r"
     msg="$(grep -v 'processing \.\.\.' "$tmp/pg-submit.err" | tail -n 3 | tr '\n' ' ')"
     note "puente submit with the database stopped: exit $rc after $secs ms; stderr: $msg"
     if [ "$rc" != 0 ] && [ "$rc" != 124 ] && grep -qiE 'unavailable|connect|refused' <<<"$msg"; then
         pass "CLI submit with the database stopped fails clearly (exit $rc, $secs ms)"
     else
         fail "CLI submit with the database stopped: exit $rc: $msg"
+    fi
+    wait "$p_inflight"
+    r="$(cat "$tmp/inflight-stop.r")"; status=${r% *}; secs=${r#* }
+    if [ "$status" = 201 ] || [ "$status" = 200 ]; then
+        note "the upload in flight had finished before the stop (HTTP $status in ${secs} s): not a mid-upload stop"
+    elif line="$(python3 bench/faults/problem.py "$tmp/inflight-stop.h" "$tmp/inflight-stop.b" --status 500,503 --code internal,unavailable)"; then
+        pass "upload in flight when the database stopped: $line after $(upload_secs "$secs") s"
+        [ "$status" = 503 ] || finding "upload in flight when the database stopped answers $status, not 503 unavailable: $line"
+    else
+        fail "upload in flight when the database stopped: $line after ${secs} s"
     fi
 
     # Started again: puente recovers by itself.
@@ -334,22 +355,31 @@ pg_unavailable() {
     done
     [ -n "$ok" ] && pass "/healthz 200 again after the restart (within $((i / 2)) s, puente not restarted)" ||
         fail "/healthz not 200 within 30 s of the restart"
-    r="$(upload api-resend "$token" "$second")"; status=${r% *}
-    local n
-    n="$(accepted_of "$tmp/api-resend.b")"
-    if [ "$status" = 201 ] && [ -n "$n" ]; then
-        pass "API re-send after the restart: HTTP 201, $n accepted"
-        check "after the re-send, every accepted student present once" "$db" "$second" "$n"
-    else
-        fail "API re-send after the restart: HTTP $status $(head -c 300 "$tmp/api-resend.b")"
-    fi
+    check "after the stop, no half-written student of the upload in flight" "$db" "$big"
+    local n f tok
+    for f in "$second" "$big"; do
+        tok=$token; [ "$f" = "$big" ] && tok=$token_big
+        r="$(REQ_MAX=300 upload api-resend "$tok" "$f")"; status=${r% *}; secs=${r#* }
+        n="$(accepted_of "$tmp/api-resend.b")"
+        if [ "$status" = 201 ] && [ -n "$n" ]; then
+            pass "API re-send of $(state_of "$f") after the restart: HTTP 201, $n accepted, $(upload_secs "$secs") s"
+            check "after the re-send, every accepted $(state_of "$f") student present once" "$db" "$f" "$n"
+        else
+            fail "API re-send of $(state_of "$f") after the restart: HTTP $status $(head -c 300 "$tmp/api-resend.b")"
+        fi
+    done
 
-    # Paused: SIGSTOP the postmaster and every backend; one health check and one API request.
-    local pm
+    # Paused: an upload in flight, then SIGSTOP to the postmaster and every backend; a health
+    # check and an API request during the pause; the upload watched for 60 s; then SIGCONT.
+    REQ_MAX=300 upload inflight-pause "$token_third" "$third" >"$tmp/inflight-pause.r" &
+    p_inflight=$!
+    sleep 2
+    local pm t_pause
     pm="$(head -n1 "$pg_data/postmaster.pid")"
     stopped_pids="$pm $(pgrep -P "$pm" | tr '\n' ' ')"
     kill -STOP $stopped_pids
-    note "cluster paused (SIGSTOP to $(wc -w <<<"$stopped_pids") processes)"
+    t_pause=$(date +%s)
+    note "cluster paused (SIGSTOP to $(wc -w <<<"$stopped_pids") processes) 2 s into an upload of $(state_of "$third")"
     req paused-health "$url/healthz" >"$tmp/paused-health.r" &
     local p1=$!
     req paused-api -H "Authorization: Bearer $token" "$url/api/v1/students/$msix" >"$tmp/paused-api.r" &
@@ -370,20 +400,44 @@ pg_unavailable() {
             finding "$what with the database paused: HTTP $status in ${secs} s (503 is meant)"
         fi
     done
+    while kill -0 "$p_inflight" 2>/dev/null && [ $(($(date +%s) - t_pause)) -lt 60 ]; do sleep 1; done
+    local hung=""
+    if kill -0 "$p_inflight" 2>/dev/null; then
+        hung=1
+        finding "upload in flight when the database paused: no answer 60 s into the pause (its connection waits on PostgreSQL with no timeout)"
+    fi
     kill -CONT $stopped_pids
     stopped_pids=""
+    note "cluster resumed (SIGCONT) after $(($(date +%s) - t_pause)) s"
+    wait "$p_inflight"
+    r="$(cat "$tmp/inflight-pause.r")"; status=${r% *}; secs=${r#* }
+    n="$(accepted_of "$tmp/inflight-pause.b")"
+    if [ "$status" = 201 ] && [ -n "$n" ]; then
+        if [ -n "$hung" ]; then
+            pass "the upload in flight completed after SIGCONT: HTTP 201, $n accepted, $(upload_secs "$secs") s in all"
+        else
+            pass "upload in flight across the pause: HTTP 201, $n accepted, $(upload_secs "$secs") s"
+        fi
+        check "after the pause, every accepted $(state_of "$third") student present once" "$db" "$third" "$n"
+    elif line="$(python3 bench/faults/problem.py "$tmp/inflight-pause.h" "$tmp/inflight-pause.b" --status 500,503 --code internal,unavailable)"; then
+        pass "upload in flight across the pause: $line after $(upload_secs "$secs") s"
+        check "after the pause, no half-written $(state_of "$third") student" "$db" "$third"
+    else
+        fail "upload in flight across the pause: HTTP $status after ${secs} s: $(head -c 300 "$tmp/inflight-pause.b")"
+    fi
     ok=""
     for i in $(seq 1 60); do
         [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$url/healthz")" = 200 ] && { ok=1; break; }
         sleep 0.5
     done
     [ -n "$ok" ] && pass "/healthz 200 again after SIGCONT (within $((i / 2)) s)" || fail "/healthz not 200 within 30 s of SIGCONT"
-    r="$(upload api-resend2 "$token" "$second")"; status=${r% *}
-    if [ "$status" = 200 ] || [ "$status" = 201 ]; then
-        pass "API upload after the pause: HTTP $status (the file was already received)"
-        check "after the pause, every accepted student present once" "$db" "$second" "$n"
+    r="$(REQ_MAX=300 upload api-resend2 "$token_third" "$third")"; status=${r% *}
+    n="$(accepted_of "$tmp/api-resend2.b")"
+    if { [ "$status" = 200 ] || [ "$status" = 201 ]; } && [ -n "$n" ]; then
+        pass "API upload of $(state_of "$third") after the pause: HTTP $status ($([ "$status" = 200 ] && echo 'already received' || echo 'completed now')), $n accepted"
+        check "after the pause, every accepted $(state_of "$third") student present once" "$db" "$third" "$n"
     else
-        fail "API upload after the pause: HTTP $status $(head -c 300 "$tmp/api-resend2.b")"
+        fail "API upload of $(state_of "$third") after the pause: HTTP $status $(head -c 300 "$tmp/api-resend2.b")"
     fi
     stop_server
 }
