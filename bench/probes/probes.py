@@ -168,6 +168,11 @@ def injection(a, s, host, port):
                 bad(f"{label} baseline ?{field}= answered {st}")
         fivexx, leaks, pair_diffs, delays = [], [], [], []
         pairs_with_results = 0
+        # Each parameter's honest value alone finds the child: an injectable TRUE condition would
+        # keep those results and the FALSE one drop them.
+        found = [f for f, v in base.items()
+                 if base["msix_id"] in (ids_of(s.request("GET", prefix + urllib.parse.urlencode({f: v}))[2]) or [])]
+        note(f"{label}: the honest value alone finds the child for {len(found)} of {len(base)} parameters ({', '.join(found)})")
         for field, value in base.items():
             tries = [(p, value + p) for p in PAYLOADS] + [(p, p) for p in PAYLOADS[:12]]
             for p, v in tries:

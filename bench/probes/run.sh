@@ -102,11 +102,13 @@ if [ -n "$sqlmap" ]; then
     echo "== extra: sqlmap --batch --level 1 --risk 1 on one search URL (at most 2 minutes)"
     cookie="$(python3 bench/faults/signin.py "$url" "$email" "$password" "$secret")"
     if python3 -m venv "$tmp/venv" && "$tmp/venv/bin/pip" install -q sqlmap >/dev/null 2>&1; then
-        timeout 120 "$tmp/venv/bin/sqlmap" --batch --level 1 --risk 1 --disable-coloring --output-dir "$tmp/sqlmap" \
-            -u "$url/search?first_name=Maria&last_name=Garcia&birth_city=Pharr" --cookie "$cookie" \
+        # A real child's names, so that the parameters are dynamic.
+        q="$(python3 -c 'import sqlite3, sys, urllib.parse; c = sqlite3.connect(sys.argv[1]); r = c.execute("SELECT first_name, last_name_1, birth_city FROM state_records WHERE birth_city <> \"\" LIMIT 1").fetchone(); print(urllib.parse.urlencode(dict(zip(["first_name", "last_name", "birth_city"], r))))' "$db")"
+        TERM=dumb timeout 120 "$tmp/venv/bin/sqlmap" --batch --level 1 --risk 1 --disable-coloring --output-dir "$tmp/sqlmap" \
+            -u "$url/search?$q" --cookie "$cookie" \
             >"$tmp/sqlmap.out" 2>&1
         rc=$?
-        grep -E "might be injectable|is vulnerable|injectable|not injectable|all tested parameters|WARNING|CRITICAL" "$tmp/sqlmap.out" | head -n 20 | sed 's/^/  /'
+        grep -E "might be injectable|is vulnerable|injectable|not injectable|all tested parameters|WARNING|CRITICAL" "$tmp/sqlmap.out" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g; s/\x1b[()][A-Z0-9]//g; s/\x1b[=>]//g' | head -n 20 | sed 's/^/  /'
         if grep -qE "parameter '[^']*' (is|might be) (vulnerable|injectable)|sqlmap identified the following injection" "$tmp/sqlmap.out"; then
             echo "FAIL sqlmap reports an injectable parameter"
             failures=$((failures + 1))
