@@ -102,6 +102,7 @@ if [ -n "$sqlmap" ]; then
     echo "== extra: sqlmap --batch --level 1 --risk 1 on one search URL (at most 2 minutes)"
     cookie="$(python3 bench/faults/signin.py "$url" "$email" "$password" "$secret")"
     if python3 -m venv "$tmp/venv" && "$tmp/venv/bin/pip" install -q sqlmap >/dev/null 2>&1; then
+        echo "  sqlmap $("$tmp/venv/bin/sqlmap" --version 2>/dev/null | tail -n1)"
         # A real child's names, so that the parameters are dynamic.
         q="$(python3 -c 'import sqlite3, sys, urllib.parse; c = sqlite3.connect(sys.argv[1]); r = c.execute("SELECT first_name, last_name_1, birth_city FROM state_records WHERE birth_city <> \"\" LIMIT 1").fetchone(); print(urllib.parse.urlencode(dict(zip(["first_name", "last_name", "birth_city"], r))))' "$db")"
         TERM=dumb timeout 120 "$tmp/venv/bin/sqlmap" --batch --level 1 --risk 1 --disable-coloring --output-dir "$tmp/sqlmap" \
