@@ -26,7 +26,9 @@ use puente_store::Store;
 /// Errors of the use cases, mapped to HTTP in one place in `web`.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
-    #[error("storage: {0}")]
+    /// The store's own message (no "storage:" prefix: the CLI prints the error chain, which
+    /// would repeat it).
+    #[error(transparent)]
     Store(#[from] puente_store::StoreError),
     #[error("not found")]
     NotFound,

@@ -53,15 +53,40 @@ pub enum StoreError {
     Corrupt(String),
     #[error("could not allocate a unique MSIX ID")]
     IdSpace,
+    /// The disk (or quota) holding the database is full: the write was rolled back.
+    #[error("the disk holding the database is full; nothing of this write was kept")]
+    Full,
+}
+
+/// Whether a database error says the disk is full: SQLite's SQLITE_FULL (13) or PostgreSQL's
+/// `disk_full` (53100).
+fn is_disk_full(code: Option<&str>, message: &str) -> bool {
+    matches!(code, Some("13") | Some("53100")) || message.contains("database or disk is full")
+}
+
+/// Whether a database error says the server went away: PostgreSQL connection exceptions
+/// (class 08) and shutdowns (57P01 admin, 57P02 crash, 57P03 cannot connect now).
+fn is_server_gone(code: Option<&str>) -> bool {
+    code.is_some_and(|c| c.starts_with("08") || matches!(c, "57P01" | "57P02" | "57P03"))
 }
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e {
+            let code = db.code();
+            if is_disk_full(code.as_deref(), db.message()) {
+                return StoreError::Full;
+            }
+            if is_server_gone(code.as_deref()) {
+                return StoreError::Unavailable(e.to_string());
+            }
+        }
         match e {
             sqlx::Error::PoolTimedOut
             | sqlx::Error::PoolClosed
             | sqlx::Error::Io(_)
-            | sqlx::Error::Tls(_) => StoreError::Unavailable(e.to_string()),
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed => StoreError::Unavailable(e.to_string()),
             sqlx::Error::ColumnDecode { .. }
             | sqlx::Error::Decode(_)
             | sqlx::Error::ColumnNotFound(_) => StoreError::Corrupt(e.to_string()),
@@ -247,5 +272,21 @@ impl Store {
             .bind(&id).bind(email.to_lowercase()).bind(display_name).bind(role).bind(scope_state).bind(password_hash).bind(at)
             .execute(p).await.map(|_| ()))?;
         Ok(id)
+    }
+}
+
+#[cfg(test)]
+mod error_tests {
+    use super::*;
+
+    #[test]
+    fn disk_full_and_server_gone_are_recognised_on_both_backends() {
+        assert!(is_disk_full(Some("13"), "database or disk is full"));
+        assert!(is_disk_full(Some("53100"), "could not extend file"));
+        assert!(!is_disk_full(Some("23505"), "duplicate key"));
+        assert!(is_server_gone(Some("57P01")));
+        assert!(is_server_gone(Some("08006")));
+        assert!(!is_server_gone(Some("23505")));
+        assert!(!is_server_gone(None));
     }
 }

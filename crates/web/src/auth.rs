@@ -618,10 +618,25 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for CurrentUser {
 /// Maps a use-case error to an API problem response; `not_found` names what was not found. No
 /// internal details reach the caller (they are logged, without personal data).
 pub fn api_problem(e: puente_app::AppError, not_found: &str) -> Response {
+    use puente_store::StoreError;
     match e {
         puente_app::AppError::Forbidden => problem(StatusCode::FORBIDDEN, "forbidden"),
         puente_app::AppError::NotFound => problem(StatusCode::NOT_FOUND, not_found),
         puente_app::AppError::Invalid(reason) => problem(StatusCode::BAD_REQUEST, &reason),
+        puente_app::AppError::Store(StoreError::Unavailable(m)) => {
+            tracing::error!(error = %m, "database unavailable");
+            problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the database is unavailable; nothing was changed, try again later",
+            )
+        }
+        puente_app::AppError::Store(StoreError::Full) => {
+            tracing::error!("database disk full");
+            problem(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "the server's storage is full; nothing was kept, send it again later",
+            )
+        }
         other => {
             tracing::error!(error = %other, "use case failed");
             problem(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
@@ -631,17 +646,42 @@ pub fn api_problem(e: puente_app::AppError, not_found: &str) -> Response {
 
 /// Maps a use-case error to a portal response (no internal details).
 pub fn app_error(frame: Frame, e: puente_app::AppError) -> Response {
+    use puente_store::StoreError;
     match e {
         puente_app::AppError::Forbidden => forbidden_page(frame),
         puente_app::AppError::NotFound => (StatusCode::NOT_FOUND, "not found").into_response(),
         puente_app::AppError::Invalid(_) => {
             (StatusCode::BAD_REQUEST, "bad request").into_response()
         }
+        puente_app::AppError::Store(StoreError::Unavailable(m)) => {
+            tracing::error!(error = %m, "database unavailable");
+            error_page(frame, StatusCode::SERVICE_UNAVAILABLE, "unavailable")
+        }
+        puente_app::AppError::Store(StoreError::Full) => {
+            tracing::error!("database disk full");
+            error_page(frame, StatusCode::INSUFFICIENT_STORAGE, "storage-full")
+        }
         other => {
             tracing::error!(error = %other, "use case failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+            error_page(frame, StatusCode::INTERNAL_SERVER_ERROR, "internal")
         }
     }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    frame: Frame,
+    title: String,
+    text: String,
+}
+
+/// A portal error page for problems that are not the user's (no internal details). `kind`:
+/// `unavailable`, `storage-full` or `internal` (messages `error-<kind>-title` and `-text`).
+pub fn error_page(frame: Frame, status: StatusCode, kind: &'static str) -> Response {
+    let title = frame.t(&format!("error-{kind}-title"));
+    let text = frame.t(&format!("error-{kind}-text"));
+    render(status, &ErrorPage { frame, title, text })
 }
 
 /// A safe local return path: one leading `/`, no scheme-relative or backslash tricks.

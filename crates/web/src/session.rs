@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, header};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use puente_app::auth::SessionInfo;
 use puente_domain::roles::Capability;
 
@@ -104,7 +104,28 @@ pub async fn middleware(State(state): State<WebState>, mut req: Request, next: N
                     .insert(Arc::new(SessionCtx { token, info }));
             }
             Ok(None) => {}
-            Err(e) => tracing::error!(error = %e, "session lookup failed"),
+            Err(e) => {
+                // The session cannot be checked: never carry on as if signed out.
+                tracing::error!(error = %e, "session lookup failed");
+                if req.uri().path().starts_with("/api/") {
+                    return crate::auth::problem(
+                        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                        "the database is unavailable; try again later",
+                    );
+                }
+                if let Some(frame) = req.extensions().get::<Frame>().cloned() {
+                    return crate::auth::error_page(
+                        frame,
+                        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                        "unavailable",
+                    );
+                }
+                return (
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "service unavailable",
+                )
+                    .into_response();
+            }
         }
     }
     next.run(req).await
