@@ -66,7 +66,13 @@ pub struct QualityReport {
     pub rejected_students: u64,
     /// Files rejected whole.
     pub rejected_files: i64,
+    /// Possible duplicates (near-match worklist items) of the state still waiting for a data
+    /// administrator: records linkage could not place with certainty.
+    pub open_near_matches: u64,
 }
+
+/// The drill-down code of [`QualityReport::open_near_matches`].
+pub const OPEN_NEAR_MATCH: &str = "open_near_match";
 
 fn parse_state(state: &str) -> Result<StateCode> {
     StateCode::parse(state).ok_or_else(|| AppError::Invalid(format!("unknown state {state}")))
@@ -298,6 +304,7 @@ impl App {
         })
         .await?;
         let (rejected, files) = self.store.rejected_submissions(st.code()).await?;
+        let open_near_matches = self.open_near_match_children(st).await?.len() as u64;
         let details = format!("{{\"state\":\"{}\"}}", st.code());
         self.audit(actor, "report.data_quality", Some(&details))
             .await?;
@@ -307,7 +314,23 @@ impl App {
             tally,
             rejected_students: rejected.len() as u64,
             rejected_files: files,
+            open_near_matches,
         })
+    }
+
+    /// The children (child id, district) of `state`'s open near-match worklist items.
+    async fn open_near_match_children(
+        &self,
+        state: StateCode,
+    ) -> Result<Vec<(String, Option<String>)>> {
+        Ok(self
+            .store
+            .worklist_items(Some(state.code()), false)
+            .await?
+            .into_iter()
+            .filter(|i| i.kind == crate::worklists::WorklistKind::NearMatch.code())
+            .map(|i| (i.child_id, i.assigned_district))
+            .collect())
     }
 
     /// The MSIX IDs behind one data-quality figure: children of `state` (and `district`, when
@@ -327,6 +350,16 @@ impl App {
         let today = self.clock.now().date_naive();
         let policy = QualityPolicy::default();
         let mut ids = Vec::new();
+        if code == OPEN_NEAR_MATCH {
+            for (child, d) in self.open_near_match_children(st).await? {
+                if district.is_some_and(|want| d.as_deref() != Some(want)) {
+                    continue;
+                }
+                if let Some(m) = self.store.msix_of_child(&child).await? {
+                    ids.push(m.to_string());
+                }
+            }
+        }
         self.for_each_child(st, |c| {
             if district.is_some_and(|d| c.facts.district() != d) {
                 return;

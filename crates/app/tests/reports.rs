@@ -311,3 +311,49 @@ async fn data_quality_counts_findings_with_drill_down() {
         before + 2
     );
 }
+
+#[tokio::test]
+async fn data_quality_counts_possible_duplicates_waiting_for_review() {
+    let db = puente_testkit::db::test_db().await.unwrap();
+    let app = App::new(db.store.clone(), Arc::new(puente_app::SystemClock))
+        .await
+        .unwrap();
+    let base = puente_testkit::fixtures::student(
+        StateCode::TX,
+        "T100",
+        "Ana",
+        "Quintero",
+        "Salas",
+        "20110407",
+    );
+    app.ingest(vec![base], None).await.unwrap();
+    // The same name and birth date from California, without corroborating fields: uncertain.
+    let other = puente_testkit::fixtures::uncorroborated(
+        StateCode::CA,
+        "C900",
+        "Ana",
+        "Quintero",
+        "20110407",
+    );
+    let out = app.ingest(vec![other], None).await.unwrap();
+    let new_msix = match &out[0] {
+        puente_app::ingest::RecordOutcome::Written(w) => w.msix_id.to_string(),
+        o => panic!("{o:?}"),
+    };
+    let ca = actor(Role::DataAdministrator, Scope::State { state: "CA".into() });
+    let r = app.data_quality(&ca, "CA").await.unwrap();
+    assert_eq!(r.open_near_matches, 1);
+    let ids = app
+        .data_quality_list(&ca, "CA", puente_app::reports::OPEN_NEAR_MATCH, None)
+        .await
+        .unwrap();
+    assert_eq!(ids, vec![new_msix]);
+    // Texas has none of its own.
+    assert_eq!(
+        app.data_quality(&tx_admin(), "TX")
+            .await
+            .unwrap()
+            .open_near_matches,
+        0
+    );
+}

@@ -625,14 +625,7 @@ async fn a_near_match_item_is_created_when_linkage_is_uncertain() {
     );
     ingest(&t, vec![base.clone()]).await;
     // Same name and birth date from another state, without the corroborating fields.
-    let mut other = student(StateCode::CA, "C900", "Ana", "Quintero", "", "20110407");
-    other.demographics.parent1_first_name = None;
-    other.demographics.parent1_last_name = None;
-    other.demographics.parent2_first_name = None;
-    other.demographics.parent2_last_name = None;
-    other.demographics.birth_city = None;
-    other.demographics.middle_name = None;
-    other.alternate_ids.clear();
+    let other = uncertain_ana_from_ca();
     let o = ingest(&t, vec![other]).await.remove(0);
     assert!(o.created_child, "uncertain linkage creates a new child");
     let items = t.app.worklist(&admin("b"), false).await.unwrap();
@@ -978,15 +971,7 @@ async fn data_administrators_get_one_daily_digest_of_new_and_escalated_items() {
 
 /// A CA record that linkage cannot place with certainty against [`ana`].
 fn uncertain_ana_from_ca() -> StudentRecord {
-    let mut other = student(StateCode::CA, "C900", "Ana", "Quintero", "", "20110407");
-    other.demographics.parent1_first_name = None;
-    other.demographics.parent1_last_name = None;
-    other.demographics.parent2_first_name = None;
-    other.demographics.parent2_last_name = None;
-    other.demographics.birth_city = None;
-    other.demographics.middle_name = None;
-    other.alternate_ids.clear();
-    other
+    puente_testkit::fixtures::uncorroborated(StateCode::CA, "C900", "Ana", "Quintero", "20110407")
 }
 
 #[tokio::test]

@@ -198,6 +198,10 @@ pub async fn run(cmd: ReportCmd) -> anyhow::Result<()> {
                 println!("children with findings: {}", r.tally.children_with_findings);
                 println!("students rejected at submission: {}", r.rejected_students);
                 println!("files rejected whole: {}", r.rejected_files);
+                println!(
+                    "possible duplicates waiting for review: {}",
+                    r.open_near_matches
+                );
                 for (code, n) in &r.tally.by_code {
                     println!("  {code}: {n}");
                 }

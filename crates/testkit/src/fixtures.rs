@@ -148,3 +148,24 @@ fn empty_record(state: StateCode) -> StudentRecord {
         assessments: vec![],
     }
 }
+
+/// A record with the given first name, first surname and birth date and nothing that could
+/// corroborate it (no second surname, middle name, parents, birth city or alternate IDs): next to
+/// a known child with the same name and birth date, linkage cannot be sure (a near match).
+pub fn uncorroborated(
+    state: StateCode,
+    ssid: &str,
+    first: &str,
+    last: &str,
+    birth: &str,
+) -> StudentRecord {
+    let mut r = student(state, ssid, first, last, "", birth);
+    r.demographics.parent1_first_name = None;
+    r.demographics.parent1_last_name = None;
+    r.demographics.parent2_first_name = None;
+    r.demographics.parent2_last_name = None;
+    r.demographics.birth_city = None;
+    r.demographics.middle_name = None;
+    r.alternate_ids.clear();
+    r
+}

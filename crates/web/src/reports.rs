@@ -571,6 +571,11 @@ pub fn quality_tables(lang: Lang, r: &QualityReport, drill: bool) -> Vec<Table> 
                 Cell::text(lang.t("rep-rejected-files")),
                 Cell::num(lang, u64::try_from(r.rejected_files).unwrap_or(0)),
             ],
+            vec![
+                Cell::text(lang.t("rep-open-near-matches")),
+                Cell::num(lang, r.open_near_matches)
+                    .link(list(puente_app::reports::OPEN_NEAR_MATCH, None)),
+            ],
         ],
         chart: None,
     };
