@@ -45,6 +45,26 @@ pub struct NationalChildCount {
     pub total: ChildCountTally,
 }
 
+/// Interstate mobility over a performance period: qualifying moves from one state to another,
+/// each child's move counted once (however many states reported it). No child-level data.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Mobility {
+    pub period: PerformancePeriod,
+    /// Moves per (from, to) pair, most moves first (then by codes).
+    pub flows: Vec<Flow>,
+    /// Moves per arrival month (`YYYY-MM`), in calendar order, months without moves included.
+    pub by_month: Vec<(String, u64)>,
+    pub total: u64,
+}
+
+/// Moves from one state to another.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct Flow {
+    pub from: String,
+    pub to: String,
+    pub moves: u64,
+}
+
 /// Which children a child-count drill-down lists.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CountList {
@@ -220,6 +240,70 @@ impl App {
         Ok(NationalChildCount {
             period,
             by_state,
+            total,
+        })
+    }
+
+    /// Interstate mobility in the performance period starting 1 September `period_start_year`
+    /// (same access as [`App::national_child_count`]): moves whose arrival date falls in the
+    /// period, between two U.S. states (moves from or to another country's state or province
+    /// are not interstate), by pair and by month. Audited as `report.mobility`.
+    pub async fn interstate_mobility(
+        &self,
+        actor: &Actor,
+        period_start_year: i32,
+    ) -> Result<Mobility> {
+        if !(actor.can(Capability::ViewNationalStatistics)
+            || (actor.can(Capability::ViewReports) && actor.state().is_none()))
+        {
+            return Err(AppError::Forbidden);
+        }
+        let (_, period) = Self::period_of(period_start_year)?;
+        let mut pairs: std::collections::BTreeMap<(String, String), u64> = Default::default();
+        let mut months: std::collections::BTreeMap<String, u64> = Default::default();
+        let mut total = 0;
+        for (_, from, to, qad) in self
+            .store
+            .interstate_moves(period.start, period.end)
+            .await?
+        {
+            let (Some(f), Some(t)) = (StateCode::parse(&from), StateCode::parse(&to)) else {
+                continue;
+            };
+            if f == t {
+                continue;
+            }
+            *pairs
+                .entry((f.code().to_owned(), t.code().to_owned()))
+                .or_default() += 1;
+            *months.entry(qad.format("%Y-%m").to_string()).or_default() += 1;
+            total += 1;
+        }
+        let mut flows: Vec<Flow> = pairs
+            .into_iter()
+            .map(|((from, to), moves)| Flow { from, to, moves })
+            .collect();
+        flows.sort_by(|a, b| {
+            b.moves
+                .cmp(&a.moves)
+                .then(a.from.cmp(&b.from))
+                .then(a.to.cmp(&b.to))
+        });
+        let mut by_month = Vec::new();
+        let mut m = period.start;
+        while m <= period.end {
+            let key = m.format("%Y-%m").to_string();
+            by_month.push((key.clone(), months.get(&key).copied().unwrap_or(0)));
+            m = m
+                .checked_add_months(chrono::Months::new(1))
+                .unwrap_or(period.end + chrono::Days::new(1));
+        }
+        let details = format!("{{\"year\":{period_start_year}}}");
+        self.audit(actor, "report.mobility", Some(&details)).await?;
+        Ok(Mobility {
+            period,
+            flows,
+            by_month,
             total,
         })
     }

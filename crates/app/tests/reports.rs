@@ -340,20 +340,163 @@ async fn data_quality_counts_possible_duplicates_waiting_for_review() {
         puente_app::ingest::RecordOutcome::Written(w) => w.msix_id.to_string(),
         o => panic!("{o:?}"),
     };
-    let ca = actor(Role::DataAdministrator, Scope::State { state: "CA".into() });
-    let r = app.data_quality(&ca, "CA").await.unwrap();
+    // The item is assigned where the child's latest enrollment is: the fixture's school is in
+    // Texas (facility state TX).
+    let r = app.data_quality(&tx_admin(), "TX").await.unwrap();
     assert_eq!(r.open_near_matches, 1);
     let ids = app
-        .data_quality_list(&ca, "CA", puente_app::reports::OPEN_NEAR_MATCH, None)
+        .data_quality_list(
+            &tx_admin(),
+            "TX",
+            puente_app::reports::OPEN_NEAR_MATCH,
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(ids, vec![new_msix]);
-    // Texas has none of its own.
+    let other_district = app
+        .data_quality_list(
+            &tx_admin(),
+            "TX",
+            puente_app::reports::OPEN_NEAR_MATCH,
+            Some("0000000"),
+        )
+        .await
+        .unwrap();
+    assert!(other_district.is_empty());
+    // California has none of its own.
+    let ca = actor(Role::DataAdministrator, Scope::State { state: "CA".into() });
     assert_eq!(
-        app.data_quality(&tx_admin(), "TX")
-            .await
-            .unwrap()
-            .open_near_matches,
+        app.data_quality(&ca, "CA").await.unwrap().open_near_matches,
         0
     );
+}
+
+fn moved(mut r: StudentRecord, from: &str, to: StateCode, qad: NaiveDate) -> StudentRecord {
+    r.qualifying_moves = vec![QualifyingMove {
+        qualifying_arrival_date: qad,
+        from_city: None,
+        from_state: Some(from.into()),
+        from_country: Some(if from.len() == 2 { "US" } else { "MX" }.into()),
+        to_city: None,
+        to_state: Some(to),
+        eligibility_expiration_date: qad + chrono::Days::new(3 * 365),
+        expiration_defaulted: false,
+    }];
+    r
+}
+
+#[tokio::test]
+async fn interstate_mobility_counts_each_childs_move_once_by_pair_and_month() {
+    let db = test_db().await.unwrap();
+    let app = App::new(
+        db.store.clone(),
+        Arc::new(FixedClock::new(
+            Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap(),
+        )),
+    )
+    .await
+    .unwrap();
+    let at = Utc.with_ymd_and_hms(2026, 11, 23, 8, 0, 0).unwrap();
+    let s = |st, ssid: &str, first: &str| student(st, ssid, first, "Lopez", "", "20100101");
+    let recs = vec![
+        // One child's move reported by both states: counted once.
+        (
+            "a",
+            moved(
+                s(StateCode::CA, "CA1", "Ana"),
+                "TX",
+                StateCode::CA,
+                d(2025, 10, 15),
+            ),
+        ),
+        (
+            "a",
+            moved(
+                s(StateCode::TX, "TX1", "Ana"),
+                "TX",
+                StateCode::CA,
+                d(2025, 10, 15),
+            ),
+        ),
+        (
+            "b",
+            moved(
+                s(StateCode::CA, "CA2", "Beto"),
+                "TX",
+                StateCode::CA,
+                d(2026, 1, 10),
+            ),
+        ),
+        (
+            "c",
+            moved(
+                s(StateCode::WA, "WA1", "Caro"),
+                "CA",
+                StateCode::WA,
+                d(2026, 1, 20),
+            ),
+        ),
+        // Not interstate: from a Mexican state, within one state; and before the period.
+        (
+            "d",
+            moved(
+                s(StateCode::TX, "TX2", "Dani"),
+                "MIC",
+                StateCode::TX,
+                d(2025, 11, 1),
+            ),
+        ),
+        (
+            "e",
+            moved(
+                s(StateCode::TX, "TX3", "Eli"),
+                "TX",
+                StateCode::TX,
+                d(2025, 11, 1),
+            ),
+        ),
+        (
+            "f",
+            moved(
+                s(StateCode::CA, "CA3", "Fer"),
+                "TX",
+                StateCode::CA,
+                d(2025, 8, 20),
+            ),
+        ),
+    ];
+    let batch: Vec<RecordWrite> = recs
+        .into_iter()
+        .map(|(child, record)| RecordWrite {
+            record,
+            child_id: child.into(),
+            search_keys: vec![],
+            submission_id: None,
+            received_at: at,
+        })
+        .collect();
+    db.store.write_records(&batch).await.unwrap();
+
+    let fed = actor(Role::FederalViewer, Scope::National);
+    let m = app.interstate_mobility(&fed, 2025).await.unwrap();
+    assert_eq!(m.total, 3);
+    let flows: Vec<(&str, &str, u64)> = m
+        .flows
+        .iter()
+        .map(|f| (f.from.as_str(), f.to.as_str(), f.moves))
+        .collect();
+    assert_eq!(flows, [("TX", "CA", 2), ("CA", "WA", 1)]);
+    assert_eq!(m.by_month.len(), 12);
+    assert_eq!(m.by_month[0], ("2025-09".to_string(), 0));
+    assert_eq!(m.by_month[1], ("2025-10".to_string(), 1));
+    assert_eq!(m.by_month[4], ("2026-01".to_string(), 2));
+    assert_eq!(m.by_month.iter().map(|(_, n)| n).sum::<u64>(), 3);
+    // The period before holds the August move only.
+    assert_eq!(app.interstate_mobility(&fed, 2024).await.unwrap().total, 1);
+    // State-scoped users do not get national statistics.
+    assert!(matches!(
+        app.interstate_mobility(&tx_admin(), 2025).await,
+        Err(AppError::Forbidden)
+    ));
 }

@@ -169,6 +169,30 @@ impl Store {
         })
     }
 
+    /// Qualifying moves from one state to another with an arrival date in `from..=to`, from live
+    /// records, once per (child, origin, destination, arrival date) even when several states
+    /// reported the move: (child id, from state, to state, arrival date).
+    pub async fn interstate_moves(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(String, String, String, NaiveDate)>> {
+        read_pool!(self, p => {
+            let rows = sqlx::query(
+                "SELECT DISTINCT m.child_id, m.from_state, m.to_state, m.qualifying_arrival_date \
+                 FROM qualifying_moves m JOIN state_records s ON s.id = m.state_record_id \
+                 WHERE s.deleted = FALSE AND m.from_state IS NOT NULL AND m.to_state IS NOT NULL \
+                 AND m.from_state <> m.to_state \
+                 AND m.qualifying_arrival_date >= $1 AND m.qualifying_arrival_date <= $2")
+                .bind(from).bind(to).fetch_all(p).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                out.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
+            }
+            Ok(out)
+        })
+    }
+
     /// The states with at least one live record.
     pub async fn report_states(&self) -> Result<Vec<String>> {
         read_pool!(self, p => {

@@ -856,7 +856,13 @@ fn build() -> Value {
                     "security": signed_in,
                     "parameters": [
                         path_param("msix_id", "the MSIX ID (12 digits, the last a check digit)"),
-                        query_param("purpose", "parent-request, family-moving, enrollment or other (required; audited)"),
+                        json!({
+                            "name": "purpose",
+                            "in": "query",
+                            "required": true,
+                            "description": "why the record is printed (audited)",
+                            "schema": { "type": "string", "enum": ["parent-request", "family-moving", "enrollment", "other"] },
+                        }),
                         query_param("lang", "en (default) or es"),
                     ],
                     "responses": common_errors(json!({

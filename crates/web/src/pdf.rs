@@ -55,7 +55,7 @@ impl PrintPurpose {
     }
 
     pub fn parse(code: &str) -> Option<PrintPurpose> {
-        Self::ALL.into_iter().find(|p| p.code() == code.trim())
+        Self::ALL.into_iter().find(|p| p.code() == code)
     }
 
     /// The Fluent message of its label.
@@ -197,8 +197,17 @@ pub async fn api_pdf(
     State(state): State<WebState>,
     CurrentUser(actor): CurrentUser,
     Path(msix): Path<String>,
-    Query(q): Query<PrintQuery>,
+    q: Result<Query<PrintQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
+    // A malformed query (e.g. `purpose` twice) is a problem+json 400 like every API error.
+    let Ok(Query(q)) = q else {
+        return api_problem(
+            AppError::Invalid(
+                "the query string is not valid: give purpose and lang once each".into(),
+            ),
+            "no such student",
+        );
+    };
     let lang = pdf_lang(&q, Lang::En);
     let Some(purpose) = q.purpose.as_deref().and_then(PrintPurpose::parse) else {
         let allowed = PrintPurpose::ALL.map(PrintPurpose::code).join(", ");

@@ -15,6 +15,7 @@ use axum::Extension;
 use axum::extract::{Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
 use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use puente_app::Actor;
 use puente_app::reports::{ChildCountReport, CountList, NationalChildCount, QualityReport};
@@ -244,6 +245,11 @@ pub fn bar_chart(
             .ok()?;
         root.present().ok()?;
     }
+    accessible_svg(&svg, (width, height), id, title)
+}
+
+/// Makes a plotters SVG scale to its container and announce itself as one image with a title.
+fn accessible_svg(svg: &str, (width, height): (u32, u32), id: &str, title: &str) -> Option<String> {
     let sized = format!("width=\"{width}\" height=\"{height}\"");
     let open = svg.find('>')?;
     let (head, rest) = svg.split_at(open);
@@ -257,6 +263,190 @@ pub fn bar_chart(
         xml_escape(title),
         &rest[1..]
     ))
+}
+
+/// A flow chart of moves between states as an inline SVG: origins on the left, destinations on
+/// the right, each state's bar as tall as its moves, and one band per pair as wide as its moves
+/// (the `max_flows` largest pairs; the table beside it lists all). `None` with no moves.
+pub fn flow_chart(
+    lang: Lang,
+    id: &str,
+    title: &str,
+    flows: &[puente_app::reports::Flow],
+    max_flows: usize,
+) -> Option<String> {
+    use plotters::prelude::*;
+    use plotters::style::text_anchor::{HPos, Pos, VPos};
+    let flows: Vec<&puente_app::reports::Flow> = flows.iter().take(max_flows).collect();
+    let total: u64 = flows.iter().map(|f| f.moves).sum();
+    if total == 0 {
+        return None;
+    }
+    // Side totals, largest first.
+    let side = |pick: fn(&puente_app::reports::Flow) -> &str| {
+        let mut m: std::collections::BTreeMap<&str, u64> = Default::default();
+        for f in &flows {
+            *m.entry(pick(f)).or_default() += f.moves;
+        }
+        let mut v: Vec<(&str, u64)> = m.into_iter().collect();
+        v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        v
+    };
+    let left = side(|f| f.from.as_str());
+    let right = side(|f| f.to.as_str());
+    let (width, height) = (
+        760u32,
+        60 + 34
+            * u32::try_from(left.len().max(right.len()))
+                .unwrap_or(20)
+                .min(20)
+            + 160,
+    );
+    let gap = 10.0;
+    let (top, usable) = (30.0, f64::from(height) - 60.0);
+    let place = |states: &[(&str, u64)]| {
+        let n = states.len() as f64;
+        let scale = (usable - gap * (n - 1.0)).max(1.0) / total as f64;
+        let mut y = top;
+        let mut at = std::collections::BTreeMap::new();
+        for (s, v) in states {
+            let h = (*v as f64 * scale).max(3.0);
+            at.insert(s.to_string(), (y, h, scale));
+            y += h + gap;
+        }
+        at
+    };
+    let lpos = place(&left);
+    let rpos = place(&right);
+    let (lx, rx, bar) = (150i32, 600i32, 14i32);
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (width, height)).into_drawing_area();
+        root.fill(&WHITE).ok()?;
+        let colors = [
+            RGBColor(0x00, 0x5e, 0xa2),
+            RGBColor(0xc0, 0x5c, 0x00),
+            RGBColor(0x00, 0x7d, 0x5a),
+            RGBColor(0x8b, 0x1a, 0x8b),
+            RGBColor(0x9c, 0x3d, 0x10),
+            RGBColor(0x2e, 0x5d, 0x7a),
+        ];
+        let mut lused: std::collections::BTreeMap<&str, f64> = Default::default();
+        let mut rused: std::collections::BTreeMap<&str, f64> = Default::default();
+        for (i, f) in flows.iter().enumerate() {
+            let (ly, _, scale) = lpos.get(&f.from)?;
+            let (ry, _, _) = rpos.get(&f.to)?;
+            let w = (f.moves as f64 * scale).max(1.5);
+            let lo = lused.entry(f.from.as_str()).or_default();
+            let ro = rused.entry(f.to.as_str()).or_default();
+            let (l0, r0) = (ly + *lo, ry + *ro);
+            *lo += w;
+            *ro += w;
+            let c = colors[i % colors.len()];
+            let pts = vec![
+                (lx + bar, l0.round() as i32),
+                (rx, r0.round() as i32),
+                (rx, (r0 + w).round() as i32),
+                (lx + bar, (l0 + w).round() as i32),
+            ];
+            root.draw(&Polygon::new(pts, c.mix(0.45).filled())).ok()?;
+        }
+        let font = ("sans-serif", 15).into_font();
+        let label = |s: &str, v: u64| format!("{s} {}", lang.number(i64::try_from(v).unwrap_or(0)));
+        for (s, v) in &left {
+            let (y, h, _) = lpos.get(*s)?;
+            root.draw(&Rectangle::new(
+                [(lx, *y as i32), (lx + bar, (y + h) as i32)],
+                BLACK.filled(),
+            ))
+            .ok()?;
+            let style = TextStyle::from(font.clone()).pos(Pos::new(HPos::Right, VPos::Center));
+            root.draw(&Text::new(
+                label(s, *v),
+                (lx - 8, (y + h / 2.0) as i32),
+                style,
+            ))
+            .ok()?;
+        }
+        for (s, v) in &right {
+            let (y, h, _) = rpos.get(*s)?;
+            root.draw(&Rectangle::new(
+                [(rx, *y as i32), (rx + bar, (y + h) as i32)],
+                BLACK.filled(),
+            ))
+            .ok()?;
+            let style = TextStyle::from(font.clone()).pos(Pos::new(HPos::Left, VPos::Center));
+            root.draw(&Text::new(
+                label(s, *v),
+                (rx + bar + 8, (y + h / 2.0) as i32),
+                style,
+            ))
+            .ok()?;
+        }
+        let head =
+            TextStyle::from(("sans-serif", 15).into_font()).pos(Pos::new(HPos::Center, VPos::Top));
+        root.draw(&Text::new(
+            lang.t("rep-mob-from"),
+            (lx + bar / 2, 6),
+            head.clone(),
+        ))
+        .ok()?;
+        root.draw(&Text::new(lang.t("rep-mob-to"), (rx + bar / 2, 6), head))
+            .ok()?;
+        root.present().ok()?;
+    }
+    accessible_svg(&svg, (width, height), id, title)
+}
+
+/// The interstate mobility tables: moves by origin and destination (with the flow chart) and by
+/// arrival month.
+pub fn mobility_tables(lang: Lang, m: &puente_app::reports::Mobility) -> Vec<Table> {
+    let caption = lang.t("rep-mob-flows");
+    let flows = Table {
+        id: "mob-flows",
+        chart: flow_chart(lang, "mob-flows-chart", &caption, &m.flows, 12),
+        caption,
+        sheet: lang.t("rep-sheet-mob-flows"),
+        head: vec![
+            lang.t("rep-mob-from"),
+            lang.t("rep-mob-to"),
+            lang.t("rep-mob-moves"),
+        ],
+        rows: m
+            .flows
+            .iter()
+            .map(|f| {
+                vec![
+                    Cell::text(f.from.clone()),
+                    Cell::text(f.to.clone()),
+                    Cell::num(lang, f.moves),
+                ]
+            })
+            .chain(std::iter::once(vec![
+                Cell::text(lang.t("rep-all-states")),
+                Cell::text(String::new()),
+                Cell::num(lang, m.total),
+            ]))
+            .collect(),
+    };
+    let months = Table {
+        id: "mob-months",
+        caption: lang.t("rep-mob-months"),
+        sheet: lang.t("rep-sheet-mob-months"),
+        head: vec![lang.t("rep-mob-month"), lang.t("rep-mob-moves")],
+        rows: m
+            .by_month
+            .iter()
+            .map(|(month, n)| {
+                let label = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d")
+                    .map(|d| lang.month_year(d))
+                    .unwrap_or_else(|_| month.clone());
+                vec![Cell::text(label), Cell::num(lang, *n)]
+            })
+            .collect(),
+        chart: None,
+    };
+    vec![flows, months]
 }
 
 // ---------------------------------------------------------------- building the tables
@@ -652,6 +842,8 @@ pub struct ReportsPage {
     pub child_count: Vec<Table>,
     pub quality: Vec<Table>,
     pub quality_as_of: String,
+    /// National page: interstate mobility.
+    pub mobility: Vec<Table>,
 }
 
 /// `GET /reports?year=2025[&state=TX]`.
@@ -666,6 +858,14 @@ pub async fn page(
     };
     let lang = frame.lang;
     let drill = may_drill(&actor);
+    let mobility = if tg.state.is_none() {
+        match state.app.interstate_mobility(&actor, tg.year).await {
+            Ok(m) => mobility_tables(lang, &m),
+            Err(e) => return app_error(frame, e),
+        }
+    } else {
+        Vec::new()
+    };
     let (child_count, quality, period, quality_as_of) = match &tg.state {
         Some(st) => {
             let cc = match state.app.child_count(&actor, st, tg.year).await {
@@ -738,6 +938,7 @@ pub async fn page(
         child_count,
         quality,
         quality_as_of,
+        mobility,
     };
     render(StatusCode::OK, &page)
 }
@@ -775,13 +976,20 @@ async fn export(
             ),
             Err(e) => return app_error(frame, e),
         },
-        (Report::ChildCount, None) => match state.app.national_child_count(&actor, tg.year).await {
-            Ok(n) => (
-                national_tables(lang, &n),
-                format!("puente-child-count-national-{}", tg.year),
-            ),
-            Err(e) => return app_error(frame, e),
-        },
+        (Report::ChildCount, None) => {
+            let n = match state.app.national_child_count(&actor, tg.year).await {
+                Ok(n) => n,
+                Err(e) => return app_error(frame, e),
+            };
+            let m = match state.app.interstate_mobility(&actor, tg.year).await {
+                Ok(m) => m,
+                Err(e) => return app_error(frame, e),
+            };
+            // The national export holds every table of the national page.
+            let mut tables = national_tables(lang, &n);
+            tables.extend(mobility_tables(lang, &m));
+            (tables, format!("puente-child-count-national-{}", tg.year))
+        }
         (Report::Quality, Some(st)) => match state.app.data_quality(&actor, st).await {
             Ok(r) => (
                 quality_tables(lang, &r, drill),

@@ -322,3 +322,26 @@ async fn a_decided_correction_request_prints_the_family_letter_audited() {
     let (parts, _) = get_bytes(&site, &letter, &secondary).await;
     assert_eq!(parts.status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_malformed_api_query_is_a_problem_json_400() {
+    let (site, ids) = seeded().await;
+    let cookie = session_cookie(&site, Role::SecondaryUser).await;
+    let (resp, body) = get(
+        &site,
+        &format!(
+            "/api/v1/students/{}/report.pdf?purpose=other&purpose=other",
+            ids[0]
+        ),
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    assert!(
+        resp.headers()[header::CONTENT_TYPE]
+            .to_str()
+            .unwrap()
+            .contains("problem+json")
+    );
+    assert!(body.contains("bad_request"), "{body}");
+}

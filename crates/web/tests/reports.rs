@@ -532,7 +532,11 @@ async fn federal_viewer_sees_national_counts_and_no_child_level_links() {
     let (_, national) = get(&site, "/reports?year=2025", Some(&cookie)).await;
     let nat = table(&national, "cc-states");
     assert_eq!(nat.2.len(), 3);
-    let want = expected(&[nat]);
+    let want = expected(&[
+        nat,
+        table(&national, "mob-flows"),
+        table(&national, "mob-months"),
+    ]);
     assert_eq!(csv_blocks(&bytes, &want), want);
     // Drill-down lists are not for national statistics viewers.
     let (resp, _) = get(
@@ -545,4 +549,108 @@ async fn federal_viewer_sees_national_counts_and_no_child_level_links() {
     // No data-quality export without a state.
     let (resp, _) = get(&site, "/reports/quality.csv", Some(&cookie)).await;
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn the_national_page_shows_interstate_mobility_with_a_flow_chart_and_its_table() {
+    let (site, _) = seeded().await;
+    let at = Utc.with_ymd_and_hms(2026, 11, 23, 8, 0, 0).unwrap();
+    let moved = |st, ssid: &str, first: &str, from: &str, to: StateCode, qad: NaiveDate| {
+        let mut r = student(st, ssid, first, "Soto", "", "20100101");
+        r.qualifying_moves = vec![QualifyingMove {
+            qualifying_arrival_date: qad,
+            from_city: None,
+            from_state: Some(from.into()),
+            from_country: Some("US".into()),
+            to_city: None,
+            to_state: Some(to),
+            eligibility_expiration_date: d(2028, 1, 1),
+            expiration_defaulted: false,
+        }];
+        r
+    };
+    let recs = vec![
+        (
+            "m1",
+            moved(
+                StateCode::CA,
+                "CM1",
+                "Ana",
+                "TX",
+                StateCode::CA,
+                d(2025, 10, 3),
+            ),
+        ),
+        (
+            "m2",
+            moved(
+                StateCode::CA,
+                "CM2",
+                "Beto",
+                "TX",
+                StateCode::CA,
+                d(2026, 2, 9),
+            ),
+        ),
+        (
+            "m3",
+            moved(
+                StateCode::WA,
+                "WM3",
+                "Caro",
+                "CA",
+                StateCode::WA,
+                d(2026, 2, 20),
+            ),
+        ),
+    ];
+    let batch: Vec<RecordWrite> = recs
+        .into_iter()
+        .map(|(child, record)| RecordWrite {
+            record,
+            child_id: child.into(),
+            search_keys: vec![],
+            submission_id: None,
+            received_at: at,
+        })
+        .collect();
+    site.db.store.write_records(&batch).await.unwrap();
+    let cookie = session_cookie(&site, Role::FederalViewer).await;
+    let (resp, html) = get(&site, "/reports?year=2025", Some(&cookie)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(html.contains("<h2>Interstate mobility</h2>"));
+    let (_, head, rows) = table(&html, "mob-flows");
+    assert_eq!(head, ["From", "To", "Moves"]);
+    assert_eq!(
+        rows,
+        [
+            vec!["TX", "CA", "2"],
+            vec!["CA", "WA", "1"],
+            vec!["All states", "", "3"]
+        ]
+    );
+    let (_, _, months) = table(&html, "mob-months");
+    assert_eq!(months.len(), 12);
+    assert_eq!(months[1], vec!["October 2025", "1"]);
+    assert_eq!(months[5], vec!["February 2026", "2"]);
+    // The flow chart: one accessible image, state bars labelled with their moves, no inline style.
+    let svg_start = html
+        .find("<svg role=\"img\" aria-labelledby=\"mob-flows-chart-title\"")
+        .expect("flow chart");
+    let svg = &html[svg_start..svg_start + html[svg_start..].find("</svg>").unwrap()];
+    assert!(svg.contains("Moves by state of origin and destination"));
+    for label in ["TX 2", "CA 2", "CA 1", "WA 1", "From", "To"] {
+        assert!(svg.contains(&format!("\n{label}\n")), "{label} in {svg}");
+    }
+    assert_eq!(svg.matches("<polygon").count(), 2, "one band per pair");
+    assert!(!svg.contains("style="));
+    // In Spanish.
+    let (_, es) = get(&site, "/reports?year=2025&lang=es", Some(&cookie)).await;
+    assert!(es.contains("<h2>Movilidad entre estados</h2>"));
+    let (_, _, months) = table(&es, "mob-months");
+    assert_eq!(months[1], vec!["octubre de 2025", "1"]);
+    // State-scoped administrators get no national mobility section.
+    let admin = session_cookie(&site, Role::DataAdministrator).await;
+    let (_, html) = get(&site, "/reports?year=2025", Some(&admin)).await;
+    assert!(!html.contains("Interstate mobility"));
 }
