@@ -49,8 +49,11 @@ test('a record downloads as a PDF in Spanish from the record page', async () => 
     assert.match(msix, /^\d{12}$/);
 
     // The form: Spanish, purpose "family moving".
-    await page.locator('#pdf-lang-es').check();
-    await page.locator('#pdf-purpose-family-moving').check();
+    // USWDS radios are drawn by their labels (the inputs sit off-screen): click the labels.
+    await page.locator('label[for="pdf-lang-es"]').click();
+    await page.locator('label[for="pdf-purpose-family-moving"]').click();
+    assert.ok(await page.locator('#pdf-lang-es').isChecked());
+    assert.ok(await page.locator('#pdf-purpose-family-moving').isChecked());
     const [download] = await Promise.all([
       page.waitForEvent('download'),
       page.locator('#print-report [type=submit]').click(),
