@@ -111,8 +111,28 @@ fi
 export PUENTE_URL="$url"
 export PUENTE_DEMO_LOG="$demo_log"
 export PUENTE_ARTIFACTS="$artifacts"
+# The headless Chromium of a test process that had to be killed (playwright's temporary profile).
+EXECUTABLE_PATTERN="playwright_chromiumdev_profile"
 status=0
-(cd "$here" && node --test --test-timeout=1200000 --test-reporter=spec tests/*.test.mjs) || status=$?
+# One file at a time, each bounded: a test file whose process does not finish within 15 minutes
+# (a browser call that never returns: seen rarely, with every test of the file already passed)
+# is killed and run once more; a second hang, or any failing test, fails the run.
+for f in "$here"/tests/*.test.mjs; do
+    name="$(basename "$f")"
+    for attempt in 1 2; do
+        rc=0
+        (cd "$here" && timeout --kill-after=15 900 node --test --test-timeout=600000 --test-reporter=spec "tests/$name") || rc=$?
+        if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+            log "$name did not finish within 15 minutes (attempt $attempt)"
+            echo "HUNG $name (attempt $attempt)" >>"$artifacts/browser-report.txt"
+            pkill -f "$EXECUTABLE_PATTERN" 2>/dev/null || true
+            [ "$attempt" -eq 2 ] && status=1
+            continue
+        fi
+        [ "$rc" -ne 0 ] && status=$rc
+        break
+    done
+done
 # Known issues: say which ones were seen, and which entries are stale.
 if [ -z "${PUENTE_BROWSER_STRICT:-}" ] && [ -f "$here/known-issues.txt" ]; then
     { grep -v '^\s*#' "$here/known-issues.txt" || true; } | sed -n 's/^\([^ |]*\) |.*/\1/p' | while read -r id; do

@@ -7,7 +7,7 @@ export const LOGIN_PATH = '/login';
 /** Whether the portal has a login page yet (GET /login answers 200). */
 export async function loginPageExists() {
   try {
-    const res = await fetch(BASE_URL + LOGIN_PATH, { redirect: 'manual' });
+    const res = await fetch(BASE_URL + LOGIN_PATH, { redirect: 'manual', signal: AbortSignal.timeout(30_000) });
     return res.status === 200;
   } catch {
     return false;

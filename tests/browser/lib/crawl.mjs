@@ -44,7 +44,7 @@ export function pattern(url) {
 /** Portal routes the server publishes in `GET /api/v1` (any array under a "*routes*"/"*pages*" key). */
 export async function publishedRoutes() {
   try {
-    const res = await fetch(BASE_URL + '/api/v1');
+    const res = await fetch(BASE_URL + '/api/v1', { signal: AbortSignal.timeout(30_000) });
     if (!res.ok) return [];
     const json = await res.json();
     const out = [];

@@ -116,7 +116,7 @@ test('Accept-Language: es gives Spanish pages', async () => {
 });
 
 test('the language switch only returns to local paths', async () => {
-  const res = await fetch(`${BASE_URL}/language/es?next=https://example.com/`, { redirect: 'manual' });
+  const res = await fetch(`${BASE_URL}/language/es?next=https://example.com/`, { redirect: 'manual', signal: AbortSignal.timeout(30_000) });
   const loc = res.headers.get('location') || '';
   assert.ok(res.status >= 300 && res.status < 400, `status ${res.status}`);
   assert.ok(loc.startsWith('/') && !loc.startsWith('//'), `redirects to ${loc}`);
