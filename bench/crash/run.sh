@@ -34,7 +34,7 @@ tmp="$(mktemp -d)"
 server_pid=""
 pg_db=""
 cleanup() {
-    if [ -n "$server_pid" ]; then kill -9 "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; fi
+    if [ -n "$server_pid" ]; then kill -9 "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
     if [ -n "$pg_db" ]; then
         psql "$pg_admin" -qc "DROP DATABASE IF EXISTS $pg_db" >/dev/null 2>&1 || true
         psql "$pg_admin" -qc "DROP DATABASE IF EXISTS ${pg_db}_s" >/dev/null 2>&1 || true

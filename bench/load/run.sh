@@ -28,7 +28,9 @@ bin="$PUENTE_BIN"
 tmp="$(mktemp -d)"
 server_pid="" pg_db=""
 cleanup() {
-    if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null; wait "$server_pid" 2>/dev/null; fi
+    # Keep the battery's own exit status: the stopped server's 143 must not replace it (set -e
+    # applies inside this trap too).
+    if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
     if [ -n "$pg_db" ]; then psql "$pg_admin" -qc "DROP DATABASE IF EXISTS $pg_db" >/dev/null 2>&1 || true; fi
     rm -rf "$tmp"
 }
