@@ -116,19 +116,19 @@ EXECUTABLE_PATTERN="playwright_chromiumdev_profile"
 status=0
 # One file at a time, each bounded: a test file whose process does not finish in time (a
 # browser call that never returns: seen in the language test, with its tests passed so far) is
-# killed and run once more; a second hang, or any failing test, fails the run. The crawls get 15
+# killed and run again (three attempts); a third hang, or any failing test, fails the run. The crawls get 15
 # minutes, the other files 5.
 for f in "$here"/tests/*.test.mjs; do
     name="$(basename "$f")"
     case "$name" in portal-*) limit=900 ;; *) limit=300 ;; esac
-    for attempt in 1 2; do
+    for attempt in 1 2 3; do
         rc=0
         (cd "$here" && timeout --kill-after=15 "$limit" node --test --test-timeout=1800000 --test-reporter=spec "tests/$name") || rc=$?
         if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
             log "$name did not finish within $limit s (attempt $attempt)"
             echo "HUNG $name (attempt $attempt)" >>"$artifacts/browser-report.txt"
             pkill -f "$EXECUTABLE_PATTERN" 2>/dev/null || true
-            [ "$attempt" -eq 2 ] && status=1
+            [ "$attempt" -eq 3 ] && status=1
             continue
         fi
         [ "$rc" -ne 0 ] && status=$rc
