@@ -5,39 +5,9 @@
 
 mod common;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use common::{Site, get, session_cookie, site};
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
+use common::{Site, get, post_located as post, session_cookie, site};
 use puente_domain::roles::Role;
-use tower::ServiceExt;
-
-async fn post(site: &Site, uri: &str, cookie: &str, body: &str) -> (StatusCode, String, String) {
-    let resp = site
-        .router
-        .clone()
-        .oneshot(
-            Request::post(uri)
-                .header("content-type", "application/x-www-form-urlencoded")
-                .header("cookie", cookie)
-                .body(Body::from(body.to_owned()))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    let status = resp.status();
-    let location = resp
-        .headers()
-        .get("location")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let body = resp.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        location,
-        String::from_utf8_lossy(&body).into_owned(),
-    )
-}
 
 /// The anonymous CSRF cookie and token of a public form page.
 async fn public_form(site: &Site, uri: &str) -> (String, String, String) {

@@ -112,3 +112,37 @@ pub async fn post_form(
         String::from_utf8_lossy(&bytes).into_owned(),
     )
 }
+
+/// POST a form body with a cookie; returns the status, the `Location` header (empty when none)
+/// and the body text.
+pub async fn post_located(
+    site: &Site,
+    uri: &str,
+    cookie: &str,
+    body: &str,
+) -> (axum::http::StatusCode, String, String) {
+    let resp = site
+        .router
+        .clone()
+        .oneshot(
+            Request::post(uri)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("cookie", cookie)
+                .body(Body::from(body.to_owned()))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = resp.status();
+    let location = resp
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let body = resp.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        location,
+        String::from_utf8_lossy(&body).into_owned(),
+    )
+}
