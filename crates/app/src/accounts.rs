@@ -133,8 +133,7 @@ impl App {
                     Some(format!("user={id} demo")),
                 ),
                 now,
-            )
-            .await?;
+            );
             out.push(DemoAccount {
                 email,
                 role,
@@ -171,8 +170,7 @@ impl App {
                 Some(format!("user={id} demo")),
             ),
             now,
-        )
-        .await?;
+        );
         out.push(DemoAccount {
             email,
             role: Role::DataAdministrator,
@@ -260,8 +258,7 @@ impl App {
                 Some(format!("user={id} role={}", a.role.code())),
             ),
             now,
-        )
-        .await?;
+        );
         tx.commit().await?;
         Ok(Ok(id))
     }
@@ -328,8 +325,7 @@ impl App {
             );
             tx.end_application_access(&u.id, now, keep).await?;
         }
-        tx.append_audit(&event(actor, action, Some(format!("user={}", u.id))), now)
-            .await?;
+        tx.append_audit(&event(actor, action, Some(format!("user={}", u.id))), now);
         tx.commit().await?;
         Ok(())
     }
@@ -347,8 +343,7 @@ impl App {
                 Some(format!("user={}", u.id)),
             ),
             now,
-        )
-        .await?;
+        );
         tx.commit().await?;
         Ok(())
     }
@@ -364,8 +359,7 @@ impl App {
         tx.append_audit(
             &event(actor, "user.mfa_reset", Some(format!("user={}", u.id))),
             now,
-        )
-        .await?;
+        );
         tx.commit().await?;
         Ok(())
     }
@@ -394,8 +388,7 @@ impl App {
                     Some(format!("user={} reason=inactivity", u.id)),
                 ),
                 now,
-            )
-            .await?;
+            );
             tx.commit().await?;
             out.push(u.id);
         }
@@ -576,8 +569,7 @@ impl App {
                 Some(format!("user={} from={} to={}", u.id, u.role, role.code())),
             ),
             now,
-        )
-        .await?;
+        );
         tx.commit().await?;
         Ok(Ok(()))
     }

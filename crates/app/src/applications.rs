@@ -304,8 +304,7 @@ impl App {
                 format!("application={id} state={state} role={}", role.code()),
             ),
             now,
-        )
-        .await?;
+        );
         tx.commit().await?;
         Ok(Ok(Submitted {
             id,
@@ -377,8 +376,7 @@ impl App {
                 format!("application={}", a.id),
             ),
             now,
-        )
-        .await?;
+        );
         tx.commit().await?;
         Ok(LinkLookup::Valid(a))
     }
@@ -512,8 +510,7 @@ impl App {
                 ),
             ),
             now,
-        )
-        .await?;
+        );
         tx.append_audit(
             &event(
                 &actor.user_id,
@@ -525,8 +522,7 @@ impl App {
                 ),
             ),
             now,
-        )
-        .await?;
+        );
         tx.commit().await?;
         Ok(Ok(token))
     }
@@ -576,8 +572,7 @@ impl App {
                 format!("application={}", a.id),
             ),
             now,
-        )
-        .await?;
+        );
         tx.commit().await?;
         Ok(Ok(()))
     }
@@ -614,8 +609,7 @@ impl App {
                 format!("user={user_id} application={}", a.id),
             ),
             now,
-        )
-        .await?;
+        );
         tx.commit().await?;
         Ok(Ok(()))
     }
@@ -635,8 +629,7 @@ impl App {
                     format!("count={}", ids.len()),
                 ),
                 now,
-            )
-            .await?;
+            );
         }
         tx.commit().await?;
         Ok(ids)

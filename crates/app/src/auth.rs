@@ -405,12 +405,10 @@ impl App {
                         .then(|| now + p.lockout_duration);
                     tx.record_user_failure(&u.id, lock).await?;
                     if lock.is_some() {
-                        tx.append_audit(&ev(actor, "account.locked", source_ip, None), now)
-                            .await?;
+                        tx.append_audit(&ev(actor, "account.locked", source_ip, None), now);
                     }
                 }
-                tx.append_audit(&ev(actor, "login.failure", source_ip, Some(reason)), now)
-                    .await?;
+                tx.append_audit(&ev(actor, "login.failure", source_ip, Some(reason)), now);
                 tx.commit().await?;
                 if reason != "throttled" {
                     self.store.record_ip_failure(ip, now).await?;
@@ -429,8 +427,7 @@ impl App {
                     source_ip: source_ip.map(str::to_owned),
                 })
                 .await?;
-                tx.append_audit(&ev(&u.id, "login.password_ok", source_ip, None), now)
-                    .await?;
+                tx.append_audit(&ev(&u.id, "login.password_ok", source_ip, None), now);
                 tx.commit().await?;
                 Ok(LoginStep::NeedMfa {
                     token,
@@ -496,8 +493,7 @@ impl App {
             tx.append_audit(
                 &ev(&u.id, "login.failure", source_ip, Some("bad_mfa_code")),
                 now,
-            )
-            .await?;
+            );
             tx.commit().await?;
             return Ok(None);
         };
@@ -530,8 +526,7 @@ impl App {
         })
         .await?;
         tx.record_user_login(&u.id, now).await?;
-        tx.append_audit(&ev(&u.id, "login.success", source_ip, Some(method)), now)
-            .await?;
+        tx.append_audit(&ev(&u.id, "login.success", source_ip, Some(method)), now);
         Ok(token)
     }
 
@@ -592,8 +587,7 @@ impl App {
         let mut tx = self.store.begin().await?;
         tx.set_totp(&u.id, Some(secret), true).await?;
         tx.replace_recovery_codes(&u.id, &hashes).await?;
-        tx.append_audit(&ev(&u.id, "mfa.enrolled", source_ip, None), now)
-            .await?;
+        tx.append_audit(&ev(&u.id, "mfa.enrolled", source_ip, None), now);
         let token = self
             .open_session(&mut tx, &s, &u, source_ip, "totp_enrolment")
             .await?;
@@ -658,8 +652,7 @@ impl App {
         if let Some(s) = self.store.session(&id).await? {
             let mut tx = self.store.begin().await?;
             tx.delete_session(&id).await?;
-            tx.append_audit(&ev(&s.user_id, "logout", source_ip, None), now)
-                .await?;
+            tx.append_audit(&ev(&s.user_id, "logout", source_ip, None), now);
             tx.commit().await?;
         }
         Ok(())
@@ -682,8 +675,7 @@ impl App {
                 training_done.then_some("training_completed"),
             ),
             now,
-        )
-        .await?;
+        );
         tx.commit().await?;
         Ok(())
     }
@@ -721,8 +713,7 @@ impl App {
                 None,
             ),
             now,
-        )
-        .await?;
+        );
         tx.commit().await?;
         Ok(Ok(()))
     }

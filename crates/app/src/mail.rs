@@ -463,8 +463,7 @@ impl App {
                 ..Default::default()
             },
             now,
-        )
-        .await?;
+        );
         tx.commit().await?;
         Ok(())
     }

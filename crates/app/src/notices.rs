@@ -338,8 +338,7 @@ impl App {
                 ..Default::default()
             },
             now,
-        )
-        .await?;
+        );
         tx.commit().await?;
         Ok(())
     }
@@ -482,8 +481,7 @@ impl App {
                 serde_json::json!({"notice": n.id, "to_state": n.to_state}),
             ),
             now,
-        )
-        .await?;
+        );
         let to = n.to_state.clone();
         self.mail_state(&mut tx, MailKind::MoveNotice, &n, &to, now)
             .await?;
@@ -546,8 +544,7 @@ impl App {
                 serde_json::json!({"notice": n.id, "to_state": n.to_state}),
             ),
             now,
-        )
-        .await?;
+        );
         let to = n.to_state.clone();
         self.mail_state(&mut tx, MailKind::DataRequest, &n, &to, now)
             .await?;
@@ -596,8 +593,7 @@ impl App {
                 serde_json::json!({"notice": n.id, "owner_state": n.owner_state}),
             ),
             now,
-        )
-        .await?;
+        );
         self.mail_state(&mut tx, MailKind::CorrectionRequest, &n, &from_state, now)
             .await?;
         tx.commit().await?;
@@ -638,8 +634,7 @@ impl App {
         n.due_on = self.notice_facts_due(&n);
         n.updated_at = now;
         tx.save_notice(&n).await?;
-        tx.append_audit(&event(actor, action, &n.msix_id, details), now)
-            .await?;
+        tx.append_audit(&event(actor, action, &n.msix_id, details), now);
         tx.commit().await?;
         self.view(actor, &n).await
     }
@@ -1117,8 +1112,7 @@ impl App {
                     serde_json::json!({"notice": n.id, "from": level.code(), "to": n.level}),
                 ),
                 now,
-            )
-            .await?;
+            );
             tx.commit().await?;
             done += 1;
         }
@@ -1229,8 +1223,7 @@ impl App {
                     serde_json::json!({"notice": n.id, "to_state": n.to_state, "from_state": n.from_state}),
                 ),
                 now,
-            )
-            .await?;
+            );
             self.mail_state(tx, MailKind::ChangeOfResidence, &n, &c.prev_state, now)
                 .await?;
         }

@@ -347,8 +347,7 @@ impl App {
                     serde_json::json!({"item": row.id, "candidates": n.candidates.len()}),
                 ),
                 now,
-            )
-            .await?;
+            );
         }
         Ok(())
     }
@@ -475,8 +474,7 @@ impl App {
                 serde_json::json!({"item": row.id, "from": [from.0, from.1], "to": [row.assigned_state, row.assigned_district]}),
             ),
             now,
-        )
-        .await?;
+        );
         tx.commit().await?;
         self.item_view(&row).await
     }
@@ -538,8 +536,7 @@ impl App {
                 serde_json::json!({"operation": op.id, "other": op.other_msix_id, "records": json_ids(&op.record_ids).len(), "undoes": op.undoes, "item": item.id}),
             ),
             now,
-        )
-        .await?;
+        );
         Ok(item)
     }
 
@@ -751,8 +748,7 @@ impl App {
                         serde_json::json!({"item": row.id, "note": note}),
                     ),
                     now,
-                )
-                .await?;
+                );
                 tx.commit().await?;
                 Ok(NearMatchOutcome::AwaitingInformation)
             }
@@ -804,8 +800,7 @@ impl App {
                         serde_json::json!({"item": row.id, "reason": reason}),
                     ),
                     now,
-                )
-                .await?;
+                );
                 tx.commit().await?;
                 linker.not_same(
                     &record,
@@ -942,8 +937,7 @@ impl App {
                 serde_json::json!({"operation": op.id, "other": op.other_msix_id, "records": json_ids(&op.record_ids).len(), "item": row.id}),
             ),
             now,
-        )
-        .await?;
+        );
         tx.commit().await?;
         if approve {
             *linker = LinkIndex::load(&self.store).await?;
@@ -982,8 +976,7 @@ impl App {
                         serde_json::json!({"item": row.id, "from": current.code(), "to": standing.level.code(), "due_on": standing.due_on}),
                     ),
                     now,
-                )
-                .await?;
+                );
                 tx.commit().await?;
                 report.escalated += 1;
             }

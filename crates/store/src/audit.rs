@@ -17,7 +17,18 @@ pub const GENESIS_HASH: &str = "000000000000000000000000000000000000000000000000
 
 /// An open write transaction on either backend. Commit it with [`Tx::commit`]; dropping it rolls
 /// back.
-pub enum Tx {
+///
+/// Audit events given to [`Tx::append_audit`] are held and appended to the chain by
+/// [`Tx::commit`], just before the commit itself: the chain head's row lock (which serialises
+/// every audit append on PostgreSQL) is then held only for the commit, not for the whole
+/// transaction (a long submission batch would otherwise stall every record view's audit event).
+pub struct Tx {
+    pub(crate) conn: TxConn,
+    pending: Vec<(NewAuditEvent, DateTime<Utc>)>,
+}
+
+/// The transaction's connection.
+pub(crate) enum TxConn {
     Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
@@ -31,12 +42,12 @@ impl std::fmt::Debug for Tx {
 /// Runs `$body` with `$c` bound to the transaction's connection (`&mut XConnection`).
 macro_rules! on_tx {
     ($tx:expr, $c:ident => $body:expr) => {
-        match $tx {
-            $crate::audit::Tx::Sqlite(t) => {
+        match &mut $tx.conn {
+            $crate::audit::TxConn::Sqlite(t) => {
                 let $c: &mut sqlx::SqliteConnection = &mut *t;
                 $body
             }
-            $crate::audit::Tx::Postgres(t) => {
+            $crate::audit::TxConn::Postgres(t) => {
                 let $c: &mut sqlx::PgConnection = &mut *t;
                 $body
             }
@@ -46,21 +57,31 @@ macro_rules! on_tx {
 pub(crate) use on_tx;
 
 impl Tx {
-    pub async fn commit(self) -> Result<()> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await?,
-            Tx::Postgres(t) => t.commit().await?,
+    /// Appends the held audit events to the chain, then commits; returns the appended events.
+    pub async fn commit(mut self) -> Result<Vec<AuditEvent>> {
+        let pending = std::mem::take(&mut self.pending);
+        let mut events = Vec::with_capacity(pending.len());
+        for (ev, at) in &pending {
+            events.push(self.append_now(ev, *at).await?);
         }
-        Ok(())
+        match self.conn {
+            TxConn::Sqlite(t) => t.commit().await?,
+            TxConn::Postgres(t) => t.commit().await?,
+        }
+        Ok(events)
     }
 }
 
 impl Store {
     /// Starts a write transaction.
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(match self {
-            Store::Sqlite { write, .. } => Tx::Sqlite(write.begin().await?),
-            Store::Postgres(p) => Tx::Postgres(p.begin().await?),
+        let conn = match self {
+            Store::Sqlite { write, .. } => TxConn::Sqlite(write.begin().await?),
+            Store::Postgres(p) => TxConn::Postgres(p.begin().await?),
+        };
+        Ok(Tx {
+            conn,
+            pending: Vec::new(),
         })
     }
 }
@@ -152,12 +173,14 @@ macro_rules! event_from_row {
 }
 
 impl Tx {
-    /// Appends an event to the chain inside this transaction; returns it.
-    pub async fn append_audit(
-        &mut self,
-        ev: &NewAuditEvent,
-        at: DateTime<Utc>,
-    ) -> Result<AuditEvent> {
+    /// Adds an event to this transaction: it is appended to the chain when the transaction
+    /// commits (and never, if it rolls back).
+    pub fn append_audit(&mut self, ev: &NewAuditEvent, at: DateTime<Utc>) {
+        self.pending.push((ev.clone(), at));
+    }
+
+    /// Appends an event to the chain now (the head's row lock is held until the commit).
+    async fn append_now(&mut self, ev: &NewAuditEvent, at: DateTime<Utc>) -> Result<AuditEvent> {
         let at = at.trunc_subsecs(6);
         on_tx!(self, c => {
             // Locks the head row until commit (PostgreSQL); SQLite has one writer.
@@ -197,9 +220,11 @@ impl Store {
     /// Appends one event in its own transaction.
     pub async fn append_audit(&self, ev: &NewAuditEvent, at: DateTime<Utc>) -> Result<AuditEvent> {
         let mut tx = self.begin().await?;
-        let e = tx.append_audit(ev, at).await?;
-        tx.commit().await?;
-        Ok(e)
+        tx.append_audit(ev, at);
+        tx.commit()
+            .await?
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt("the audit event was not appended".into()))
     }
 
     /// The chain head: (last sequence number, last hash).

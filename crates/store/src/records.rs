@@ -98,29 +98,22 @@ const UPSERT_RECORD: &str = "INSERT INTO state_records (id, child_id, msix_id, r
  deleted = FALSE, updated_at = excluded.updated_at \
  RETURNING id";
 
-const INSERT_ALT: &str = "INSERT INTO alternate_ids (id, state_record_id, child_id, seq, alternate_student_id, id_type) VALUES ($1,$2,$3,$4,$5,$6)";
-const INSERT_MOVE: &str = "INSERT INTO qualifying_moves (id, state_record_id, child_id, seq, qualifying_arrival_date, from_city, from_state, from_country, to_city, to_state, eligibility_expiration_date, expiration_defaulted) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)";
+const INSERT_ALT: &str = "INSERT INTO alternate_ids (id, state_record_id, child_id, seq, alternate_student_id, id_type) ";
+const INSERT_MOVE: &str = "INSERT INTO qualifying_moves (id, state_record_id, child_id, seq, qualifying_arrival_date, from_city, from_state, from_country, to_city, to_state, eligibility_expiration_date, expiration_defaulted) ";
 const INSERT_ENROLLMENT: &str = "INSERT INTO enrollments (id, state_record_id, child_id, seq, enrollment_date, enrollment_type, school_or_project_name, mep_project_type, school_id, facility_name, \
  facility_address_1, facility_address_2, facility_address_3, facility_city, district_id, district_name, facility_state, facility_zip, telephone, grade_level, lep, idea, med_alert, pfs, \
  immunization_record, withdrawal_date, district_of_residence, residency_date, residency_verification_date, designated_graduation_school, graduation_hse, graduation_hse_date, \
- out_of_state_transcript, continuation_reason, algebra1, comment) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30,$31,$32,$33,$34,$35,$36)";
-const INSERT_COURSE: &str = "INSERT INTO courses (id, state_record_id, child_id, seq, course_title, subject_area, course_type, begin_year, end_year, course_section, term_type, clock_hours, grade_to_date, credits_hundredths, final_grade) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)";
-const INSERT_ASSESSMENT: &str = "INSERT INTO assessments (id, state_record_id, child_id, seq, title, content, assessment_type, administration_month, reporting_method, score, interpretation) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)";
-/// Keys written per statement (well under SQLite's 32,766 bound parameters).
-const SEARCH_KEYS_PER_STATEMENT: usize = 500;
+ out_of_state_transcript, continuation_reason, algebra1, comment) ";
+const INSERT_COURSE: &str = "INSERT INTO courses (id, state_record_id, child_id, seq, course_title, subject_area, course_type, begin_year, end_year, course_section, term_type, clock_hours, grade_to_date, credits_hundredths, final_grade) ";
+const INSERT_ASSESSMENT: &str = "INSERT INTO assessments (id, state_record_id, child_id, seq, title, content, assessment_type, administration_month, reporting_method, score, interpretation) ";
+const INSERT_SEARCH_KEYS: &str = "INSERT INTO search_keys (state_record_id, child_id, key) ";
 
-/// `INSERT ... VALUES ($1, $2, $3), ($1, $2, $4), ...` for `n` keys of one record.
-fn insert_search_keys_sql(n: usize) -> String {
-    let mut sql = String::from("INSERT INTO search_keys (state_record_id, child_id, key) VALUES ");
-    for i in 0..n {
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        sql.push_str(&format!("($1, $2, ${})", i + 3));
-    }
-    sql.push_str(" ON CONFLICT DO NOTHING");
-    sql
+/// Rows per multi-row statement for a table of `cols` columns: the bound parameters stay well
+/// under SQLite's 32,766 (and PostgreSQL's 65,535).
+const fn rows_per_statement(cols: usize) -> usize {
+    30_000 / cols
 }
+
 const CHILD_TABLES: [&str; 6] = [
     "DELETE FROM search_keys WHERE state_record_id = $1",
     "DELETE FROM alternate_ids WHERE state_record_id = $1",
@@ -130,7 +123,8 @@ const CHILD_TABLES: [&str; 6] = [
     "DELETE FROM assessments WHERE state_record_id = $1",
 ];
 
-/// Writes one record (and its child rows) inside the open transaction `$tx`.
+/// Writes one record (its child and its `state_records` row) inside the open transaction `$tx`;
+/// its child rows are written afterwards, for the whole batch, by `write_child_rows!`.
 macro_rules! write_one {
     ($tx:expr, $w:expr) => {{
         let w: &RecordWrite = $w;
@@ -164,8 +158,9 @@ macro_rules! write_one {
         };
         let r = &w.record;
         let d = &r.demographics;
+        let new_record_id = new_id();
         let row = sqlx::query(UPSERT_RECORD)
-            .bind(new_id())
+            .bind(&new_record_id)
             .bind(&child_id)
             .bind(msix_id.to_string())
             .bind(r.reporting_state.code())
@@ -205,123 +200,11 @@ macro_rules! write_one {
             .fetch_one(&mut *$tx)
             .await?;
         let record_id: String = row.try_get(0)?;
-        for sql in CHILD_TABLES {
-            sqlx::query(sql).bind(&record_id).execute(&mut *$tx).await?;
-        }
-        // All keys of the record in one statement (the SQL text depends only on their count).
-        for chunk in w.search_keys.chunks(SEARCH_KEYS_PER_STATEMENT) {
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(insert_search_keys_sql(chunk.len())))
-                .bind(&record_id)
-                .bind(&child_id);
-            for key in chunk {
-                q = q.bind(key);
+        // A record seen before: its child rows are replaced (a new one has none yet).
+        if record_id != new_record_id {
+            for sql in CHILD_TABLES {
+                sqlx::query(sql).bind(&record_id).execute(&mut *$tx).await?;
             }
-            q.execute(&mut *$tx).await?;
-        }
-        for (i, a) in r.alternate_ids.iter().enumerate() {
-            sqlx::query(INSERT_ALT)
-                .bind(new_id())
-                .bind(&record_id)
-                .bind(&child_id)
-                .bind(i as i64)
-                .bind(&a.id)
-                .bind(code(&a.id_type))
-                .execute(&mut *$tx)
-                .await?;
-        }
-        for (i, m) in r.qualifying_moves.iter().enumerate() {
-            sqlx::query(INSERT_MOVE)
-                .bind(new_id())
-                .bind(&record_id)
-                .bind(&child_id)
-                .bind(i as i64)
-                .bind(m.qualifying_arrival_date)
-                .bind(&m.from_city)
-                .bind(&m.from_state)
-                .bind(&m.from_country)
-                .bind(&m.to_city)
-                .bind(code(&m.to_state))
-                .bind(m.eligibility_expiration_date)
-                .bind(m.expiration_defaulted)
-                .execute(&mut *$tx)
-                .await?;
-        }
-        for (i, e) in r.enrollments.iter().enumerate() {
-            sqlx::query(INSERT_ENROLLMENT)
-                .bind(new_id())
-                .bind(&record_id)
-                .bind(&child_id)
-                .bind(i as i64)
-                .bind(e.enrollment_date)
-                .bind(code(&e.enrollment_type))
-                .bind(&e.school_or_project_name)
-                .bind(code(&e.mep_project_type))
-                .bind(&e.school_id)
-                .bind(&e.facility_name)
-                .bind(&e.facility_address_1)
-                .bind(&e.facility_address_2)
-                .bind(&e.facility_address_3)
-                .bind(&e.facility_city)
-                .bind(&e.district_id)
-                .bind(&e.district_name)
-                .bind(code(&e.facility_state))
-                .bind(&e.facility_zip)
-                .bind(&e.telephone)
-                .bind(code(&e.grade_level))
-                .bind(e.lep)
-                .bind(e.idea)
-                .bind(code(&e.med_alert))
-                .bind(e.pfs)
-                .bind(e.immunization_record)
-                .bind(e.withdrawal_date)
-                .bind(&e.district_of_residence)
-                .bind(e.residency_date)
-                .bind(e.residency_verification_date)
-                .bind(&e.designated_graduation_school)
-                .bind(code(&e.graduation_hse))
-                .bind(e.graduation_hse_date)
-                .bind(e.out_of_state_transcript)
-                .bind(code(&e.continuation_reason))
-                .bind(e.algebra1)
-                .bind(&e.comment)
-                .execute(&mut *$tx)
-                .await?;
-        }
-        for (i, c) in r.courses.iter().enumerate() {
-            sqlx::query(INSERT_COURSE)
-                .bind(new_id())
-                .bind(&record_id)
-                .bind(&child_id)
-                .bind(i as i64)
-                .bind(&c.course_title)
-                .bind(&c.subject_area)
-                .bind(code(&c.course_type))
-                .bind(c.begin_year.map(i64::from))
-                .bind(c.end_year.map(i64::from))
-                .bind(code(&c.course_section))
-                .bind(code(&c.term_type))
-                .bind(c.clock_hours.map(i64::from))
-                .bind(&c.grade_to_date)
-                .bind(c.credits_hundredths.map(i64::from))
-                .bind(&c.final_grade)
-                .execute(&mut *$tx)
-                .await?;
-        }
-        for (i, a) in r.assessments.iter().enumerate() {
-            sqlx::query(INSERT_ASSESSMENT)
-                .bind(new_id())
-                .bind(&record_id)
-                .bind(&child_id)
-                .bind(i as i64)
-                .bind(&a.title)
-                .bind(&a.content)
-                .bind(code(&a.assessment_type))
-                .bind(a.administration_month)
-                .bind(code(&a.reporting_method))
-                .bind(&a.score)
-                .bind(code(&a.interpretation))
-                .execute(&mut *$tx)
-                .await?;
         }
         WriteOutcome {
             state_record_id: record_id,
@@ -329,6 +212,200 @@ macro_rules! write_one {
             msix_id,
             created_child,
         }
+    }};
+}
+
+/// Runs a multi-row `INSERT` (`$head` then `VALUES`) over `$rows` in chunks, pushing each row's
+/// values with `$push`.
+macro_rules! insert_rows {
+    ($tx:expr, $head:expr, $cols:expr, $rows:expr, |$b:ident, $row:pat_param| $push:block) => {{
+        for chunk in $rows.chunks(rows_per_statement($cols)) {
+            let mut qb = sqlx::QueryBuilder::new($head);
+            qb.push_values(chunk, |mut $b, $row| $push);
+            qb.build().execute(&mut *$tx).await?;
+        }
+    }};
+}
+
+/// Writes the child rows (search keys, alternate IDs, qualifying moves, enrollments, courses,
+/// assessments) of a batch written by `write_one!`, a few multi-row statements per table. A
+/// record written twice in one batch keeps the rows of its last write.
+macro_rules! write_child_rows {
+    ($tx:expr, $batch:expr, $outcomes:expr) => {{
+        let batch: &[RecordWrite] = $batch;
+        let outcomes: &[WriteOutcome] = $outcomes;
+        let mut seen = std::collections::HashSet::new();
+        let mut last: Vec<(&str, &str, &RecordWrite)> = Vec::with_capacity(batch.len());
+        for (w, o) in batch.iter().zip(outcomes).rev() {
+            if seen.insert(o.state_record_id.as_str()) {
+                last.push((o.state_record_id.as_str(), o.child_id.as_str(), w));
+            }
+        }
+        last.reverse();
+        let keys: Vec<(&str, &str, &str)> = last
+            .iter()
+            .flat_map(|&(r, c, w)| w.search_keys.iter().map(move |k| (r, c, k.as_str())))
+            .collect();
+        for chunk in keys.chunks(rows_per_statement(3)) {
+            let mut qb = sqlx::QueryBuilder::new(INSERT_SEARCH_KEYS);
+            qb.push_values(chunk, |mut b, &(r, c, k)| {
+                b.push_bind(r).push_bind(c).push_bind(k);
+            });
+            qb.push(" ON CONFLICT DO NOTHING");
+            qb.build().execute(&mut *$tx).await?;
+        }
+        let alts: Vec<_> = last
+            .iter()
+            .flat_map(|&(r, c, w)| {
+                w.record
+                    .alternate_ids
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, a)| (r, c, i, a))
+            })
+            .collect();
+        insert_rows!($tx, INSERT_ALT, 6, alts, |b, &(r, c, i, a)| {
+            b.push_bind(new_id())
+                .push_bind(r)
+                .push_bind(c)
+                .push_bind(i as i64)
+                .push_bind(&a.id)
+                .push_bind(code(&a.id_type));
+        });
+        let moves: Vec<_> = last
+            .iter()
+            .flat_map(|&(r, c, w)| {
+                w.record
+                    .qualifying_moves
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, m)| (r, c, i, m))
+            })
+            .collect();
+        insert_rows!($tx, INSERT_MOVE, 12, moves, |b, &(r, c, i, m)| {
+            b.push_bind(new_id())
+                .push_bind(r)
+                .push_bind(c)
+                .push_bind(i as i64)
+                .push_bind(m.qualifying_arrival_date)
+                .push_bind(&m.from_city)
+                .push_bind(&m.from_state)
+                .push_bind(&m.from_country)
+                .push_bind(&m.to_city)
+                .push_bind(code(&m.to_state))
+                .push_bind(m.eligibility_expiration_date)
+                .push_bind(m.expiration_defaulted);
+        });
+        let enrollments: Vec<_> = last
+            .iter()
+            .flat_map(|&(r, c, w)| {
+                w.record
+                    .enrollments
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, e)| (r, c, i, e))
+            })
+            .collect();
+        insert_rows!(
+            $tx,
+            INSERT_ENROLLMENT,
+            36,
+            enrollments,
+            |b, &(r, c, i, e)| {
+                b.push_bind(new_id())
+                    .push_bind(r)
+                    .push_bind(c)
+                    .push_bind(i as i64)
+                    .push_bind(e.enrollment_date)
+                    .push_bind(code(&e.enrollment_type))
+                    .push_bind(&e.school_or_project_name)
+                    .push_bind(code(&e.mep_project_type))
+                    .push_bind(&e.school_id)
+                    .push_bind(&e.facility_name)
+                    .push_bind(&e.facility_address_1)
+                    .push_bind(&e.facility_address_2)
+                    .push_bind(&e.facility_address_3)
+                    .push_bind(&e.facility_city)
+                    .push_bind(&e.district_id)
+                    .push_bind(&e.district_name)
+                    .push_bind(code(&e.facility_state))
+                    .push_bind(&e.facility_zip)
+                    .push_bind(&e.telephone)
+                    .push_bind(code(&e.grade_level))
+                    .push_bind(e.lep)
+                    .push_bind(e.idea)
+                    .push_bind(code(&e.med_alert))
+                    .push_bind(e.pfs)
+                    .push_bind(e.immunization_record)
+                    .push_bind(e.withdrawal_date)
+                    .push_bind(&e.district_of_residence)
+                    .push_bind(e.residency_date)
+                    .push_bind(e.residency_verification_date)
+                    .push_bind(&e.designated_graduation_school)
+                    .push_bind(code(&e.graduation_hse))
+                    .push_bind(e.graduation_hse_date)
+                    .push_bind(e.out_of_state_transcript)
+                    .push_bind(code(&e.continuation_reason))
+                    .push_bind(e.algebra1)
+                    .push_bind(&e.comment);
+            }
+        );
+        let courses: Vec<_> = last
+            .iter()
+            .flat_map(|&(r, c, w)| {
+                w.record
+                    .courses
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, x)| (r, c, i, x))
+            })
+            .collect();
+        insert_rows!($tx, INSERT_COURSE, 15, courses, |b, &(r, c, i, x)| {
+            b.push_bind(new_id())
+                .push_bind(r)
+                .push_bind(c)
+                .push_bind(i as i64)
+                .push_bind(&x.course_title)
+                .push_bind(&x.subject_area)
+                .push_bind(code(&x.course_type))
+                .push_bind(x.begin_year.map(i64::from))
+                .push_bind(x.end_year.map(i64::from))
+                .push_bind(code(&x.course_section))
+                .push_bind(code(&x.term_type))
+                .push_bind(x.clock_hours.map(i64::from))
+                .push_bind(&x.grade_to_date)
+                .push_bind(x.credits_hundredths.map(i64::from))
+                .push_bind(&x.final_grade);
+        });
+        let assessments: Vec<_> = last
+            .iter()
+            .flat_map(|&(r, c, w)| {
+                w.record
+                    .assessments
+                    .iter()
+                    .enumerate()
+                    .map(move |(i, a)| (r, c, i, a))
+            })
+            .collect();
+        insert_rows!(
+            $tx,
+            INSERT_ASSESSMENT,
+            11,
+            assessments,
+            |b, &(r, c, i, a)| {
+                b.push_bind(new_id())
+                    .push_bind(r)
+                    .push_bind(c)
+                    .push_bind(i as i64)
+                    .push_bind(&a.title)
+                    .push_bind(&a.content)
+                    .push_bind(code(&a.assessment_type))
+                    .push_bind(a.administration_month)
+                    .push_bind(code(&a.reporting_method))
+                    .push_bind(&a.score)
+                    .push_bind(code(&a.interpretation));
+            }
+        );
     }};
 }
 
@@ -406,6 +483,7 @@ impl Store {
             for w in batch {
                 out.push(write_one!(tx, w));
             }
+            write_child_rows!(tx, batch, &out);
             tx.commit().await?;
         });
         Ok(out)
@@ -627,6 +705,7 @@ impl crate::audit::Tx {
             for w in batch {
                 out.push(write_one!(c, w));
             }
+            write_child_rows!(c, batch, &out);
         });
         Ok(out)
     }

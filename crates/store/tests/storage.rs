@@ -138,6 +138,66 @@ async fn resending_a_record_replaces_it_without_duplicates() {
 }
 
 #[tokio::test]
+async fn a_record_written_twice_in_one_batch_keeps_its_last_child_rows() {
+    let db = test_db().await.unwrap();
+    let child = new_id();
+    let first = student(StateCode::TX, "T1", "Ana", "García", "Ruiz", "20120101");
+    let mut second = first.clone();
+    let e = second.enrollments[0].clone();
+    second.enrollments = vec![e.clone(), e.clone(), e];
+    let write = |record| RecordWrite {
+        record,
+        child_id: child.clone(),
+        search_keys: vec!["s:garcia".into()],
+        submission_id: None,
+        received_at: at(),
+    };
+    let out = db
+        .store
+        .write_records(&[write(first), write(second)])
+        .await
+        .unwrap();
+    assert_eq!(out[0].state_record_id, out[1].state_record_id);
+    let s = db.store.stats().await.unwrap();
+    assert_eq!((s.children, s.state_records, s.enrollments), (1, 1, 3));
+}
+
+#[tokio::test]
+async fn a_large_batch_spans_several_multi_row_statements() {
+    // 1,200 enrollments (36 columns: 833 rows a statement) and 36,000 search keys (10,000 a
+    // statement).
+    let db = test_db().await.unwrap();
+    let writes: Vec<RecordWrite> = (0..1_200)
+        .map(|i| RecordWrite {
+            record: student(
+                StateCode::CA,
+                &format!("C{i}"),
+                "Luis",
+                "Pérez",
+                "",
+                "20100505",
+            ),
+            child_id: new_id(),
+            search_keys: (0..30).map(|k| format!("k:{i}:{k}")).collect(),
+            submission_id: None,
+            received_at: at(),
+        })
+        .collect();
+    db.store.write_records(&writes).await.unwrap();
+    let s = db.store.stats().await.unwrap();
+    assert_eq!(
+        (s.children, s.state_records, s.enrollments, s.courses),
+        (1_200, 1_200, 1_200, 1_200)
+    );
+    let hits = db
+        .store
+        .search_candidates(&["k:1199:29".to_string()], 10)
+        .await
+        .unwrap();
+    assert_eq!(hits.len(), 1);
+}
+
+#[tokio::test]
 async fn records_of_one_new_child_in_one_batch_share_its_msix_id() {
     let db = test_db().await.unwrap();
     let child = new_id();
@@ -258,4 +318,50 @@ async fn stats_count_movers_twins_and_siblings() {
     assert_eq!(s.siblings, 0);
     assert_eq!(s.children_by_state.get("TX"), Some(&3));
     assert_eq!(s.children_by_state.get("MI"), Some(&1));
+}
+
+fn audit_event(action: &str) -> puente_store::NewAuditEvent {
+    puente_store::NewAuditEvent {
+        actor: "tester".into(),
+        action: action.into(),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn a_transactions_audit_events_are_appended_at_commit_and_never_on_rollback() {
+    let db = test_db().await.unwrap();
+    let mut tx = db.store.begin().await.unwrap();
+    tx.append_audit(&audit_event("test.rolled_back"), at());
+    drop(tx);
+    assert!(db.store.audit_chain_events().await.unwrap().is_empty());
+
+    let mut tx = db.store.begin().await.unwrap();
+    tx.append_audit(&audit_event("test.long_action"), at());
+    if (db.store.backend() == puente_store::Backend::Postgres) {
+        // The open transaction holds no lock on the chain yet: another append goes through.
+        let other = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            db.store.append_audit(&audit_event("test.view"), at()),
+        )
+        .await
+        .expect("an append waited for another transaction's commit")
+        .unwrap();
+        assert_eq!(other.seq, Some(1));
+    }
+    let committed = tx.commit().await.unwrap();
+    assert_eq!(committed.len(), 1);
+    let events = db.store.audit_chain_events().await.unwrap();
+    let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
+    if (db.store.backend() == puente_store::Backend::Postgres) {
+        assert_eq!(actions, ["test.view", "test.long_action"]);
+    } else {
+        assert_eq!(actions, ["test.long_action"]);
+    }
+    let mut prev = puente_store::GENESIS_HASH.to_string();
+    for e in &events {
+        assert_eq!(e.prev_hash, prev);
+        assert_eq!(e.hash, puente_store::audit_hash(&prev, e));
+        prev = e.hash.clone();
+    }
 }

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Scale benchmark (issues: Student search and the CSR; Reports): fills a SQLite and a PostgreSQL
+# database with N generated children (default 1,000,000) through the store's batch write, then
+# runs 50 concurrent counselor sessions (search, then open the record) through the application
+# layer, and times every report command.
+# Usage: bench/scale/run.sh [N] [--backend sqlite|postgres] [--users U] [--seconds S] [--keep DIR]
+# Targets: search p99 <= 50 ms, record view p99 <= 20 ms, each report <= 2 s (1,000,000 children).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+N=1000000
+BACKENDS=(sqlite postgres)
+USERS=50
+SECONDS_RUN=60
+KEEP=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --backend) BACKENDS=("$2"); shift 2 ;;
+        --users) USERS=$2; shift 2 ;;
+        --seconds) SECONDS_RUN=$2; shift 2 ;;
+        --keep) KEEP=$2; shift 2 ;;
+        *) N=$1; shift ;;
+    esac
+done
+source scripts/pg.sh
+ensure_postgres
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-target}
+cargo build --release -q -p puente-cli --bin puente --example scale
+BIN=$CARGO_TARGET_DIR/release/puente
+SCALE=$CARGO_TARGET_DIR/release/examples/scale
+if [ -n "$KEEP" ]; then WORK=$KEEP; mkdir -p "$WORK"; else
+    WORK=$(mktemp -d); trap 'rm -rf "$WORK"' EXIT; fi
+PG_ADMIN=postgres://postgres@127.0.0.1:5432/postgres
+DB_NAME=puente_bench_scale_$N
+
+measure() { # label command... : wall time and peak memory
+    local label=$1; shift
+    /usr/bin/time -f "%e %M" -o "$WORK/time" "$@" >"$WORK/out" 2>"$WORK/err" || { cat "$WORK/out" "$WORK/err"; return 1; }
+    read -r wall kb <"$WORK/time"
+    printf "%-40s %8.2f s  peak %6d MB\n" "$label" "$wall" $((kb / 1024))
+}
+
+for backend in "${BACKENDS[@]}"; do
+    echo "=== $backend, $N children ==="
+    if [ "$backend" = sqlite ]; then
+        url="sqlite://$WORK/scale-$N.db"
+        fresh=$([ -f "$WORK/scale-$N.db" ] && echo no || echo yes)
+    else
+        url="postgres://postgres@127.0.0.1:5432/$DB_NAME"
+        if psql "$PG_ADMIN" -Atqc "SELECT 1 FROM pg_database WHERE datname = '$DB_NAME'" | grep -q 1 && [ -n "$KEEP" ]; then
+            fresh=no
+        else
+            psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $DB_NAME" -qc "CREATE DATABASE $DB_NAME" >/dev/null
+            fresh=yes
+        fi
+    fi
+    if [ "$fresh" = yes ]; then
+        measure "load (scale load)" "$SCALE" load "$url" "$N"
+        cat "$WORK/out"
+        if [ "$backend" = postgres ]; then psql "$url" -qc "VACUUM ANALYZE" >/dev/null; fi
+    else
+        echo "(kept database reused)"
+    fi
+    if [ "$backend" = sqlite ]; then
+        echo "database size: $(du -sh "$WORK/scale-$N.db" | cut -f1)"
+    else
+        echo "database size: $(psql "$url" -Atqc "SELECT pg_size_pretty(pg_database_size(current_database()))")"
+    fi
+    "$SCALE" query "$url" "$USERS" "$SECONDS_RUN"
+    "$SCALE" query "$url" "$USERS" "$SECONDS_RUN" --no-think
+    for st in TX CA; do
+        measure "report child-count --state $st" "$BIN" report child-count --db "$url" --year 2025 --state "$st" --json
+        measure "report quality --state $st" "$BIN" report quality --db "$url" --state "$st" --json
+    done
+    measure "report national" "$BIN" report national --db "$url" --year 2025 --json
+done
