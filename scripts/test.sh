@@ -52,11 +52,10 @@ if [ -z "${PUENTE_SKIP_CRASH:-}" ] && [ $# -eq 0 ]; then
     done
 fi
 if [ -z "${PUENTE_SKIP_LOAD:-}" ] && [ $# -eq 0 ]; then
-    # SQLite only for now: on PostgreSQL the debug build answers 503 to some requests and uploads
-    # under this load (pool acquire timeouts; bench/README.md, "Load battery"); by hand:
-    # bench/load/run.sh --backend postgres.
-    echo "=== load battery (60 s, 50 sessions, 4 uploads, SQLite; 10 minutes by hand: bench/load/run.sh) ==="
-    PUENTE_BIN="$bin" bash bench/load/run.sh --seconds 60 --users 50 --students 1500 --backend sqlite
+    echo "=== load battery (60 s, 50 sessions, 4 uploads, per backend; 10 minutes by hand: bench/load/run.sh) ==="
+    for backend in sqlite postgres; do
+        PUENTE_BIN="$bin" bash bench/load/run.sh --seconds 60 --users 50 --students 1500 --backend "$backend"
+    done
 fi
 if [ -z "${PUENTE_SKIP_FUZZ:-}" ] && [ $# -eq 0 ]; then
     echo "=== fuzzing (60 s per target; longer by hand: scripts/fuzz.sh SECONDS) ==="

@@ -13,6 +13,10 @@ use puente_store::{LinkRow, RecordWrite, Store, WriteOutcome, new_id};
 
 use crate::{App, AppError, Result};
 
+/// The longest one batch's write may take before the database is taken to be unavailable (a
+/// batch of a few hundred records normally takes well under a second).
+const BATCH_WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The online linkage index over every known child, rebuilt from the store at start-up.
 #[derive(Debug)]
 pub struct LinkIndex {
@@ -190,7 +194,7 @@ impl App {
         let residence_changes = self.residence_changes(&moved).await?;
         // The records and what they cause (near-match items, change-of-residence notices and
         // their e-mail) are written together or not at all.
-        let written = async {
+        let writing = async {
             let mut tx = self.store.begin().await?;
             let outcomes = tx.write_records(&writes).await?;
             let items = near_matches
@@ -211,8 +215,15 @@ impl App {
                 .await?;
             tx.commit().await?;
             Ok::<_, AppError>(outcomes)
-        }
-        .await;
+        };
+        // A database that stops answering (a paused server) must not hold the upload forever:
+        // the batch is given up (its transaction rolls back) and the upload answers 503.
+        let written = match tokio::time::timeout(BATCH_WRITE_TIMEOUT, writing).await {
+            Ok(w) => w,
+            Err(_) => Err(AppError::Store(puente_store::StoreError::Unavailable(
+                "the database did not answer within the batch time limit".into(),
+            ))),
+        };
         let outcomes = match written {
             Ok(o) => o,
             Err(e) => {

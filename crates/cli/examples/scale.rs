@@ -8,8 +8,8 @@
 //! `scale query DB_URL [USERS] [SECONDS]` then runs USERS concurrent counselor sessions for
 //! SECONDS through the application layer (the same calls the portal makes, each audited): search
 //! a child by given name, both surnames and birth date (a registrar with the child in front of
-//! them), then open the first hit's Consolidated Student Record. Each session waits a random
-//! 0.5-1.5 s between actions (think time) unless `--no-think` is given. Prints p50/p99/max
+//! them), then open the first hit's Consolidated Student Record. Each session starts within the first
+//! second and waits 0.5-1.5 s between actions (think time) unless `--no-think` is given. Prints p50/p99/max
 //! latency and throughput per kind, and whether the sought child was the first hit.
 
 use std::sync::Arc;
@@ -195,6 +195,10 @@ async fn query(
             };
             let mut t = Tally::default();
             let mut i = u * 7919;
+            if think {
+                // Sessions start spread over the first second, as people do, not all at once.
+                tokio::time::sleep(Duration::from_millis((u * 1_000 / users.max(1)) as u64)).await;
+            }
             while Instant::now() < until {
                 let p = &probes[i % probes.len()];
                 i += 1;

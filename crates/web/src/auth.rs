@@ -259,6 +259,17 @@ pub fn route_table() -> Vec<(Method, &'static str, Access)> {
             "/reports/list",
             AllOf(&[C::ViewReports, C::ViewStudent]),
         ),
+        // Reconciliation with the state's own child list (lists children; audited).
+        (
+            Method::GET,
+            "/reports/reconcile",
+            AllOf(&[C::ViewReports, C::ViewStudent]),
+        ),
+        (
+            Method::POST,
+            "/reports/reconcile",
+            AllOf(&[C::ViewReports, C::ViewStudent]),
+        ),
         (Method::GET, "/submissions", Capability(C::SubmitRecords)),
         (Method::POST, "/submissions", Capability(C::SubmitRecords)),
         (

@@ -92,6 +92,10 @@ pub fn router(state: WebState) -> Router {
         .route("/reports/quality.csv", get(reports::quality_csv))
         .route("/reports/quality.xlsx", get(reports::quality_xlsx))
         .route("/reports/list", get(reports::list_page))
+        .route(
+            "/reports/reconcile",
+            get(reports::reconcile_form).post(reports::reconcile_upload),
+        )
         .route("/notices", get(notices::inbox))
         .route("/admin/outbox", get(notices::outbox_page))
         .route(

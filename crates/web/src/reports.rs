@@ -20,7 +20,7 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use puente_app::Actor;
 use puente_app::reports::{ChildCountReport, CountList, NationalChildCount, QualityReport};
 use puente_domain::childcount::{
-    CategoryCounts, ChildCountPolicy, NotCounted, period_start_year_of,
+    CategoryCounts, ChildCountPolicy, NotCounted, ReconciliationLine, period_start_year_of,
 };
 use puente_domain::codes::GradeLevel;
 use puente_domain::roles::Capability;
@@ -844,6 +844,8 @@ pub struct ReportsPage {
     pub quality_as_of: String,
     /// National page: interstate mobility.
     pub mobility: Vec<Table>,
+    /// Whether the viewer may reconcile the state's count with the state's own list.
+    pub reconcile: bool,
 }
 
 /// `GET /reports?year=2025[&state=TX]`.
@@ -939,6 +941,7 @@ pub async fn page(
         quality,
         quality_as_of,
         mobility,
+        reconcile: drill && tg.state.is_some(),
     };
     render(StatusCode::OK, &page)
 }
@@ -1002,10 +1005,18 @@ async fn export(
             return app_error(frame, puente_app::AppError::Invalid("state".into()));
         }
     };
-    let (body, ctype, ext) = match format {
-        Format::Csv => (to_csv(&tables).ok(), "text/csv; charset=utf-8", "csv"),
+    let body = match format {
+        Format::Csv => to_csv(&tables).ok(),
+        Format::Xlsx => to_xlsx(&tables).ok(),
+    };
+    download(body, format, &name)
+}
+
+/// A CSV or XLSX export as an attachment (500 when it could not be made).
+fn download(body: Option<Vec<u8>>, format: Format, name: &str) -> Response {
+    let (ctype, ext) = match format {
+        Format::Csv => ("text/csv; charset=utf-8", "csv"),
         Format::Xlsx => (
-            to_xlsx(&tables).ok(),
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "xlsx",
         ),
@@ -1188,6 +1199,221 @@ pub async fn list_page(
             },
         ),
         Err(e) => app_error(frame, e),
+    }
+}
+
+// ------------------------------------------------------------ reconciliation
+
+/// Largest child list a state may upload for reconciliation (a state's list of a few hundred
+/// thousand children is a few megabytes).
+const MAX_STATE_LIST_BYTES: usize = 32 * 1024 * 1024;
+
+#[derive(Template)]
+#[template(path = "reports/reconcile.html")]
+pub struct ReconcilePage {
+    pub frame: Frame,
+    pub scope: String,
+    pub period: String,
+    pub year: i32,
+    pub state_param: String,
+    pub csrf: String,
+    pub error: Option<String>,
+    /// After an upload: the summary line and the differences.
+    pub summary: Option<String>,
+    pub table: Option<Table>,
+}
+
+/// The differences as a report table (MSIX IDs link to the records).
+fn reconciliation_table(lang: Lang, lines: &[ReconciliationLine]) -> Table {
+    let cat = |c: u8| {
+        if c == 0 {
+            lang.t("rep-rec-none")
+        } else {
+            c.to_string()
+        }
+    };
+    Table {
+        id: "rec-differences",
+        caption: lang.t("rep-rec-caption"),
+        sheet: lang.t("rep-sheet-rec"),
+        head: vec![
+            lang.t("rep-rec-ssid"),
+            lang.t("rep-rec-msix"),
+            lang.t("rep-rec-state-category"),
+            lang.t("rep-rec-puente-category"),
+            lang.t("rep-rec-reason"),
+        ],
+        rows: lines
+            .iter()
+            .map(|l| {
+                let msix = l.msix_id.clone().unwrap_or_default();
+                let href = l.msix_id.as_ref().map(|m| format!("/students/{}", q(m)));
+                let reason = match l.reason.as_str() {
+                    "unknown_state_student_id"
+                    | "not_on_state_list"
+                    | "listed_twice"
+                    | "possible_duplicate"
+                    | "puente_counts_category_2" => lang.t(&format!("rep-rec-{}", l.reason)),
+                    code => lang.t(&format!("rep-reason-{code}")),
+                };
+                vec![
+                    Cell::text(l.state_student_id.clone()),
+                    Cell::text(msix).link(href),
+                    Cell::text(cat(l.state_category)),
+                    Cell::text(cat(l.puente_category)),
+                    Cell::text(reason),
+                ]
+            })
+            .collect(),
+        chart: None,
+    }
+}
+
+fn reconcile_page(
+    frame: Frame,
+    actor: &Actor,
+    tg: &Target,
+    st: &str,
+    error: Option<String>,
+    lines: Option<&[ReconciliationLine]>,
+) -> Response {
+    let lang = frame.lang;
+    let period = ChildCountPolicy::default()
+        .period(tg.year)
+        .map(|p| {
+            lang.t_args(
+                "rep-period",
+                &[("start", &lang.date(p.start)), ("end", &lang.date(p.end))],
+            )
+        })
+        .unwrap_or_default();
+    let page = ReconcilePage {
+        scope: frame.t1("rep-scope-state", "state", st),
+        period,
+        year: tg.year,
+        state_param: if actor.state().is_none() {
+            st.to_owned()
+        } else {
+            String::new()
+        },
+        csrf: frame
+            .user
+            .as_ref()
+            .map(|u| u.csrf.clone())
+            .unwrap_or_default(),
+        summary: lines.map(|l| {
+            lang.t_args(
+                "rep-rec-summary",
+                &[(
+                    "count",
+                    &lang.number(i64::try_from(l.len()).unwrap_or(i64::MAX)),
+                )],
+            )
+        }),
+        table: lines.map(|l| reconciliation_table(lang, l)),
+        error,
+        frame,
+    };
+    let status = if page.error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    render(status, &page)
+}
+
+/// The state a reconciliation is for: the viewer's own, or (for national roles that may list
+/// children) the one asked for. `None`: the request names no state.
+fn reconcile_target(state: &WebState, actor: &Actor, q: &ReportQuery) -> Option<(Target, String)> {
+    let tg = target(state, actor, q)?;
+    let st = tg.state.clone()?;
+    Some((tg, st))
+}
+
+/// `GET /reports/reconcile?year=2025[&state=TX]`: the form to upload the state's child list.
+pub async fn reconcile_form(
+    State(state): State<WebState>,
+    Extension(frame): Extension<Frame>,
+    CurrentUser(actor): CurrentUser,
+    Query(query): Query<ReportQuery>,
+) -> Response {
+    if !may_drill(&actor) {
+        return app_error(frame, puente_app::AppError::Forbidden);
+    }
+    let Some((tg, st)) = reconcile_target(&state, &actor, &query) else {
+        return app_error(frame, puente_app::AppError::Invalid("query".into()));
+    };
+    reconcile_page(frame, &actor, &tg, &st, None, None)
+}
+
+/// `POST /reports/reconcile?year=..[&state=..]` (multipart: `list`, the state's CSV
+/// `state_student_id,category`; `format`: `page`, `csv` or `xlsx`): the children counted on one
+/// side and not the other, with the reason. The use case audits the comparison.
+pub async fn reconcile_upload(
+    State(state): State<WebState>,
+    Extension(frame): Extension<Frame>,
+    CurrentUser(actor): CurrentUser,
+    Query(query): Query<ReportQuery>,
+    mut form: axum::extract::Multipart,
+) -> Response {
+    if !may_drill(&actor) {
+        return app_error(frame, puente_app::AppError::Forbidden);
+    }
+    let Some((tg, st)) = reconcile_target(&state, &actor, &query) else {
+        return app_error(frame, puente_app::AppError::Invalid("query".into()));
+    };
+    let mut list: Option<Vec<u8>> = None;
+    let mut format = String::from("page");
+    while let Ok(Some(mut field)) = form.next_field().await {
+        match field.name() {
+            Some("list") => {
+                let mut bytes = Vec::new();
+                while let Ok(Some(chunk)) = field.chunk().await {
+                    if bytes.len() + chunk.len() > MAX_STATE_LIST_BYTES {
+                        let msg = frame.t("rep-rec-too-large");
+                        return reconcile_page(frame, &actor, &tg, &st, Some(msg), None);
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                list = Some(bytes);
+            }
+            Some("format") => {
+                if let Ok(f) = field.text().await {
+                    format = f;
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some(bytes) = list.filter(|b| !b.is_empty()) else {
+        let msg = frame.t("rep-rec-no-file");
+        return reconcile_page(frame, &actor, &tg, &st, Some(msg), None);
+    };
+    let Ok(text) = String::from_utf8(bytes) else {
+        let msg = frame.t("rep-rec-not-utf8");
+        return reconcile_page(frame, &actor, &tg, &st, Some(msg), None);
+    };
+    let lines = match state.app.reconcile(&actor, &st, tg.year, &text).await {
+        Ok(l) => l,
+        Err(puente_app::AppError::Invalid(m)) => {
+            let msg = frame.t1("rep-rec-bad-list", "reason", &m);
+            return reconcile_page(frame, &actor, &tg, &st, Some(msg), None);
+        }
+        Err(e) => return app_error(frame, e),
+    };
+    let name = format!("puente-reconciliation-{st}-{}", tg.year);
+    match format.as_str() {
+        "csv" => download(
+            to_csv(&[reconciliation_table(frame.lang, &lines)]).ok(),
+            Format::Csv,
+            &name,
+        ),
+        "xlsx" => download(
+            to_xlsx(&[reconciliation_table(frame.lang, &lines)]).ok(),
+            Format::Xlsx,
+            &name,
+        ),
+        _ => reconcile_page(frame, &actor, &tg, &st, None, Some(&lines)),
     }
 }
 

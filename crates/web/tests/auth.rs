@@ -464,6 +464,8 @@ const MATRIX: &[(&str, &str, &str, Subject)] = &[
     ("GET", "/reports/quality.csv", "DFA", Subject::None),
     ("GET", "/reports/quality.xlsx", "DFA", Subject::None),
     ("GET", "/reports/list", "D", Subject::None),
+    ("GET", "/reports/reconcile", "D", Subject::None),
+    ("POST", "/reports/reconcile", "D", Subject::None),
     ("GET", "/submissions", "D", Subject::None),
     ("POST", "/submissions", "D", Subject::None),
     ("GET", "/submissions/{id}", "D", Subject::None),

@@ -654,3 +654,133 @@ async fn the_national_page_shows_interstate_mobility_with_a_flow_chart_and_its_t
     let (_, html) = get(&site, "/reports?year=2025", Some(&admin)).await;
     assert!(!html.contains("Interstate mobility"));
 }
+
+/// Posts the state's child list to the reconciliation form as a multipart upload.
+async fn post_state_list(
+    site: &Site,
+    cookie: &str,
+    list: &str,
+    format: &str,
+) -> (StatusCode, String, Vec<u8>) {
+    let csrf = common::csrf_of(site, cookie).await;
+    let boundary = "----puente-reconcile-boundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"list\"; filename=\"tx.csv\"\r\nContent-Type: text/csv\r\n\r\n{list}\r\n\
+         --{boundary}\r\nContent-Disposition: form-data; name=\"format\"\r\n\r\n{format}\r\n--{boundary}--\r\n"
+    );
+    let req = Request::post(format!("/reports/reconcile?_csrf={csrf}&year=2025"))
+        .header("cookie", cookie)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(Body::from(body))
+        .unwrap();
+    let resp = site.router.clone().oneshot(req).await.unwrap();
+    let status = resp.status();
+    let disposition = resp
+        .headers()
+        .get("content-disposition")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let bytes = resp
+        .into_body()
+        .collect()
+        .await
+        .unwrap()
+        .to_bytes()
+        .to_vec();
+    (status, disposition, bytes)
+}
+
+#[tokio::test]
+async fn a_state_reconciles_its_own_list_in_the_portal_with_reasons_and_exports() {
+    let (site, _) = seeded().await;
+    let cookie = session_cookie(&site, Role::DataAdministrator).await;
+    let (resp, html) = get(&site, "/reports?year=2025", Some(&cookie)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        html.contains("href=\"/reports/reconcile?year=2025\""),
+        "{html}"
+    );
+    let (resp, form) = get(&site, "/reports/reconcile?year=2025", Some(&cookie)).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(form.contains("enctype=\"multipart/form-data\""), "{form}");
+
+    // TA agrees; TB is Category 2 for Puente; TC's arrival is after the period; TZ and the
+    // formula are unknown IDs; TD1/TD2 (one child entered twice) are missing from the list.
+    let list = "state_student_id,category\nTA,1\nTB,1\nTC,1\nTZ,2\n=1+1,1\n";
+    let (status, _, bytes) = post_state_list(&site, &cookie, list, "page").await;
+    let html = String::from_utf8(bytes).unwrap();
+    assert_eq!(status, StatusCode::OK, "{html}");
+    let (caption, head, rows) = table(&html, "rec-differences");
+    assert_eq!(caption, "Children counted on one side and not the other");
+    assert_eq!(
+        head,
+        vec![
+            "State student ID",
+            "MSIX ID",
+            "Your category",
+            "Puente's category",
+            "Reason"
+        ]
+    );
+    let row = |ssid: &str| {
+        rows.iter()
+            .find(|r| r[0] == ssid)
+            .unwrap_or_else(|| panic!("no row for {ssid}: {rows:?}"))
+            .clone()
+    };
+    assert_eq!(
+        row("TZ")[1..],
+        [
+            "",
+            "2",
+            "not counted",
+            "Puente holds no live record with this state student ID"
+        ]
+    );
+    assert_eq!(
+        row("TC")[2..],
+        [
+            "1",
+            "not counted",
+            "The qualifying arrival date is after the period"
+        ]
+    );
+    assert_eq!(row("TB")[2..4], ["1", "2"]);
+    assert!(row("TB")[4].contains("Category 2"), "{rows:?}");
+    assert_eq!(
+        row("TD1")[2..],
+        ["not counted", "1", "Counted by Puente but not on your list"]
+    );
+    assert!(!rows.iter().any(|r| r[0] == "TA"), "{rows:?}");
+    assert!(
+        html.contains(&format!("{} differences", rows.len())),
+        "{html}"
+    );
+
+    // The same comparison as CSV: the formula-like ID is neutralised.
+    let (status, disposition, bytes) = post_state_list(&site, &cookie, list, "csv").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        disposition.contains("attachment")
+            && disposition.contains("puente-reconciliation-TX-2025.csv"),
+        "{disposition}"
+    );
+    let csv = String::from_utf8(bytes).unwrap();
+    assert!(csv.contains("'=1+1"), "{csv}");
+    assert_eq!(csv.lines().count(), rows.len() + 2, "{csv}");
+    let (status, _, bytes) = post_state_list(&site, &cookie, list, "xlsx").await;
+    assert_eq!(status, StatusCode::OK);
+    let blocks = xlsx_blocks(bytes);
+    assert_eq!(blocks[0].len(), rows.len() + 2);
+
+    // A list that cannot be read says why, on the form, and compares nothing.
+    let (status, _, bytes) =
+        post_state_list(&site, &cookie, "state_student_id,category\nTA,7\n", "page").await;
+    let html = String::from_utf8(bytes).unwrap();
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(html.contains("The list could not be read"), "{html}");
+    assert!(!html.contains("rec-differences"));
+}
