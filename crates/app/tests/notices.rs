@@ -730,3 +730,71 @@ async fn change_of_residence_is_raised_once_to_the_previous_state() {
         .unwrap();
     assert_eq!(closed.status, NoticeStatus::Closed);
 }
+
+#[tokio::test]
+async fn the_quality_report_counts_change_of_residence_updates_against_the_four_working_days() {
+    let t = setup().await;
+    let tx_admin = actor("tx-dq", Role::DataAdministrator, "TX");
+    // Two children leave Texas for California on Wednesday 25 November 2026 (Thanksgiving on
+    // the 26th): Texas must send updates by Wednesday 2 December.
+    let moved = |ssid: &str, first: &str, birth: &str, state: StateCode| {
+        let mut r = student(state, ssid, first, "Quintero", "Salas", birth);
+        if state == StateCode::CA {
+            let e = &mut r.enrollments[0];
+            e.enrollment_date = day(2026, 11, 20);
+            e.facility_state = Some(StateCode::CA);
+            e.district_id = Some("0612345".into());
+            e.withdrawal_date = None;
+        }
+        r
+    };
+    let tx_a = moved("T1", "Ana", "20110407", StateCode::TX);
+    let tx_b = moved("T2", "Eva", "20090101", StateCode::TX);
+    ingest(&t, vec![tx_a.clone(), tx_b.clone()]).await;
+    t.clock.advance(chrono::Duration::hours(1));
+    ingest(
+        &t,
+        vec![
+            moved("C1", "Ana", "20110407", StateCode::CA),
+            moved("C2", "Eva", "20090101", StateCode::CA),
+        ],
+    )
+    .await;
+    // Texas re-sends Eva's record on Tuesday 1 December: on time.
+    t.clock.set(at(2026, 12, 1));
+    ingest(&t, vec![tx_b]).await;
+    t.clock.set(at(2026, 12, 2));
+    assert_eq!(
+        late_residence_updates(&t, &tx_admin).await,
+        0,
+        "nothing is late on the last day"
+    );
+    t.clock.set(at(2026, 12, 3));
+    assert_eq!(
+        late_residence_updates(&t, &tx_admin).await,
+        1,
+        "Ana's update has not come"
+    );
+    // Ana's update on the 3rd is one working day late, and stays counted.
+    ingest(&t, vec![tx_a]).await;
+    t.clock.set(at(2026, 12, 10));
+    assert_eq!(late_residence_updates(&t, &tx_admin).await, 1);
+    let ids = t
+        .app
+        .data_quality_list(&tx_admin, "TX", "late.change_of_residence", None)
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 1);
+}
+
+async fn late_residence_updates(t: &T, a: &Actor) -> u64 {
+    t.app
+        .data_quality(a, "TX")
+        .await
+        .unwrap()
+        .tally
+        .by_code
+        .get("late.change_of_residence")
+        .copied()
+        .unwrap_or(0)
+}

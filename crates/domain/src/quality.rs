@@ -32,6 +32,9 @@ pub struct QualityPolicy {
     /// Eligibility lasts at most this many months after the QAD, or to this age.
     pub eligibility_months: u32,
     pub eligibility_age_limit_years: u32,
+    /// After a change-of-residence notice, the state it went to sends new and updated elements
+    /// within this many working days (4).
+    pub change_of_residence_working_days: u32,
 }
 
 impl Default for QualityPolicy {
@@ -46,6 +49,7 @@ impl Default for QualityPolicy {
             grade_age_tolerance: 4,
             eligibility_months: p.eligibility_months,
             eligibility_age_limit_years: p.eligibility_age_limit_years,
+            change_of_residence_working_days: 4,
         }
     }
 }
@@ -89,6 +93,18 @@ pub struct ChildFacts {
     pub moves: Vec<EligibilitySpan>,
     pub enrollments: Vec<EnrollmentFacts>,
     pub courses: u32,
+    /// Change-of-residence notices the exchange sent this state about the child.
+    pub residence_notices: Vec<ResidenceNoticeFacts>,
+}
+
+/// A change-of-residence notice sent to the state, and whether the state has updated the child's
+/// records since.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResidenceNoticeFacts {
+    /// Day the notice was sent.
+    pub sent_on: NaiveDate,
+    /// Day of the state's latest update of the child's records, when it came after the notice.
+    pub updated_on: Option<NaiveDate>,
 }
 
 impl ChildFacts {
@@ -135,8 +151,8 @@ pub enum FindingKind {
     Late,
 }
 
-/// One problem with a child's data. `code` is `missing.<element>`, `implausible.<rule>` or
-/// `late.enrollment`.
+/// One problem with a child's data. `code` is `missing.<element>`, `implausible.<rule>`,
+/// `late.enrollment` or `late.change_of_residence`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     pub kind: FindingKind,
@@ -354,6 +370,18 @@ pub fn check(c: &ChildFacts, today: NaiveDate, p: &QualityPolicy) -> Vec<Finding
             && received > calendar::add_working_days(start, p.timeliness_working_days)
         {
             out.push(f(Late, "late.enrollment"));
+        }
+    }
+    // A change-of-residence notice: the state's update came after the limit, or has not come
+    // and the limit has passed.
+    for n in &c.residence_notices {
+        let due = calendar::add_working_days(n.sent_on, p.change_of_residence_working_days);
+        let late = match n.updated_on {
+            Some(u) => u > due,
+            None => today > due,
+        };
+        if late {
+            out.push(f(Late, "late.change_of_residence"));
         }
     }
     out.sort_by(|a, b| a.code.cmp(&b.code));

@@ -40,6 +40,7 @@ fn complete(grade: GradeLevel, birth: NaiveDate) -> ChildFacts {
             ..Default::default()
         }],
         courses: 0,
+        residence_notices: vec![],
     }
 }
 
@@ -114,4 +115,27 @@ fn implausible_and_late_are_found() {
     );
     assert_eq!(t.by_district["4845120"].by_code["late.enrollment"], 1);
     assert_eq!(t.children_with_findings, 1);
+}
+
+#[test]
+fn change_of_residence_clock_counts_four_working_days_across_thanksgiving() {
+    use puente_domain::quality::ResidenceNoticeFacts;
+    let p = QualityPolicy::default();
+    let late = |updated_on: Option<NaiveDate>, today: NaiveDate| {
+        let mut c = complete(GradeLevel::G05, d(2014, 3, 1));
+        c.residence_notices = vec![ResidenceNoticeFacts {
+            // Wednesday before Thanksgiving (Thursday 27 November 2025, a federal holiday):
+            // the four working days are 28 November, 1, 2 and 3 December.
+            sent_on: d(2025, 11, 26),
+            updated_on,
+        }];
+        check(&c, today, &p)
+            .iter()
+            .any(|f| f.code == "late.change_of_residence")
+    };
+    assert!(!late(Some(d(2025, 12, 3)), d(2026, 1, 15)));
+    assert!(late(Some(d(2025, 12, 4)), d(2026, 1, 15)));
+    assert!(!late(None, d(2025, 12, 3)));
+    assert!(late(None, d(2025, 12, 4)));
+    assert!(!late(Some(d(2025, 11, 28)), d(2026, 1, 15)));
 }

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, NaiveDate, Utc};
 use puente_domain::CodeSet;
 use puente_domain::childcount::EligibilitySpan;
-use puente_domain::quality::{ChildFacts, EnrollmentFacts};
+use puente_domain::quality::{ChildFacts, EnrollmentFacts, ResidenceNoticeFacts};
 use serde::Serialize;
 use sqlx::Row;
 
@@ -48,6 +48,11 @@ const PAGE_ENROLLMENTS: &str = "SELECT e.child_id, e.enrollment_date, e.withdraw
 
 const PAGE_COURSES: &str = "SELECT k.child_id, COUNT(*) FROM courses k JOIN state_records r ON r.id = k.state_record_id \
  WHERE r.reporting_state = $1 AND r.deleted = FALSE AND k.child_id > $2 AND k.child_id <= $3 GROUP BY k.child_id";
+
+/// Change-of-residence notices sent to the state, with the state's latest update of the child.
+const PAGE_RESIDENCE_NOTICES: &str = "SELECT n.child_id, n.created_at, (SELECT MAX(r.updated_at) FROM state_records r \
+ WHERE r.child_id = n.child_id AND r.reporting_state = $1 AND r.deleted = FALSE) \
+ FROM notices n WHERE n.kind = 'change_of_residence' AND n.to_state = $1 AND n.child_id > $2 AND n.child_id <= $3";
 
 /// Children of a state sharing folded first name, folded first last name and birth date with
 /// another child of that state.
@@ -149,7 +154,18 @@ impl Store {
                     out[i].facts.courses = u32::try_from(n).unwrap_or(u32::MAX);
                 }
             }
+            for r in sqlx::query(PAGE_RESIDENCE_NOTICES).bind(state).bind(after_child).bind(&last).fetch_all(p).await? {
+                let child_id: String = r.try_get(0)?;
+                let Some(&i) = index.get(&child_id) else { continue };
+                let sent: DateTime<Utc> = r.try_get(1)?;
+                let updated: Option<DateTime<Utc>> = r.try_get(2)?;
+                out[i].facts.residence_notices.push(ResidenceNoticeFacts {
+                    sent_on: sent.date_naive(),
+                    updated_on: updated.filter(|u| *u > sent).map(|u| u.date_naive()),
+                });
+            }
             for c in &mut out {
+                c.facts.residence_notices.sort_by_key(|n| n.sent_on);
                 c.facts.moves.sort_by_key(|m| m.qualifying_arrival_date);
                 c.facts.enrollments.sort_by_key(|e| e.enrollment_date);
             }

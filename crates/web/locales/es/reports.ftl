@@ -140,3 +140,4 @@ rep-rec-not-utf8 = La lista no es texto UTF-8: guárdela como CSV UTF-8 y vuelva
 rep-rec-too-large = La lista supera los 32 MB.
 rep-rec-bad-list = No se pudo leer la lista: { $reason }
 rep-rec-puente_counts_category_2 = Puente cuenta al niño en la Categoría 2 (servicio de verano o intersesión mientras era elegible)
+rep-finding-late-change_of_residence = Tardía: actualización enviada más de 4 días hábiles después de un aviso de cambio de residencia, o aún no enviada
