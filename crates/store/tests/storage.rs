@@ -338,7 +338,7 @@ async fn a_transactions_audit_events_are_appended_at_commit_and_never_on_rollbac
 
     let mut tx = db.store.begin().await.unwrap();
     tx.append_audit(&audit_event("test.long_action"), at());
-    if (db.store.backend() == puente_store::Backend::Postgres) {
+    if db.store.backend() == puente_store::Backend::Postgres {
         // The open transaction holds no lock on the chain yet: another append goes through.
         let other = tokio::time::timeout(
             std::time::Duration::from_secs(10),
@@ -353,7 +353,7 @@ async fn a_transactions_audit_events_are_appended_at_commit_and_never_on_rollbac
     assert_eq!(committed.len(), 1);
     let events = db.store.audit_chain_events().await.unwrap();
     let actions: Vec<&str> = events.iter().map(|e| e.action.as_str()).collect();
-    if (db.store.backend() == puente_store::Backend::Postgres) {
+    if db.store.backend() == puente_store::Backend::Postgres {
         assert_eq!(actions, ["test.view", "test.long_action"]);
     } else {
         assert_eq!(actions, ["test.long_action"]);
