@@ -14,8 +14,9 @@ use puente_store::{LinkRow, RecordWrite, Store, WriteOutcome, new_id};
 use crate::{App, AppError, Result};
 
 /// The longest one batch's write may take before the database is taken to be unavailable (a
-/// batch of a few hundred records normally takes well under a second).
-const BATCH_WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+/// batch of a few hundred records takes well under a second in a release build, seconds in a
+/// debug build on a loaded machine).
+const BATCH_WRITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// The online linkage index over every known child, rebuilt from the store at start-up.
 #[derive(Debug)]
