@@ -1218,6 +1218,8 @@ pub struct ReconcilePage {
     pub state_param: String,
     pub csrf: String,
     pub error: Option<String>,
+    /// The result formats offered: (form value, label), the page first.
+    pub formats: Vec<(&'static str, String)>,
     /// After an upload: the summary line and the differences.
     pub summary: Option<String>,
     pub table: Option<Table>,
@@ -1311,6 +1313,10 @@ fn reconcile_page(
             )
         }),
         table: lines.map(|l| reconciliation_table(lang, l)),
+        formats: ["page", "csv", "xlsx"]
+            .into_iter()
+            .map(|f| (f, lang.t(&format!("rep-rec-format-{f}"))))
+            .collect(),
         error,
         frame,
     };

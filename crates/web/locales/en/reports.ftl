@@ -141,3 +141,5 @@ rep-rec-too-large = The list is larger than 32 MB.
 rep-rec-bad-list = The list could not be read: { $reason }
 rep-rec-puente_counts_category_2 = Puente counts the child in Category 2 (summer or intersession service while eligible)
 rep-finding-late-change_of_residence = Late: update sent more than 4 working days after a change-of-residence notice, or not yet sent
+rep-rec-format-csv = CSV file
+rep-rec-format-xlsx = Excel workbook (XLSX)
