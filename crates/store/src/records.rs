@@ -215,16 +215,29 @@ macro_rules! write_one {
     }};
 }
 
-/// Runs a multi-row `INSERT` (`$head` then `VALUES`) over `$rows` in chunks, pushing each row's
-/// values with `$push`.
+/// Runs a multi-row `INSERT` (`$head`, then `VALUES`, then `$tail`) over `$rows` in chunks,
+/// pushing each row's values with `$push`.
 macro_rules! insert_rows {
-    ($tx:expr, $head:expr, $cols:expr, $rows:expr, |$b:ident, $row:pat_param| $push:block) => {{
+    ($tx:expr, $head:expr, $tail:expr, $cols:expr, $rows:expr, |$b:ident, $row:pat_param| $push:block) => {{
         for chunk in $rows.chunks(rows_per_statement($cols)) {
             let mut qb = sqlx::QueryBuilder::new($head);
             qb.push_values(chunk, |mut $b, $row| $push);
+            qb.push($tail);
             qb.build().execute(&mut *$tx).await?;
         }
     }};
+}
+
+/// The rows of one child table for a batch: (state record id, child id, position, item) for
+/// every item `items` gives of each record.
+fn child_rows<'a, T>(
+    records: &[(&'a str, &'a str, &'a RecordWrite)],
+    items: impl Fn(&'a RecordWrite) -> &'a [T],
+) -> Vec<(&'a str, &'a str, usize, &'a T)> {
+    records
+        .iter()
+        .flat_map(|&(r, c, w)| items(w).iter().enumerate().map(move |(i, x)| (r, c, i, x)))
+        .collect()
 }
 
 /// Writes the child rows (search keys, alternate IDs, qualifying moves, enrollments, courses,
@@ -242,29 +255,19 @@ macro_rules! write_child_rows {
             }
         }
         last.reverse();
-        let keys: Vec<(&str, &str, &str)> = last
-            .iter()
-            .flat_map(|&(r, c, w)| w.search_keys.iter().map(move |k| (r, c, k.as_str())))
-            .collect();
-        for chunk in keys.chunks(rows_per_statement(3)) {
-            let mut qb = sqlx::QueryBuilder::new(INSERT_SEARCH_KEYS);
-            qb.push_values(chunk, |mut b, &(r, c, k)| {
+        let keys = child_rows(&last, |w| &w.search_keys);
+        insert_rows!(
+            $tx,
+            INSERT_SEARCH_KEYS,
+            " ON CONFLICT DO NOTHING",
+            3,
+            keys,
+            |b, &(r, c, _, k)| {
                 b.push_bind(r).push_bind(c).push_bind(k);
-            });
-            qb.push(" ON CONFLICT DO NOTHING");
-            qb.build().execute(&mut *$tx).await?;
-        }
-        let alts: Vec<_> = last
-            .iter()
-            .flat_map(|&(r, c, w)| {
-                w.record
-                    .alternate_ids
-                    .iter()
-                    .enumerate()
-                    .map(move |(i, a)| (r, c, i, a))
-            })
-            .collect();
-        insert_rows!($tx, INSERT_ALT, 6, alts, |b, &(r, c, i, a)| {
+            }
+        );
+        let alts = child_rows(&last, |w| &w.record.alternate_ids);
+        insert_rows!($tx, INSERT_ALT, "", 6, alts, |b, &(r, c, i, a)| {
             b.push_bind(new_id())
                 .push_bind(r)
                 .push_bind(c)
@@ -272,17 +275,8 @@ macro_rules! write_child_rows {
                 .push_bind(&a.id)
                 .push_bind(code(&a.id_type));
         });
-        let moves: Vec<_> = last
-            .iter()
-            .flat_map(|&(r, c, w)| {
-                w.record
-                    .qualifying_moves
-                    .iter()
-                    .enumerate()
-                    .map(move |(i, m)| (r, c, i, m))
-            })
-            .collect();
-        insert_rows!($tx, INSERT_MOVE, 12, moves, |b, &(r, c, i, m)| {
+        let moves = child_rows(&last, |w| &w.record.qualifying_moves);
+        insert_rows!($tx, INSERT_MOVE, "", 12, moves, |b, &(r, c, i, m)| {
             b.push_bind(new_id())
                 .push_bind(r)
                 .push_bind(c)
@@ -296,71 +290,53 @@ macro_rules! write_child_rows {
                 .push_bind(m.eligibility_expiration_date)
                 .push_bind(m.expiration_defaulted);
         });
-        let enrollments: Vec<_> = last
-            .iter()
-            .flat_map(|&(r, c, w)| {
-                w.record
-                    .enrollments
-                    .iter()
-                    .enumerate()
-                    .map(move |(i, e)| (r, c, i, e))
-            })
-            .collect();
-        insert_rows!(
-            $tx,
-            INSERT_ENROLLMENT,
-            36,
-            enrollments,
-            |b, &(r, c, i, e)| {
-                b.push_bind(new_id())
-                    .push_bind(r)
-                    .push_bind(c)
-                    .push_bind(i as i64)
-                    .push_bind(e.enrollment_date)
-                    .push_bind(code(&e.enrollment_type))
-                    .push_bind(&e.school_or_project_name)
-                    .push_bind(code(&e.mep_project_type))
-                    .push_bind(&e.school_id)
-                    .push_bind(&e.facility_name)
-                    .push_bind(&e.facility_address_1)
-                    .push_bind(&e.facility_address_2)
-                    .push_bind(&e.facility_address_3)
-                    .push_bind(&e.facility_city)
-                    .push_bind(&e.district_id)
-                    .push_bind(&e.district_name)
-                    .push_bind(code(&e.facility_state))
-                    .push_bind(&e.facility_zip)
-                    .push_bind(&e.telephone)
-                    .push_bind(code(&e.grade_level))
-                    .push_bind(e.lep)
-                    .push_bind(e.idea)
-                    .push_bind(code(&e.med_alert))
-                    .push_bind(e.pfs)
-                    .push_bind(e.immunization_record)
-                    .push_bind(e.withdrawal_date)
-                    .push_bind(&e.district_of_residence)
-                    .push_bind(e.residency_date)
-                    .push_bind(e.residency_verification_date)
-                    .push_bind(&e.designated_graduation_school)
-                    .push_bind(code(&e.graduation_hse))
-                    .push_bind(e.graduation_hse_date)
-                    .push_bind(e.out_of_state_transcript)
-                    .push_bind(code(&e.continuation_reason))
-                    .push_bind(e.algebra1)
-                    .push_bind(&e.comment);
-            }
-        );
-        let courses: Vec<_> = last
-            .iter()
-            .flat_map(|&(r, c, w)| {
-                w.record
-                    .courses
-                    .iter()
-                    .enumerate()
-                    .map(move |(i, x)| (r, c, i, x))
-            })
-            .collect();
-        insert_rows!($tx, INSERT_COURSE, 15, courses, |b, &(r, c, i, x)| {
+        let enrollments = child_rows(&last, |w| &w.record.enrollments);
+        insert_rows!($tx, INSERT_ENROLLMENT, "", 36, enrollments, |b,
+                                                                   &(
+            r,
+            c,
+            i,
+            e,
+        )| {
+            b.push_bind(new_id())
+                .push_bind(r)
+                .push_bind(c)
+                .push_bind(i as i64)
+                .push_bind(e.enrollment_date)
+                .push_bind(code(&e.enrollment_type))
+                .push_bind(&e.school_or_project_name)
+                .push_bind(code(&e.mep_project_type))
+                .push_bind(&e.school_id)
+                .push_bind(&e.facility_name)
+                .push_bind(&e.facility_address_1)
+                .push_bind(&e.facility_address_2)
+                .push_bind(&e.facility_address_3)
+                .push_bind(&e.facility_city)
+                .push_bind(&e.district_id)
+                .push_bind(&e.district_name)
+                .push_bind(code(&e.facility_state))
+                .push_bind(&e.facility_zip)
+                .push_bind(&e.telephone)
+                .push_bind(code(&e.grade_level))
+                .push_bind(e.lep)
+                .push_bind(e.idea)
+                .push_bind(code(&e.med_alert))
+                .push_bind(e.pfs)
+                .push_bind(e.immunization_record)
+                .push_bind(e.withdrawal_date)
+                .push_bind(&e.district_of_residence)
+                .push_bind(e.residency_date)
+                .push_bind(e.residency_verification_date)
+                .push_bind(&e.designated_graduation_school)
+                .push_bind(code(&e.graduation_hse))
+                .push_bind(e.graduation_hse_date)
+                .push_bind(e.out_of_state_transcript)
+                .push_bind(code(&e.continuation_reason))
+                .push_bind(e.algebra1)
+                .push_bind(&e.comment);
+        });
+        let courses = child_rows(&last, |w| &w.record.courses);
+        insert_rows!($tx, INSERT_COURSE, "", 15, courses, |b, &(r, c, i, x)| {
             b.push_bind(new_id())
                 .push_bind(r)
                 .push_bind(c)
@@ -377,35 +353,26 @@ macro_rules! write_child_rows {
                 .push_bind(x.credits_hundredths.map(i64::from))
                 .push_bind(&x.final_grade);
         });
-        let assessments: Vec<_> = last
-            .iter()
-            .flat_map(|&(r, c, w)| {
-                w.record
-                    .assessments
-                    .iter()
-                    .enumerate()
-                    .map(move |(i, a)| (r, c, i, a))
-            })
-            .collect();
-        insert_rows!(
-            $tx,
-            INSERT_ASSESSMENT,
-            11,
-            assessments,
-            |b, &(r, c, i, a)| {
-                b.push_bind(new_id())
-                    .push_bind(r)
-                    .push_bind(c)
-                    .push_bind(i as i64)
-                    .push_bind(&a.title)
-                    .push_bind(&a.content)
-                    .push_bind(code(&a.assessment_type))
-                    .push_bind(a.administration_month)
-                    .push_bind(code(&a.reporting_method))
-                    .push_bind(&a.score)
-                    .push_bind(code(&a.interpretation));
-            }
-        );
+        let assessments = child_rows(&last, |w| &w.record.assessments);
+        insert_rows!($tx, INSERT_ASSESSMENT, "", 11, assessments, |b,
+                                                                   &(
+            r,
+            c,
+            i,
+            a,
+        )| {
+            b.push_bind(new_id())
+                .push_bind(r)
+                .push_bind(c)
+                .push_bind(i as i64)
+                .push_bind(&a.title)
+                .push_bind(&a.content)
+                .push_bind(code(&a.assessment_type))
+                .push_bind(a.administration_month)
+                .push_bind(code(&a.reporting_method))
+                .push_bind(&a.score)
+                .push_bind(code(&a.interpretation));
+        });
     }};
 }
 
