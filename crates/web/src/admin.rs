@@ -271,14 +271,6 @@ async fn user_page(
     render(status, &page)
 }
 
-fn csrf_of(frame: &Frame) -> String {
-    frame
-        .user
-        .as_ref()
-        .map(|u| u.csrf.clone())
-        .unwrap_or_default()
-}
-
 /// `GET /admin/users/{user_id}`.
 pub async fn user(
     State(state): State<WebState>,
@@ -292,7 +284,7 @@ pub async fn user(
         Some("role") => Some(frame.t("adm-role-changed")),
         _ => None,
     };
-    let csrf = csrf_of(&frame);
+    let csrf = frame.csrf();
     user_page(&state, frame, csrf, &actor, &user_id, notice, (None, None)).await
 }
 
@@ -316,7 +308,7 @@ pub async fn user_status(
         "reactivate" => Some(StatusChange::Reactivate),
         _ => None,
     };
-    let csrf = csrf_of(&frame);
+    let csrf = frame.csrf();
     let Some(change) = change else {
         let err = frame.t("adm-error-choose-status");
         return user_page(
@@ -371,7 +363,7 @@ pub async fn user_role(
     Path(user_id): Path<String>,
     Form(f): Form<RoleForm>,
 ) -> Response {
-    let csrf = csrf_of(&frame);
+    let csrf = frame.csrf();
     let Some(role) = Role::parse(&f.role) else {
         let err = frame.t("adm-error-role-not-grantable");
         return user_page(
@@ -749,7 +741,7 @@ async fn application_page(
         StatusCode::OK
     };
     let page = ApplicationPage {
-        csrf: csrf_of(&frame),
+        csrf: frame.csrf(),
         a: application_line(&frame, &a),
         can_decide: a.status == "attested",
         email_taken,

@@ -87,6 +87,14 @@ pub struct FrameUser {
 const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'/').remove(b'-').remove(b'_');
 
 impl Frame {
+    /// The session's CSRF token for the page's forms (empty when nobody is signed in).
+    pub fn csrf(&self) -> String {
+        self.user
+            .as_ref()
+            .map(|u| u.csrf.clone())
+            .unwrap_or_default()
+    }
+
     /// Translates a message id in the page language.
     pub fn t(&self, id: &str) -> String {
         self.lang.t(id)

@@ -27,14 +27,6 @@ use crate::frame::{Frame, render};
 /// Most notices listed on the inbox page.
 pub const INBOX_LIMIT: usize = 200;
 
-fn csrf_of(frame: &Frame) -> String {
-    frame
-        .user
-        .as_ref()
-        .map(|u| u.csrf.clone())
-        .unwrap_or_default()
-}
-
 fn date(frame: &Frame, d: Option<NaiveDate>) -> String {
     d.map(|d| frame.lang.date(d)).unwrap_or_default()
 }
@@ -273,7 +265,7 @@ fn detail_page(frame: Frame, d: NoticeDetail, error: Option<String>) -> DetailPa
         mail_summary,
         actions: n.actions,
         receiver: n.direction == Direction::Incoming,
-        csrf: csrf_of(&frame),
+        csrf: frame.csrf(),
         error,
         today: chrono::Utc::now()
             .date_naive()
@@ -600,7 +592,7 @@ fn form_page(
         intro: frame.t(&format!("{p}-intro")),
         msix: msix.to_string(),
         action: format!("/students/{msix}/{}", kind.slug()),
-        csrf: csrf_of(&frame),
+        csrf: frame.csrf(),
         fields,
         submit: frame.t(&format!("{p}-submit")),
         has_errors: !errors.is_empty(),
@@ -839,7 +831,7 @@ pub async fn outbox_page(
                 &OutboxPage {
                     summary,
                     rows,
-                    csrf: csrf_of(&frame),
+                    csrf: frame.csrf(),
                     only_failed,
                     frame,
                 },

@@ -1298,11 +1298,7 @@ fn reconcile_page(
         } else {
             String::new()
         },
-        csrf: frame
-            .user
-            .as_ref()
-            .map(|u| u.csrf.clone())
-            .unwrap_or_default(),
+        csrf: frame.csrf(),
         summary: lines.map(|l| {
             lang.t_args(
                 "rep-rec-summary",

@@ -179,14 +179,6 @@ impl SubmissionsPage {
     }
 }
 
-fn csrf_of(frame: &Frame) -> String {
-    frame
-        .user
-        .as_ref()
-        .map(|u| u.csrf.clone())
-        .unwrap_or_default()
-}
-
 async fn index(
     state: &WebState,
     frame: Frame,
@@ -206,7 +198,7 @@ async fn index(
     } else {
         StatusCode::OK
     };
-    let csrf = csrf_of(&frame);
+    let csrf = frame.csrf();
     render(
         status,
         &SubmissionsPage {

@@ -38,14 +38,6 @@ pub const KEEP_OTHER: &str = "other";
 /// Longest note or reason kept.
 const MAX_NOTE: usize = 1000;
 
-fn csrf_of(frame: &Frame) -> String {
-    frame
-        .user
-        .as_ref()
-        .map(|u| u.csrf.clone())
-        .unwrap_or_default()
-}
-
 fn clean(s: Option<&str>) -> String {
     s.unwrap_or("")
         .trim()
@@ -561,7 +553,7 @@ async fn item_page_for(
         })
         .map(|d| frame.t(&format!("wl-done-{d}")));
     Ok(ItemPage {
-        csrf: csrf_of(&frame),
+        csrf: frame.csrf(),
         id: it.id.clone(),
         kind: frame.t(&format!("wl-kind-{}", it.kind.code())),
         is_near_match: it.kind == WorklistKind::NearMatch,
@@ -971,7 +963,7 @@ pub async fn merge_form(
     render(
         StatusCode::OK,
         &MergePage {
-            csrf: csrf_of(&frame),
+            csrf: frame.csrf(),
             frame,
             msix,
             locked,
@@ -1007,7 +999,7 @@ pub async fn merge_submit(
         Err(r) => return r,
     };
     let mut page = MergePage {
-        csrf: csrf_of(&frame),
+        csrf: frame.csrf(),
         frame,
         msix: msix.clone(),
         locked,
@@ -1134,7 +1126,7 @@ async fn split_page_for(
         })
         .collect();
     Ok(SplitPage {
-        csrf: csrf_of(&frame),
+        csrf: frame.csrf(),
         frame,
         msix,
         locked,

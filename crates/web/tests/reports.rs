@@ -106,17 +106,16 @@ async fn seeded() -> (Site, Vec<String>) {
 }
 
 async fn get_bytes(site: &Site, uri: &str, cookie: &str) -> (StatusCode, String, Vec<u8>) {
-    let resp = site
-        .router
-        .clone()
-        .oneshot(
-            Request::get(uri)
-                .header("cookie", cookie)
-                .body(Body::empty())
-                .unwrap(),
-        )
-        .await
+    let req = Request::get(uri)
+        .header("cookie", cookie)
+        .body(Body::empty())
         .unwrap();
+    send(site, req).await
+}
+
+/// Sends a request; returns its status, its Content-Disposition header and its body.
+async fn send(site: &Site, req: Request<Body>) -> (StatusCode, String, Vec<u8>) {
+    let resp = site.router.clone().oneshot(req).await.unwrap();
     let status = resp.status();
     let disposition = resp
         .headers()
@@ -676,21 +675,7 @@ async fn post_state_list(
         )
         .body(Body::from(body))
         .unwrap();
-    let resp = site.router.clone().oneshot(req).await.unwrap();
-    let status = resp.status();
-    let disposition = resp
-        .headers()
-        .get("content-disposition")
-        .map(|v| v.to_str().unwrap().to_owned())
-        .unwrap_or_default();
-    let bytes = resp
-        .into_body()
-        .collect()
-        .await
-        .unwrap()
-        .to_bytes()
-        .to_vec();
-    (status, disposition, bytes)
+    send(site, req).await
 }
 
 #[tokio::test]
