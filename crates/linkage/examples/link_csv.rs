@@ -2,6 +2,9 @@
 //! (`record_id,entity`): pairwise P/R/F1 and time. For tuning without building the CLI.
 //!
 //! `cargo run --release -p puente-linkage --example link_csv -- records.csv truth.csv [clusters.csv]`
+//!
+//! With `MISSED=N` in the environment, also prints up to N true pairs left in different
+//! clusters (and up to N wrongly merged pairs), with their pair explanation.
 
 #![allow(clippy::expect_used)]
 
@@ -9,7 +12,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use puente_linkage::synth::pairwise_prf;
-use puente_linkage::{LinkConfig, LinkRecord, link_batch};
+use puente_linkage::{LinkConfig, LinkRecord, explain_pair, link_batch};
 
 fn split(line: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -79,7 +82,22 @@ fn main() {
         .map(|r| truth_map.get(r.record_id.as_str()).copied().unwrap_or(""))
         .collect();
     let t = Instant::now();
-    let res = link_batch(&recs, &LinkConfig::default());
+    let missed: usize = std::env::var("MISSED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    let mut config = LinkConfig {
+        explain_pairs: missed > 0,
+        ..LinkConfig::default()
+    };
+    if std::env::var("EM").is_ok_and(|v| v == "1") {
+        config.estimate_weights = true;
+    }
+    if missed > 0 {
+        // keep every candidate pair, so that a missed pair shows whether blocking found it
+        config.review_threshold = -1000.0;
+    }
+    let res = link_batch(&recs, &config);
     let el = t.elapsed();
     let (p, r, f1) = pairwise_prf(&truth, &res.clusters);
     println!(
@@ -87,11 +105,125 @@ fn main() {
         recs.len()
     );
     println!("  stats={:?}", res.stats);
+    if std::env::var("WEIGHTS").is_ok_and(|v| v == "1") {
+        for f in 0..res.weights.m.len() {
+            let w: Vec<String> = (1..res.weights.m[f].len())
+                .map(|l| {
+                    let (m, u) = (res.weights.m[f][l], res.weights.u[f][l]);
+                    format!("{m:.4}/{u:.5}={:.1}", (m / u.max(1e-9)).log2())
+                })
+                .collect();
+            println!("  field {f}: {}", w.join(" "));
+        }
+    }
+    if std::env::var("TRUEM").is_ok_and(|v| v == "1") {
+        true_levels(&recs, &truth, &config);
+    }
+    if missed > 0 {
+        report_errors(&recs, &truth, &res, &config, missed);
+    }
     if let Some(out) = args.get(3) {
         let mut s = String::from("record_id,cluster_id\n");
         for (r, c) in recs.iter().zip(&res.clusters) {
             s.push_str(&format!("{},{}\n", r.record_id, c));
         }
         std::fs::write(out, s).expect("write clusters");
+    }
+}
+
+fn show(r: &LinkRecord) -> String {
+    let o = |x: &Option<String>| x.clone().unwrap_or_default();
+    format!(
+        "{} | {} | {} | {} | {} | {}",
+        r.record_id,
+        o(&r.first_name),
+        o(&r.last_name_1),
+        o(&r.birth_date),
+        o(&r.address),
+        o(&r.postal_code)
+    )
+}
+
+fn report_errors(
+    recs: &[LinkRecord],
+    truth: &[&str],
+    res: &puente_linkage::BatchResult,
+    config: &LinkConfig,
+    max: usize,
+) {
+    let scored: HashMap<(usize, usize), f64> = res
+        .pairs
+        .iter()
+        .map(|p| ((p.a.min(p.b), p.a.max(p.b)), p.score))
+        .collect();
+    let mut by_entity: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, t) in truth.iter().enumerate() {
+        by_entity.entry(t).or_default().push(i);
+    }
+    let mut ents: Vec<_> = by_entity.into_iter().collect();
+    ents.sort();
+    let mut shown = 0;
+    for (_, m) in &ents {
+        for x in 0..m.len() {
+            for y in x + 1..m.len() {
+                let (a, b) = (m[x], m[y]);
+                if res.clusters[a] == res.clusters[b] || shown >= max {
+                    continue;
+                }
+                shown += 1;
+                let e = explain_pair(&recs[a], &recs[b], config);
+                let f: Vec<String> = e
+                    .fields
+                    .iter()
+                    .map(|f| format!("{}={}({})", f.field, f.level, f.weight))
+                    .collect();
+                println!(
+                    "MISSED cand={:?} total={} {:?}\n  {}\n  {}\n  {}",
+                    scored.get(&(a, b)),
+                    e.total,
+                    e.conflicts,
+                    show(&recs[a]),
+                    show(&recs[b]),
+                    f.join(" ")
+                );
+            }
+        }
+    }
+    let mut wrong = 0;
+    for p in &res.pairs {
+        if res.clusters[p.a] == res.clusters[p.b] && truth[p.a] != truth[p.b] && wrong < max {
+            wrong += 1;
+            println!(
+                "WRONG score={}\n  {}\n  {}",
+                p.score,
+                show(&recs[p.a]),
+                show(&recs[p.b])
+            );
+        }
+    }
+}
+
+/// Level distribution per field over all true pairs (the empirical m).
+fn true_levels(recs: &[LinkRecord], truth: &[&str], config: &LinkConfig) {
+    let mut by_entity: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, t) in truth.iter().enumerate() {
+        by_entity.entry(t).or_default().push(i);
+    }
+    let mut counts: std::collections::BTreeMap<(String, String), usize> = Default::default();
+    let mut pairs = 0usize;
+    for m in by_entity.values() {
+        for x in 0..m.len() {
+            for y in x + 1..m.len() {
+                pairs += 1;
+                let e = explain_pair(&recs[m[x]], &recs[m[y]], config);
+                for f in e.fields {
+                    *counts.entry((f.field, f.level)).or_insert(0) += 1;
+                }
+            }
+        }
+    }
+    println!("true pairs: {pairs}");
+    for ((f, l), c) in counts {
+        println!("  {f:>18} {l:>16} {:.4}", c as f64 / pairs as f64);
     }
 }

@@ -192,13 +192,13 @@ fn pattern(levels: &[u8; NF]) -> u64 {
     levels
         .iter()
         .enumerate()
-        .fold(0u64, |acc, (i, l)| acc | (u64::from(*l & 7) << (3 * i)))
+        .fold(0u64, |acc, (i, l)| acc | (u64::from(*l & 15) << (4 * i)))
 }
 
 fn unpattern(p: u64) -> [u8; NF] {
     let mut l = [0u8; NF];
     for (i, x) in l.iter_mut().enumerate() {
-        *x = ((p >> (3 * i)) & 7) as u8;
+        *x = ((p >> (4 * i)) & 15) as u8;
     }
     l
 }
@@ -271,6 +271,46 @@ fn estimate(patterns: &[(u64, u64)], random_u: &[[f64; NL]; NF], prior: &Weights
                 // blend the random-pair u with the prior (sparse levels)
                 *x = (random_u[f][l] * 0.7 + *x * 0.3).clamp(1e-9, 1.0);
             }
+        }
+    }
+    out
+}
+
+/// m re-estimated from confident pairs: per field, the level distribution over the
+/// conflict-free pairs whose other fields alone score at least `min_rest`, with the
+/// prior m as `alpha` pseudo-counts. u is left as it is.
+fn adapt_m(
+    kept: &[(u64, Cmp)],
+    wt: &WeightTable,
+    prior: &Weights,
+    min_rest: f64,
+    alpha: f64,
+) -> Weights {
+    let mut counts = [[0.0f64; NL]; NF];
+    for (_, c) in kept {
+        if c.conflicts != 0 {
+            continue;
+        }
+        let w = compare::field_weights(c, wt);
+        let total: f64 = w.iter().sum();
+        for f in 0..NF {
+            let l = c.levels[f] as usize;
+            if l != 0 && total - w[f] >= min_rest {
+                counts[f][l] += 1.0;
+            }
+        }
+    }
+    let mut out = prior.clone();
+    for f in 0..NF {
+        let n: f64 = counts[f].iter().sum();
+        let Some(m) = out.m.get_mut(f) else { continue };
+        let prior_sum: f64 = m.iter().skip(1).sum();
+        if prior_sum <= 0.0 {
+            continue;
+        }
+        for l in 1..m.len().min(NL) {
+            let p0 = m[l] / prior_sum;
+            m[l] = ((counts[f][l] + alpha * p0) / (n + alpha)).clamp(1e-6, 1.0);
         }
     }
     out
@@ -423,6 +463,16 @@ pub fn link_batch_with(
         pv.sort_unstable();
         let ru = random_u(&preps, &rules, &weights);
         weights = estimate(&pv, &ru, &weights);
+    }
+    if config.adapt_margin > 0.0 {
+        let wt1 = WeightTable::with_cap(&weights, config.family_cap);
+        weights = adapt_m(
+            &kept,
+            &wt1,
+            &weights,
+            config.batch_threshold + config.adapt_margin,
+            config.adapt_prior,
+        );
     }
     let wt = WeightTable::with_cap(&weights, config.family_cap);
     lap("scoring", &mut timings);

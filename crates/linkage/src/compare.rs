@@ -75,7 +75,13 @@ pub(crate) struct Prep {
     pub state: u64,
     pub ssid: u64,
     pub alt: Vec<u64>,
-    pub addr: Vec<u64>,
+    /// Address: house number (first token when numeric; empty if none).
+    pub addr_num: Box<str>,
+    /// Address without the house number, spaces removed: sorted byte bigrams (robust to
+    /// split and joined words, typos and a missing component).
+    pub addr_bigrams: Vec<u16>,
+    /// Hash of the first four letters of the address after the house number (0 = none).
+    pub addr_street: u64,
     pub postal: Box<str>,
     /// Sort key for windowing (first bytes of surname+given).
     pub sort_key: u64,
@@ -126,6 +132,29 @@ fn place_hash(s: &str) -> u64 {
     }
 }
 
+/// House number (the first token when it is all digits) and the sorted byte bigrams of
+/// the rest of the folded address with its spaces removed.
+fn address_parts(raw: &str) -> (Box<str>, Vec<u16>, u64) {
+    let f = fold(raw);
+    let mut toks = f.split(' ').filter(|t| !t.is_empty()).peekable();
+    let num = match toks.peek() {
+        Some(t) if t.bytes().all(|b| b.is_ascii_digit()) => toks.next().unwrap_or(""),
+        _ => "",
+    };
+    let rest: Vec<u8> = toks.flat_map(str::bytes).collect();
+    let mut bigrams: Vec<u16> = rest
+        .windows(2)
+        .map(|w| (u16::from(w[0]) << 8) | u16::from(w[1]))
+        .collect();
+    bigrams.sort_unstable();
+    let street = if rest.len() >= 4 {
+        hash_bytes(&rest[..4], 13)
+    } else {
+        0
+    };
+    (num.into(), bigrams, street)
+}
+
 pub(crate) fn prepare(r: &LinkRecord) -> Prep {
     let mut given = toks(opt(&r.first_name), true);
     given.extend(toks(opt(&r.middle_name), true));
@@ -172,13 +201,7 @@ pub(crate) fn prepare(r: &LinkRecord) -> Prep {
         .collect();
     alt.sort_unstable();
     alt.dedup();
-    let mut addr: Vec<u64> = fold(opt(&r.address))
-        .split(' ')
-        .filter(|t| !t.is_empty())
-        .map(hash_str)
-        .collect();
-    addr.sort_unstable();
-    addr.dedup();
+    let (addr_num, addr_bigrams, addr_street) = address_parts(opt(&r.address));
     let postal: String = opt(&r.postal_code)
         .chars()
         .filter(char::is_ascii_alphanumeric)
@@ -208,7 +231,9 @@ pub(crate) fn prepare(r: &LinkRecord) -> Prep {
         state,
         ssid,
         alt,
-        addr,
+        addr_num,
+        addr_bigrams,
+        addr_street,
         postal: postal.into(),
         sort_key: u64::from_be_bytes(sk),
     }
@@ -236,8 +261,9 @@ fn tok_match(a: &Tok, b: &Tok, nick: bool) -> u8 {
             }
         }
     }
-    if a.s.len() >= 4
-        && b.s.len() >= 4
+    let (la, lb) = (a.s.len(), b.s.len());
+    // a letter dropped from a short name ("kyl" / "kyle") is a typo as well
+    if (la.min(lb) >= 4 || (la.min(lb) >= 3 && la != lb))
         && (within_one_edit(&a.s, &b.s)
             || (a.s.as_bytes()[0] == b.s.as_bytes()[0]
                 && a.s.len().abs_diff(b.s.len()) <= 3
@@ -246,6 +272,14 @@ fn tok_match(a: &Tok, b: &Tok, nick: bool) -> u8 {
         return 1;
     }
     0
+}
+
+/// Similar spelling beyond a typo: some token pair with Jaro-Winkler >= 0.8.
+fn weak_match(a: &[Tok], b: &[Tok]) -> bool {
+    a.iter().any(|t| {
+        b.iter()
+            .any(|u| t.s.len() >= 3 && u.s.len() >= 3 && jaro_winkler(&t.s, &u.s) >= 0.8)
+    })
 }
 
 /// Given-name level and TF (frequency of the rarest exactly shared token).
@@ -277,8 +311,9 @@ fn cmp_given(a: &[Tok], b: &[Tok]) -> (u8, f32) {
     }
     let tf = if tf == f32::MAX { 0.0 } else { tf };
     if matched == 0 {
+        let fallback = if weak_match(a, b) { G_WEAK } else { G_DIFF };
         if a.len() == 1 && b.len() == 1 {
-            return (G_DIFF, 0.0);
+            return (fallback, 0.0);
         }
         // Joined/space variants of the whole given name.
         let ca: String = a.iter().map(|t| &*t.s).collect();
@@ -289,7 +324,7 @@ fn cmp_given(a: &[Tok], b: &[Tok]) -> (u8, f32) {
         if jaro_winkler(&ca, &cb) >= 0.92 {
             return (G_FUZZY, 0.0);
         }
-        return (G_DIFF, 0.0);
+        return (fallback, 0.0);
     }
     if matched < short.len() {
         return (G_PARTIAL, 0.0);
@@ -383,15 +418,16 @@ fn cmp_sur(a: &Prep, b: &Prep) -> (u8, f32) {
     if matched > 0 {
         return (S_ONE, 0.0);
     }
+    let fallback = if weak_match(sa, sb) { S_WEAK } else { S_DIFF };
     if sa.len() == 1 && sb.len() == 1 {
-        return (S_DIFF, 0.0);
+        return (fallback, 0.0);
     }
     let ca: String = sa.iter().map(|t| &*t.s).collect();
     let cb: String = sb.iter().map(|t| &*t.s).collect();
     if jaro_winkler(&ca, &cb) >= 0.92 {
         return (S_FUZZY, 0.0);
     }
-    (S_DIFF, 0.0)
+    (fallback, 0.0)
 }
 
 fn cmp_dob(a: Option<Ymd>, b: Option<Ymd>) -> u8 {
@@ -498,35 +534,66 @@ fn cmp_postal(a: &str, b: &str) -> u8 {
     if a == b {
         return Z_EXACT;
     }
-    if a.len() == b.len() && a.bytes().zip(b.bytes()).filter(|(x, y)| x != y).count() == 1 {
+    if a.len() == b.len() && cmp_postal_digits(a.as_bytes(), b.as_bytes()) {
         return Z_ONE;
     }
     Z_DIFF
 }
 
-fn cmp_addr(a: &[u64], b: &[u64]) -> u8 {
-    if a.is_empty() || b.is_empty() {
-        return MISSING;
-    }
+fn cmp_postal_digits(a: &[u8], b: &[u8]) -> bool {
+    // one substitution or one adjacent transposition
+    let d: Vec<usize> = (0..a.len()).filter(|i| a[*i] != b[*i]).collect();
+    d.len() == 1 || (d.len() == 2 && d[1] == d[0] + 1 && a[d[0]] == b[d[1]] && a[d[1]] == b[d[0]])
+}
+
+/// Multiset intersection size of two sorted bigram lists.
+fn common_sorted(a: &[u16], b: &[u16]) -> usize {
     let (mut i, mut j, mut common) = (0, 0, 0usize);
     while i < a.len() && j < b.len() {
-        if a[i] == b[j] {
-            common += 1;
-            i += 1;
-            j += 1;
-        } else if a[i] < b[j] {
-            i += 1;
-        } else {
-            j += 1;
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Equal => {
+                common += 1;
+                i += 1;
+                j += 1;
+            }
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
         }
     }
-    let r = common as f64 / a.len().max(b.len()) as f64;
-    if r >= 0.75 {
+    common
+}
+
+/// Address level: bigram Dice of the addresses without house number (and the overlap
+/// with the shorter one, for a component left out), capped when house numbers differ.
+fn cmp_addr(a: &Prep, b: &Prep) -> u8 {
+    let (x, y) = (&a.addr_bigrams, &b.addr_bigrams);
+    if x.is_empty() || y.is_empty() {
+        return MISSING;
+    }
+    let common = common_sorted(x, y) as f64;
+    let dice = 2.0 * common / (x.len() + y.len()) as f64;
+    let short = x.len().min(y.len());
+    let overlap = if short >= 10 {
+        common / short as f64
+    } else {
+        0.0
+    };
+    let num_differs = !a.addr_num.is_empty() && !b.addr_num.is_empty() && a.addr_num != b.addr_num;
+    let level = if x == y {
+        A_EXACT
+    } else if dice >= 0.8 || overlap >= 0.95 {
         A_HIGH
-    } else if r >= 0.4 {
+    } else if dice >= 0.6 || overlap >= 0.8 {
         A_MED
+    } else if dice >= 0.4 {
+        A_LOW
     } else {
         A_DIFF
+    };
+    if num_differs && level < A_MED {
+        A_MED
+    } else {
+        level
     }
 }
 
@@ -576,7 +643,7 @@ pub(crate) fn compare(a: &Prep, b: &Prep, rules: &Rules) -> Cmp {
     let (mut sl, mut tfs) = cmp_sur(a, b);
     // Given name and surname exchanged between the fields ("caitlin mason" /
     // "mason caitlin"): both cross comparisons must agree.
-    if matches!(gl, G_PARTIAL | G_DIFF) && matches!(sl, S_ONE | S_DIFF) {
+    if matches!(gl, G_PARTIAL | G_WEAK | G_DIFF) && matches!(sl, S_ONE | S_WEAK | S_DIFF) {
         let ok = |l: u8| matches!(l, G_EXACT | G_SUBSET | G_NICK | G_PHON | G_FUZZY);
         let (x, _) = cmp_given(&a.given, &b.sur);
         let (y, _) = cmp_given(&a.sur, &b.given);
@@ -587,6 +654,12 @@ pub(crate) fn compare(a: &Prep, b: &Prep, rules: &Rules) -> Cmp {
                 G_FUZZY
             };
             sl = S_PHON;
+            tfg = 0.0;
+            tfs = 0.0;
+        } else if ok(x) || ok(y) {
+            // one name moved to the other field and the other one lost: one shared name
+            gl = gl.min(G_PARTIAL);
+            sl = sl.min(S_ONE);
             tfg = 0.0;
             tfs = 0.0;
         }
@@ -615,11 +688,11 @@ pub(crate) fn compare(a: &Prep, b: &Prep, rules: &Rules) -> Cmp {
     } else {
         MISSING
     };
-    levels[field::ADDRESS] = cmp_addr(&a.addr, &b.addr);
+    levels[field::ADDRESS] = cmp_addr(a, b);
     levels[field::POSTAL] = cmp_postal(&a.postal, &b.postal);
 
     let mut conflicts = 0u8;
-    let given_differs = matches!(gl, G_PARTIAL | G_DIFF) && !weak_single_given(a, b);
+    let given_differs = matches!(gl, G_PARTIAL | G_WEAK | G_DIFF) && !weak_single_given(a, b);
     let twin_like = given_differs || (gl == G_FUZZY && levels[field::SEX] == DIFF2);
     if rules.twin && twin_like {
         let dob_same = matches!(levels[field::DOB], D_EXACT | D_SWAP);
@@ -638,7 +711,7 @@ pub(crate) fn compare(a: &Prep, b: &Prep, rules: &Rules) -> Cmp {
             conflicts |= conflict::TWIN;
         }
     }
-    let given_differs_any = matches!(gl, G_PARTIAL | G_DIFF);
+    let given_differs_any = matches!(gl, G_PARTIAL | G_WEAK | G_DIFF);
     if (twin_like || given_differs_any) && (a.multi == Some(true) || b.multi == Some(true)) {
         conflicts |= conflict::MULTIPLE_BIRTH;
     }
@@ -707,7 +780,7 @@ pub(crate) fn corroborated(c: &Cmp) -> bool {
         || c.levels[field::BIRTH_PLACE] == BP_FULL
         || c.levels[field::STATE_ID] == AGREE
         || c.levels[field::ALT_IDS] == AGREE
-        || c.levels[field::ADDRESS] == A_HIGH
+        || matches!(c.levels[field::ADDRESS], A_EXACT | A_HIGH)
         || c.levels[field::POSTAL] == Z_EXACT
 }
 
@@ -725,9 +798,13 @@ const FAM_POSTAL_GIVEN: u64 = 9;
 const FAM_DOB_INITIALS: u64 = 10;
 const FAM_SURS_SORTED: u64 = 11;
 const FAM_DOB_POSTAL: u64 = 12;
+const FAM_NAME_PAIR: u64 = 13;
+const FAM_ADDR_NUM_STREET: u64 = 14;
+const FAM_POSTAL_NUM: u64 = 15;
+const FAM_POSTAL_STREET: u64 = 16;
 
 /// Number of key families (keys are generated family by family in batch).
-pub(crate) const FAMILIES: u64 = 12;
+pub(crate) const FAMILIES: u64 = 16;
 
 fn given_variants(p: &Prep) -> Vec<u64> {
     let mut v: Vec<u64> = Vec::with_capacity(4);
@@ -844,6 +921,22 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
                 let si = u64::from(s.s.as_bytes().first().copied().unwrap_or(0));
                 out.push(k(&[d, gi, si]));
             }
+        }
+        FAM_NAME_PAIR => {
+            // given name and surname as an unordered pair: robust to the two being
+            // exchanged between fields
+            if let (Some(g), Some(s)) = (p.given.first(), p.sur.first()) {
+                out.push(k(&[g.ph.min(s.ph), g.ph.max(s.ph)]));
+            }
+        }
+        FAM_ADDR_NUM_STREET if !p.addr_num.is_empty() && p.addr_street != 0 => {
+            out.push(k(&[hash_str(&p.addr_num), p.addr_street]));
+        }
+        FAM_POSTAL_NUM if !p.addr_num.is_empty() && !p.postal.is_empty() => {
+            out.push(k(&[hash_str(&p.addr_num), hash_str(&p.postal)]));
+        }
+        FAM_POSTAL_STREET if p.addr_street != 0 && !p.postal.is_empty() => {
+            out.push(k(&[p.addr_street, hash_str(&p.postal)]));
         }
         FAM_SURS_SORTED if p.sur.len() >= 2 => {
             let mut parts: Vec<u64> = p.sur.iter().map(|t| t.ph).collect();

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 /// Number of compared fields.
 pub const NF: usize = 10;
 /// Maximum number of levels per field (level 0 = missing).
-pub const NL: usize = 8;
+pub const NL: usize = 16;
 
 /// Field indices.
 pub mod field {
@@ -31,7 +31,9 @@ pub mod level {
     pub const G_PHON: u8 = 4;
     pub const G_FUZZY: u8 = 5;
     pub const G_PARTIAL: u8 = 6;
-    pub const G_DIFF: u8 = 7;
+    /// Similar spelling (Jaro-Winkler >= 0.8) but beyond a typo.
+    pub const G_WEAK: u8 = 7;
+    pub const G_DIFF: u8 = 8;
     // surname
     pub const S_EXACT: u8 = 1;
     pub const S_SWAP: u8 = 2;
@@ -39,7 +41,8 @@ pub mod level {
     pub const S_PHON: u8 = 4;
     pub const S_FUZZY: u8 = 5;
     pub const S_ONE: u8 = 6;
-    pub const S_DIFF: u8 = 7;
+    pub const S_WEAK: u8 = 7;
+    pub const S_DIFF: u8 = 8;
     // dob
     pub const D_EXACT: u8 = 1;
     pub const D_SWAP: u8 = 2;
@@ -59,9 +62,11 @@ pub mod level {
     pub const P_PARTIAL: u8 = 2;
     pub const P_DIFF: u8 = 3;
     // address
-    pub const A_HIGH: u8 = 1;
-    pub const A_MED: u8 = 2;
-    pub const A_DIFF: u8 = 3;
+    pub const A_EXACT: u8 = 1;
+    pub const A_HIGH: u8 = 2;
+    pub const A_MED: u8 = 3;
+    pub const A_LOW: u8 = 4;
+    pub const A_DIFF: u8 = 5;
     // postal
     pub const Z_EXACT: u8 = 1;
     pub const Z_ONE: u8 = 2;
@@ -80,6 +85,7 @@ pub const FIELD_SPECS: [(&str, &[&str]); NF] = [
             "phonetic",
             "fuzzy",
             "partial",
+            "weak",
             "different",
         ],
     ),
@@ -93,6 +99,7 @@ pub const FIELD_SPECS: [(&str, &[&str]); NF] = [
             "phonetic",
             "fuzzy",
             "one_shared",
+            "weak",
             "different",
         ],
     ),
@@ -115,7 +122,10 @@ pub const FIELD_SPECS: [(&str, &[&str]); NF] = [
     ("parents", &["missing", "agree", "partial", "different"]),
     ("state_student_id", &["missing", "agree", "different"]),
     ("alternate_ids", &["missing", "agree"]),
-    ("address", &["missing", "high", "medium", "different"]),
+    (
+        "address",
+        &["missing", "exact", "high", "medium", "low", "different"],
+    ),
     (
         "postal_code",
         &["missing", "exact", "one_digit", "different"],
@@ -132,27 +142,29 @@ pub struct Weights {
 impl Default for Weights {
     fn default() -> Self {
         let m: Vec<Vec<f64>> = vec![
-            vec![0.0, 0.70, 0.08, 0.07, 0.05, 0.05, 0.02, 0.03],
-            vec![0.0, 0.70, 0.05, 0.15, 0.04, 0.03, 0.004, 0.015],
+            vec![0.0, 0.70, 0.08, 0.07, 0.05, 0.05, 0.02, 0.01, 0.03],
+            vec![0.0, 0.70, 0.05, 0.15, 0.04, 0.03, 0.004, 0.006, 0.015],
             vec![0.0, 0.86, 0.04, 0.07, 0.025, 0.0015],
             vec![0.0, 0.98, 0.02],
             vec![0.0, 0.80, 0.12, 0.04, 0.04],
             vec![0.0, 0.85, 0.05, 0.07],
             vec![0.0, 0.97, 0.03],
             vec![0.0, 1.0],
-            vec![0.0, 0.70, 0.15, 0.15],
+            vec![0.0, 0.55, 0.25, 0.10, 0.05, 0.05],
             vec![0.0, 0.85, 0.07, 0.08],
         ];
         let u: Vec<Vec<f64>> = vec![
-            vec![0.0, 0.004, 0.0006, 0.0004, 0.001, 0.004, 0.01, 0.98],
-            vec![0.0, 0.0008, 0.00002, 0.0002, 0.0004, 0.001, 0.004, 0.994],
+            vec![0.0, 0.004, 0.0006, 0.0004, 0.001, 0.004, 0.01, 0.015, 0.965],
+            vec![
+                0.0, 0.0008, 0.00002, 0.0002, 0.0004, 0.001, 0.004, 0.02, 0.974,
+            ],
             vec![0.0, 0.0003, 0.00003, 0.002, 0.0003, 0.997],
             vec![0.0, 0.5, 0.5],
             vec![0.0, 0.08, 0.25, 0.2, 0.47],
             vec![0.0, 0.002, 0.05, 0.948],
             vec![0.0, 0.000_001, 0.999_999],
             vec![0.0, 0.000_001],
-            vec![0.0, 0.0002, 0.01, 0.9898],
+            vec![0.0, 0.00005, 0.0002, 0.002, 0.02, 0.97775],
             vec![0.0, 0.01, 0.05, 0.94],
         ];
         Weights { m, u }
@@ -228,6 +240,16 @@ pub struct LinkConfig {
     pub batch_min_cross: f64,
     /// Batch: re-estimate m/u with EM on candidate pairs.
     pub estimate_weights: bool,
+    /// Batch: re-estimate m from confident candidate pairs: for each field, the level
+    /// distribution over pairs whose other fields alone score at least
+    /// `batch_threshold + adapt_margin` (prior m as pseudo-counts, u unchanged).
+    /// Robust to family structure (siblings never reach that score on the other
+    /// fields), unlike EM over all candidate pairs. 0 or less disables it.
+    #[serde(default = "default_adapt_margin")]
+    pub adapt_margin: f64,
+    /// Pseudo-count of the prior m in that estimate.
+    #[serde(default = "default_adapt_prior")]
+    pub adapt_prior: f64,
     /// Blocks with more members than this are windowed (sorted neighbourhood).
     pub max_block: usize,
     /// Window for large blocks.
@@ -259,6 +281,14 @@ fn yes() -> bool {
     true
 }
 
+fn default_adapt_margin() -> f64 {
+    8.0
+}
+
+fn default_adapt_prior() -> f64 {
+    100.0
+}
+
 impl Default for LinkConfig {
     fn default() -> Self {
         LinkConfig {
@@ -273,6 +303,8 @@ impl Default for LinkConfig {
             batch_min_avg: 8.0,
             batch_min_cross: 5.0,
             estimate_weights: false,
+            adapt_margin: default_adapt_margin(),
+            adapt_prior: default_adapt_prior(),
             max_block: 12,
             window: 6,
             online_block_cap: 100,
