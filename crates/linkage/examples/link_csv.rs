@@ -93,6 +93,22 @@ fn main() {
     if std::env::var("EM").is_ok_and(|v| v == "1") {
         config.estimate_weights = true;
     }
+    // tuning overrides: CFG=batch=18,avg=8,cross=5,margin=8,prior=100,cap=16
+    for kv in std::env::var("CFG").unwrap_or_default().split(',') {
+        if let Some((k, v)) = kv.split_once('=')
+            && let Ok(v) = v.parse::<f64>()
+        {
+            match k {
+                "batch" => config.batch_threshold = v,
+                "avg" => config.batch_min_avg = v,
+                "cross" => config.batch_min_cross = v,
+                "margin" => config.adapt_margin = v,
+                "prior" => config.adapt_prior = v,
+                "cap" => config.family_cap = v,
+                _ => eprintln!("unknown CFG key {k}"),
+            }
+        }
+    }
     if missed > 0 {
         // keep every candidate pair, so that a missed pair shows whether blocking found it
         config.review_threshold = -1000.0;
@@ -134,13 +150,26 @@ fn main() {
 fn show(r: &LinkRecord) -> String {
     let o = |x: &Option<String>| x.clone().unwrap_or_default();
     format!(
-        "{} | {} | {} | {} | {} | {}",
+        "{} | {} {} | {} {} | {} | {} | {} | {} {} {} | {} {} / {} {} | {} {} | {}",
         r.record_id,
         o(&r.first_name),
+        o(&r.middle_name),
         o(&r.last_name_1),
+        o(&r.last_name_2),
+        o(&r.sex),
         o(&r.birth_date),
+        r.multiple_birth
+            .map_or("", |m| if m { "multi" } else { "" }),
+        o(&r.birth_city),
+        o(&r.birth_state),
+        o(&r.birth_country),
+        o(&r.parent1_first_name),
+        o(&r.parent1_last_name),
+        o(&r.parent2_first_name),
+        o(&r.parent2_last_name),
         o(&r.address),
-        o(&r.postal_code)
+        o(&r.postal_code),
+        o(&r.state_student_id),
     )
 }
 
@@ -194,8 +223,9 @@ fn report_errors(
         if res.clusters[p.a] == res.clusters[p.b] && truth[p.a] != truth[p.b] && wrong < max {
             wrong += 1;
             println!(
-                "WRONG score={}\n  {}\n  {}",
+                "WRONG score={} {:?}\n  {}\n  {}",
                 p.score,
+                p.conflicts,
                 show(&recs[p.a]),
                 show(&recs[p.b])
             );

@@ -127,7 +127,7 @@ fn set_batch_tf(preps: &mut [Prep], config: &LinkConfig, wt: &WeightTable) {
 fn secondary(p: &Prep, fam: u64) -> u64 {
     // families whose key contains the birth date are ordered by name, others by date
     match fam {
-        1 | 2 | 10 | 12 => p.sort_key,
+        1 | 2 | 10 | 12 | 19 => p.sort_key,
         _ => p.dob.map_or(u64::MAX, |d| {
             (u64::from(d.y) << 16) | (u64::from(d.m) << 8) | u64::from(d.d)
         }),
@@ -417,7 +417,15 @@ pub fn link_batch_with(
     lap("prepare", &mut timings);
     let cands = candidate_pairs(&preps, config);
     lap("blocking", &mut timings);
-    let keep_bar = config.review_threshold.min(config.batch_threshold) - 2.0;
+    // Pairs are kept on their prior-weight score; the re-estimated weights can raise a
+    // score by several bits (a field whose disagreement is common in this data), so
+    // the bar leaves room for that when re-estimation is on.
+    let slack = if config.adapt_margin > 0.0 || config.estimate_weights {
+        12.0
+    } else {
+        2.0
+    };
+    let keep_bar = config.review_threshold.min(config.batch_threshold) - slack;
     // score with prior weights; collect EM patterns
     let scored: Vec<(u64, Cmp, u64)> = par_chunks(cands.len(), threads, |r| {
         let mut out = Vec::new();
@@ -541,6 +549,7 @@ pub fn link_batch_with(
         } else {
             let mut total = 0.0;
             let mut cnt = 0.0;
+            let (mut below, mut strong) = (0.0, 0.0);
             'outer: for &x in ma {
                 for &y in mb {
                     if not_same.contains(&(x.min(y), x.max(y))) {
@@ -564,16 +573,27 @@ pub fn link_batch_with(
                             }
                             let sc = compare::score(&c, &wt);
                             if sc < config.batch_min_cross {
-                                ok = false;
-                                weak = true;
-                                break 'outer;
+                                below += 1.0;
+                            }
+                            if sc >= config.batch_threshold {
+                                strong += 1.0;
                             }
                             total += sc;
                         }
-                        None => total += s,
+                        None => {
+                            total += s;
+                            strong += 1.0;
+                        }
                     }
                     cnt += 1.0;
                 }
+            }
+            // A weak cross pair (one badly corrupted record, or a chain through
+            // a look-alike) refuses the merge unless most cross pairs are strong
+            // links on their own.
+            if ok && below > 0.0 && (below > 1.0 || cnt < 4.0 || strong * 2.0 <= cnt) {
+                ok = false;
+                weak = true;
             }
             if ok && cnt > 0.0 && total / cnt < config.batch_min_avg {
                 ok = false;

@@ -262,8 +262,8 @@ fn tok_match(a: &Tok, b: &Tok, nick: bool) -> u8 {
         }
     }
     let (la, lb) = (a.s.len(), b.s.len());
-    // a letter dropped from a short name ("kyl" / "kyle") is a typo as well
-    if (la.min(lb) >= 4 || (la.min(lb) >= 3 && la != lb))
+    // a letter dropped from a short name ("kyl" / "kyle", "ne" / "ned") is a typo as well
+    if (la.min(lb) >= 4 || (la.min(lb) >= 2 && la != lb))
         && (within_one_edit(&a.s, &b.s)
             || (a.s.as_bytes()[0] == b.s.as_bytes()[0]
                 && a.s.len().abs_diff(b.s.len()) <= 3
@@ -573,7 +573,7 @@ fn cmp_addr(a: &Prep, b: &Prep) -> u8 {
     let common = common_sorted(x, y) as f64;
     let dice = 2.0 * common / (x.len() + y.len()) as f64;
     let short = x.len().min(y.len());
-    let overlap = if short >= 10 {
+    let overlap = if short >= 6 {
         common / short as f64
     } else {
         0.0
@@ -590,7 +590,11 @@ fn cmp_addr(a: &Prep, b: &Prep) -> u8 {
     } else {
         A_DIFF
     };
+    let num_agrees = !a.addr_num.is_empty() && a.addr_num == b.addr_num;
     if num_differs && level < A_MED {
+        A_MED
+    } else if num_agrees && level == A_LOW {
+        // same house number and a good part of the rest: one component replaced
         A_MED
     } else {
         level
@@ -643,7 +647,11 @@ pub(crate) fn compare(a: &Prep, b: &Prep, rules: &Rules) -> Cmp {
     let (mut sl, mut tfs) = cmp_sur(a, b);
     // Given name and surname exchanged between the fields ("caitlin mason" /
     // "mason caitlin"): both cross comparisons must agree.
-    if matches!(gl, G_PARTIAL | G_WEAK | G_DIFF) && matches!(sl, S_ONE | S_WEAK | S_DIFF) {
+    // (A missing field on one side counts as failed: "" + "garcia" / "garcia" + "ana".)
+    if matches!(gl, MISSING | G_PARTIAL | G_WEAK | G_DIFF)
+        && matches!(sl, MISSING | S_ONE | S_WEAK | S_DIFF)
+        && !(gl == MISSING && sl == MISSING)
+    {
         let ok = |l: u8| matches!(l, G_EXACT | G_SUBSET | G_NICK | G_PHON | G_FUZZY);
         let (x, _) = cmp_given(&a.given, &b.sur);
         let (y, _) = cmp_given(&a.sur, &b.given);
@@ -658,8 +666,12 @@ pub(crate) fn compare(a: &Prep, b: &Prep, rules: &Rules) -> Cmp {
             tfs = 0.0;
         } else if ok(x) || ok(y) {
             // one name moved to the other field and the other one lost: one shared name
-            gl = gl.min(G_PARTIAL);
-            sl = sl.min(S_ONE);
+            gl = if gl == MISSING {
+                G_PARTIAL
+            } else {
+                gl.min(G_PARTIAL)
+            };
+            sl = if sl == MISSING { S_ONE } else { sl.min(S_ONE) };
             tfg = 0.0;
             tfs = 0.0;
         }
@@ -802,9 +814,12 @@ const FAM_NAME_PAIR: u64 = 13;
 const FAM_ADDR_NUM_STREET: u64 = 14;
 const FAM_POSTAL_NUM: u64 = 15;
 const FAM_POSTAL_STREET: u64 = 16;
+const FAM_NUM_NAMES: u64 = 17;
+const FAM_STREET_NAMES: u64 = 18;
+const FAM_DOB_STREET_INITIAL: u64 = 19;
 
 /// Number of key families (keys are generated family by family in batch).
-pub(crate) const FAMILIES: u64 = 16;
+pub(crate) const FAMILIES: u64 = 19;
 
 fn given_variants(p: &Prep) -> Vec<u64> {
     let mut v: Vec<u64> = Vec::with_capacity(4);
@@ -937,6 +952,36 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
         }
         FAM_POSTAL_STREET if p.addr_street != 0 && !p.postal.is_empty() => {
             out.push(k(&[p.addr_street, hash_str(&p.postal)]));
+        }
+        FAM_NUM_NAMES if !p.addr_num.is_empty() => {
+            // house number with either name (as given or surname: fields exchanged)
+            let n = hash_str(&p.addr_num);
+            for t in p.given.iter().take(1).chain(p.sur.iter().take(1)) {
+                out.push(k(&[n, t.ph5]));
+            }
+        }
+        FAM_STREET_NAMES if p.addr_street != 0 => {
+            for t in p.given.iter().take(1).chain(p.sur.iter().take(1)) {
+                out.push(k(&[p.addr_street, t.ph5]));
+            }
+        }
+        FAM_DOB_STREET_INITIAL => {
+            // exact birth date with the street, the house number, or the given-name
+            // initial alone
+            // (surname missing or replaced)
+            if let Some(d) = p.dob {
+                let d = (u64::from(d.y) << 16) | (u64::from(d.m) << 8) | u64::from(d.d);
+                if p.addr_street != 0 {
+                    out.push(k(&[d, p.addr_street]));
+                }
+                if !p.addr_num.is_empty() {
+                    out.push(k(&[d, hash_str(&p.addr_num), 2]));
+                }
+                if let Some(g) = p.given.first() {
+                    let gi = u64::from(g.s.as_bytes().first().copied().unwrap_or(0));
+                    out.push(k(&[d, gi, 1]));
+                }
+            }
         }
         FAM_SURS_SORTED if p.sur.len() >= 2 => {
             let mut parts: Vec<u64> = p.sur.iter().map(|t| t.ph).collect();

@@ -299,7 +299,7 @@ impl Default for LinkConfig {
             review_threshold: 12.0,
             reference_population: 2000.0,
             max_population_adjustment: 8.0,
-            batch_threshold: 19.0,
+            batch_threshold: 16.0,
             batch_min_avg: 8.0,
             batch_min_cross: 5.0,
             estimate_weights: false,
