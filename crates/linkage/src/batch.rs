@@ -127,7 +127,7 @@ fn set_batch_tf(preps: &mut [Prep], config: &LinkConfig, wt: &WeightTable) {
 fn secondary(p: &Prep, fam: u64) -> u64 {
     // families whose key contains the birth date are ordered by name, others by date
     match fam {
-        1 | 2 | 10 | 12 | 19 => p.sort_key,
+        1 | 2 | 10 | 12 | 19 | 20 => p.sort_key,
         _ => p.dob.map_or(u64::MAX, |d| {
             (u64::from(d.y) << 16) | (u64::from(d.m) << 8) | u64::from(d.d)
         }),
@@ -651,4 +651,53 @@ pub fn explain_pair(a: &LinkRecord, b: &LinkRecord, config: &LinkConfig) -> Cand
     let wt = WeightTable::with_cap(&config.weights, config.family_cap);
     let c = compare::compare(&compare::prepare(a), &compare::prepare(b), &rules);
     explain_cmp(&c, &wt, "", &b.record_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{field, level};
+
+    fn cmp(given: u8, sur: u8, dob: u8) -> Cmp {
+        let mut levels = [0u8; NF];
+        levels[field::GIVEN] = given;
+        levels[field::SURNAME] = sur;
+        levels[field::DOB] = dob;
+        Cmp {
+            levels,
+            tf_given: 0.0,
+            tf_sur: 0.0,
+            conflicts: 0,
+        }
+    }
+
+    #[test]
+    fn adapt_m_learns_from_confident_pairs_only() {
+        let prior = Weights::default();
+        let wt = WeightTable::with_cap(&prior, 16.0);
+        let mut kept = Vec::new();
+        // 300 confident pairs (names exact: ~17 bits without the birth date), a third
+        // of them with a different birth date
+        for i in 0..300u64 {
+            let dob = if i % 3 == 0 {
+                level::D_DIFF
+            } else {
+                level::D_EXACT
+            };
+            kept.push((i, cmp(level::G_EXACT, level::S_EXACT, dob)));
+        }
+        // weak pairs (siblings: different given name) never count, whatever their dates
+        for i in 0..300u64 {
+            kept.push((1000 + i, cmp(level::G_DIFF, level::S_EXACT, level::D_DIFF)));
+        }
+        let m_diff = |w: &Weights| w.m[field::DOB][level::D_DIFF as usize];
+        let est = adapt_m(&kept, &wt, &prior, 16.0, 100.0);
+        // 100 of 300 confident pairs differ on the birth date, with 100 prior pseudo-counts
+        assert!(m_diff(&est) > 0.2 && m_diff(&est) < 0.3, "{}", m_diff(&est));
+        // a higher bar: the names alone (~17 bits) are no longer confident, nothing changes
+        let est = adapt_m(&kept, &wt, &prior, 30.0, 100.0);
+        assert!((m_diff(&est) - m_diff(&prior)).abs() < 1e-3);
+        // u is never changed
+        assert_eq!(est.u, prior.u);
+    }
 }

@@ -274,11 +274,16 @@ fn tok_match(a: &Tok, b: &Tok, nick: bool) -> u8 {
     0
 }
 
-/// Similar spelling beyond a typo: some token pair with Jaro-Winkler >= 0.8.
+/// Similar spelling beyond a typo: some token pair with the same initial and
+/// Jaro-Winkler >= 0.8.
 fn weak_match(a: &[Tok], b: &[Tok]) -> bool {
     a.iter().any(|t| {
-        b.iter()
-            .any(|u| t.s.len() >= 3 && u.s.len() >= 3 && jaro_winkler(&t.s, &u.s) >= 0.8)
+        b.iter().any(|u| {
+            t.s.len() >= 3
+                && u.s.len() >= 3
+                && t.s.as_bytes()[0] == u.s.as_bytes()[0]
+                && jaro_winkler(&t.s, &u.s) >= 0.8
+        })
     })
 }
 
@@ -817,9 +822,14 @@ const FAM_POSTAL_STREET: u64 = 16;
 const FAM_NUM_NAMES: u64 = 17;
 const FAM_STREET_NAMES: u64 = 18;
 const FAM_DOB_STREET_INITIAL: u64 = 19;
+/// Exact birth date and given-name initial (surname missing or replaced). Broad:
+/// batch only (sorted neighbourhood bounds it there); the online index leaves it out.
+const FAM_DOB_INITIAL: u64 = 20;
 
 /// Number of key families (keys are generated family by family in batch).
-pub(crate) const FAMILIES: u64 = 19;
+pub(crate) const FAMILIES: u64 = 20;
+/// Families in the online index (1..=ONLINE_FAMILIES, except FAM_NAME_PAIR).
+const ONLINE_FAMILIES: u64 = 19;
 
 fn given_variants(p: &Prep) -> Vec<u64> {
     let mut v: Vec<u64> = Vec::with_capacity(4);
@@ -966,8 +976,7 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
             }
         }
         FAM_DOB_STREET_INITIAL => {
-            // exact birth date with the street, the house number, or the given-name
-            // initial alone
+            // exact birth date with the street or the house number
             // (surname missing or replaced)
             if let Some(d) = p.dob {
                 let d = (u64::from(d.y) << 16) | (u64::from(d.m) << 8) | u64::from(d.d);
@@ -977,10 +986,13 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
                 if !p.addr_num.is_empty() {
                     out.push(k(&[d, hash_str(&p.addr_num), 2]));
                 }
-                if let Some(g) = p.given.first() {
-                    let gi = u64::from(g.s.as_bytes().first().copied().unwrap_or(0));
-                    out.push(k(&[d, gi, 1]));
-                }
+            }
+        }
+        FAM_DOB_INITIAL => {
+            if let (Some(d), Some(g)) = (p.dob, p.given.first()) {
+                let d = (u64::from(d.y) << 16) | (u64::from(d.m) << 8) | u64::from(d.d);
+                let gi = u64::from(g.s.as_bytes().first().copied().unwrap_or(0));
+                out.push(k(&[d, gi]));
             }
         }
         FAM_SURS_SORTED if p.sur.len() >= 2 => {
@@ -999,9 +1011,11 @@ fn mix_tag(fam: u64) -> u64 {
     crate::normalize::mix(fam.wrapping_mul(0x9e37_79b9_7f4a_7c15))
 }
 
-/// All blocking keys of a record.
+/// All blocking keys of a record for the online index.
 pub(crate) fn all_block_keys(p: &Prep, out: &mut Vec<u64>) {
-    for fam in 1..=FAMILIES {
+    // the unordered name pair is batch-only as well: online, the exchanged fields are
+    // found through the birth date keys (FAM_DOB_SUR carries the given name too)
+    for fam in (1..=ONLINE_FAMILIES).filter(|f| *f != FAM_NAME_PAIR) {
         block_keys(p, fam, out);
     }
 }

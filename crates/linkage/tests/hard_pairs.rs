@@ -371,3 +371,198 @@ fn batch_is_deterministic() {
     };
     assert_eq!(link_batch(&data.records, &single).clusters, a.clusters);
 }
+
+/// A record with only the fields FEBRL-like data carries: names, birth date, address and
+/// postal code (no sex, parents, birth place or ids).
+fn addr_rec(
+    id: &str,
+    given: &str,
+    sur: &str,
+    dob: &str,
+    address: &str,
+    postal: &str,
+) -> LinkRecord {
+    LinkRecord {
+        record_id: id.to_string(),
+        first_name: s(given),
+        last_name_1: s(sur),
+        birth_date: s(dob),
+        address: s(address),
+        postal_code: s(postal),
+        ..Default::default()
+    }
+}
+
+fn level(a: &LinkRecord, b: &LinkRecord, field: &str) -> String {
+    let e = puente_linkage::explain_pair(a, b, &LinkConfig::default());
+    e.fields
+        .iter()
+        .find(|f| f.field == field)
+        .map_or_else(|| "missing".to_string(), |f| f.level.clone())
+}
+
+#[test]
+fn address_words_split_or_joined_agree() {
+    let a = addr_rec("a", "", "", "", "54 weipa place kimberley san remo", "");
+    let b = addr_rec("b", "", "", "", "54 weipap lace kimberley sanremo", "");
+    assert_eq!(level(&a, &b, "address"), "exact");
+    // a typo and a joined word; a missing component
+    let c = addr_rec("c", "", "", "", "54 weipaplace kimberly san remo", "");
+    assert_eq!(level(&a, &c, "address"), "high");
+    let c2 = addr_rec("c2", "", "", "", "54 weipa place kimberley", "");
+    assert_eq!(level(&a, &c2, "address"), "high");
+    // the same street, another house number: never more than medium
+    let d = addr_rec("d", "", "", "", "56 weipa place kimberley san remo", "");
+    assert_eq!(level(&a, &d, "address"), "medium");
+    let e = addr_rec("e", "", "", "", "7 namatjira drive riverpark rye", "");
+    assert_eq!(level(&a, &e, "address"), "different");
+}
+
+#[test]
+fn short_given_name_typos() {
+    let a = addr_rec("a", "kyle", "irons", "", "", "");
+    let b = addr_rec("b", "kyl", "irons", "", "", "");
+    assert_eq!(level(&a, &b, "given_name"), "fuzzy");
+    let c = addr_rec("c", "ned", "irons", "", "", "");
+    let d = addr_rec("d", "ne", "irons", "", "", "");
+    assert_eq!(level(&c, &d, "given_name"), "fuzzy");
+    // a different letter in a three-letter name is another name
+    let e = addr_rec("e", "ana", "irons", "", "", "");
+    let f = addr_rec("f", "ava", "irons", "", "", "");
+    assert_eq!(level(&e, &f, "given_name"), "different");
+    // two typos: similar, weaker than fuzzy
+    let g = addr_rec("g", "april", "wehr", "", "", "");
+    let h = addr_rec("h", "aprlol", "wehr", "", "", "");
+    assert_eq!(level(&g, &h, "given_name"), "weak");
+}
+
+#[test]
+fn batch_links_given_name_moved_to_surname_field_with_joined_address() {
+    // the given name was entered as the surname (given name field empty), the address
+    // has a joined word and a typo
+    let a = addr_rec(
+        "a",
+        "caitlin",
+        "mason",
+        "1990-04-12",
+        "12 wattle street kingston",
+        "2604",
+    );
+    let b = addr_rec(
+        "b",
+        "",
+        "caitlin",
+        "1990-04-12",
+        "12 wattlestreet kingstn",
+        "2604",
+    );
+    let other = addr_rec(
+        "o",
+        "mason",
+        "webb",
+        "1990-04-12",
+        "3 hill road ryde",
+        "2112",
+    );
+    let res = link_batch(&[a, b, other], &LinkConfig::default());
+    assert_eq!(res.clusters[0], res.clusters[1], "{:?}", res.stats);
+    assert_ne!(res.clusters[0], res.clusters[2]);
+}
+
+#[test]
+fn batch_links_typo_surname_same_birth_date_and_postcode() {
+    let a = addr_rec(
+        "a",
+        "kyle",
+        "rees",
+        "1909-11-21",
+        "9 moorhouse street blacktown",
+        "5540",
+    );
+    let b = addr_rec(
+        "b",
+        "kyle",
+        "rewe",
+        "1909-11-21",
+        "9 moorhousestreet blacktwn",
+        "5540",
+    );
+    let res = link_batch(&[a, b], &LinkConfig::default());
+    assert_eq!(res.clusters[0], res.clusters[1], "{:?}", res.stats);
+}
+
+#[test]
+fn batch_links_swapped_names_with_typo() {
+    let a = addr_rec(
+        "a",
+        "harley",
+        "lowe",
+        "1929-10-03",
+        "3 fox place cooee palms gerogery",
+        "4702",
+    );
+    let b = addr_rec(
+        "b",
+        "lowe",
+        "haroey",
+        "1929-10-03",
+        "3 fox place cooeepalms gerogery",
+        "4702",
+    );
+    let res = link_batch(&[a, b], &LinkConfig::default());
+    assert_eq!(res.clusters[0], res.clusters[1], "{:?}", res.stats);
+}
+
+#[test]
+fn neighbours_and_siblings_at_one_address_stay_apart() {
+    // same surname and street, another house number, another child
+    let a = addr_rec(
+        "a",
+        "joshua",
+        "kelley",
+        "2012-08-31",
+        "59 harwood court emerald",
+        "3127",
+    );
+    let b = addr_rec(
+        "b",
+        "kimberly",
+        "kelley",
+        "2014-06-27",
+        "61 harwood court emerald",
+        "3127",
+    );
+    // a sibling at the same address
+    let c = addr_rec(
+        "c",
+        "mia",
+        "kelley",
+        "2016-02-11",
+        "59 harwood court emerald",
+        "3127",
+    );
+    let res = link_batch(&[a, b, c], &LinkConfig::default());
+    assert_ne!(res.clusters[0], res.clusters[1]);
+    assert_ne!(res.clusters[0], res.clusters[2]);
+    assert_ne!(res.clusters[1], res.clusters[2]);
+}
+
+#[test]
+fn twins_at_one_address_with_parents_different() {
+    let mut a = base();
+    a.address = s("125 Calle Norte, Apt 4, Salinas");
+    a.postal_code = s("93901");
+    let mut b = a.clone();
+    b.record_id = "q".into();
+    b.first_name = s("Juan Carlos");
+    b.state_student_id = s("CA555002");
+    let mut a2 = a.clone();
+    a2.record_id = "k2".into();
+    a2.reporting_state = s("TX");
+    a2.state_student_id = None;
+    let res = link_batch(&[a.clone(), b.clone(), a2], &LinkConfig::default());
+    assert_eq!(res.clusters[0], res.clusters[2]);
+    assert_ne!(res.clusters[0], res.clusters[1]);
+    let d = attaches(&[a], &b);
+    assert!(!is_known(&d), "{d:?}");
+}
