@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap};
 use serde::{Deserialize, Serialize};
 
 use crate::compare::{self, Cmp, Prep, Rules};
-use crate::model::{LinkConfig, NF, NL, WeightTable, Weights};
+use crate::model::{LinkConfig, NF, NL, WeightTable, Weights, field};
 use crate::normalize::mix;
 use crate::{CandidateExplanation, LinkRecord, explain_cmp};
 
@@ -473,6 +473,18 @@ pub fn link_batch_with(
         weights = estimate(&pv, &ru, &weights);
     }
     if config.adapt_margin > 0.0 {
+        // How often birth dates, addresses and postcodes agree by chance depends on how
+        // spread the population is (children over 18 years or adults over a century, one
+        // town or a state): their u comes from random pairs of this input. Names have
+        // term frequencies; the family fields keep their priors.
+        let ru = random_u(&preps, &rules, &weights);
+        for f in [field::DOB, field::ADDRESS, field::POSTAL] {
+            if let Some(u) = weights.u.get_mut(f) {
+                for (l, x) in u.iter_mut().enumerate().skip(1).take(NL - 1) {
+                    *x = ru[f][l].clamp(1e-9, 1.0);
+                }
+            }
+        }
         let wt1 = WeightTable::with_cap(&weights, config.family_cap);
         weights = adapt_m(
             &kept,
@@ -656,7 +668,7 @@ pub fn explain_pair(a: &LinkRecord, b: &LinkRecord, config: &LinkConfig) -> Cand
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{field, level};
+    use crate::model::level;
 
     fn cmp(given: u8, sur: u8, dob: u8) -> Cmp {
         let mut levels = [0u8; NF];
@@ -699,5 +711,38 @@ mod tests {
         assert!((m_diff(&est) - m_diff(&prior)).abs() < 1e-3);
         // u is never changed
         assert_eq!(est.u, prior.u);
+    }
+
+    #[test]
+    fn random_pair_u_follows_the_spread_of_birth_dates() {
+        // 3,000 people born over a century: two of them share a birth date far less
+        // often than two children of one school-age population (the prior)
+        let recs: Vec<LinkRecord> = (0..3000u32)
+            .map(|i| LinkRecord {
+                record_id: i.to_string(),
+                first_name: Some(format!("n{i}")),
+                birth_date: {
+                    // distinct days of the century
+                    let d = (i * 7919) % 36_500;
+                    let doy = d % 365;
+                    Some(format!(
+                        "{}-{:02}-{:02}",
+                        1900 + d / 365,
+                        1 + (doy / 31).min(11),
+                        1 + doy % 28
+                    ))
+                },
+                ..Default::default()
+            })
+            .collect();
+        let preps: Vec<Prep> = recs.iter().map(compare::prepare).collect();
+        let rules = Rules {
+            twin: true,
+            state_id: true,
+        };
+        let prior = Weights::default();
+        let u = random_u(&preps, &rules, &prior);
+        let exact = level::D_EXACT as usize;
+        assert!(u[field::DOB][exact] < prior.u[field::DOB][exact] / 3.0);
     }
 }

@@ -670,13 +670,15 @@ pub(crate) fn compare(a: &Prep, b: &Prep, rules: &Rules) -> Cmp {
             tfg = 0.0;
             tfs = 0.0;
         } else if ok(x) || ok(y) {
-            // one name moved to the other field and the other one lost: one shared name
+            // one name moved to the other field and the other one lost or replaced:
+            // the given name level says "partly different" (twin and multiple-birth
+            // rules still see a differing given name), the surname level "crossed"
             gl = if gl == MISSING {
                 G_PARTIAL
             } else {
                 gl.min(G_PARTIAL)
             };
-            sl = if sl == MISSING { S_ONE } else { sl.min(S_ONE) };
+            sl = S_CROSS;
             tfg = 0.0;
             tfs = 0.0;
         }

@@ -43,6 +43,9 @@ pub mod level {
     pub const S_ONE: u8 = 6;
     pub const S_WEAK: u8 = 7;
     pub const S_DIFF: u8 = 8;
+    /// A given name of one record is the surname of the other (one name moved to the
+    /// other field, the other name lost or replaced).
+    pub const S_CROSS: u8 = 9;
     // dob
     pub const D_EXACT: u8 = 1;
     pub const D_SWAP: u8 = 2;
@@ -101,6 +104,7 @@ pub const FIELD_SPECS: [(&str, &[&str]); NF] = [
             "one_shared",
             "weak",
             "different",
+            "crossed",
         ],
     ),
     (
@@ -143,7 +147,9 @@ impl Default for Weights {
     fn default() -> Self {
         let m: Vec<Vec<f64>> = vec![
             vec![0.0, 0.70, 0.08, 0.07, 0.05, 0.05, 0.02, 0.01, 0.03],
-            vec![0.0, 0.70, 0.05, 0.15, 0.04, 0.03, 0.004, 0.006, 0.015],
+            vec![
+                0.0, 0.70, 0.05, 0.15, 0.04, 0.03, 0.004, 0.006, 0.015, 0.003,
+            ],
             vec![0.0, 0.86, 0.04, 0.07, 0.025, 0.0015],
             vec![0.0, 0.98, 0.02],
             vec![0.0, 0.80, 0.12, 0.04, 0.04],
@@ -156,7 +162,7 @@ impl Default for Weights {
         let u: Vec<Vec<f64>> = vec![
             vec![0.0, 0.004, 0.0006, 0.0004, 0.001, 0.004, 0.01, 0.015, 0.965],
             vec![
-                0.0, 0.0008, 0.00002, 0.0002, 0.0004, 0.001, 0.004, 0.02, 0.974,
+                0.0, 0.0008, 0.00002, 0.0002, 0.0004, 0.001, 0.004, 0.02, 0.974, 0.0003,
             ],
             vec![0.0, 0.0003, 0.00003, 0.002, 0.0003, 0.997],
             vec![0.0, 0.5, 0.5],
@@ -242,9 +248,11 @@ pub struct LinkConfig {
     pub estimate_weights: bool,
     /// Batch: re-estimate m from confident candidate pairs: for each field, the level
     /// distribution over pairs whose other fields alone score at least
-    /// `batch_threshold + adapt_margin` (prior m as pseudo-counts, u unchanged).
-    /// Robust to family structure (siblings never reach that score on the other
-    /// fields), unlike EM over all candidate pairs. 0 or less disables it.
+    /// `batch_threshold + adapt_margin` (prior m as pseudo-counts). Robust to family
+    /// structure (siblings never reach that score on the other fields), unlike EM over
+    /// all candidate pairs. u of birth date, address and postal code is then taken from
+    /// random pairs of the input (priors as pseudo-counts); other u stay. 0 or less
+    /// disables both.
     #[serde(default = "default_adapt_margin")]
     pub adapt_margin: f64,
     /// Pseudo-count of the prior m in that estimate.

@@ -456,6 +456,7 @@ fn batch_links_given_name_moved_to_surname_field_with_joined_address() {
         "12 wattlestreet kingstn",
         "2604",
     );
+    assert_eq!(level(&a, &b, "surname"), "crossed");
     let other = addr_rec(
         "o",
         "mason",
