@@ -115,17 +115,43 @@ export PUENTE_ARTIFACTS="$artifacts"
 EXECUTABLE_PATTERN="playwright_chromiumdev_profile"
 status=0
 # One file at a time, each bounded: a test file whose process does not finish in time (a
-# browser call that never returns: seen in the language test, with its tests passed so far) is
-# killed and run again (three attempts); a third hang, or any failing test, fails the run. The crawls get 15
-# minutes, the other files 5.
+# browser call that never returns: seen in the language, signed-in crawl and search files, with
+# their tests passed so far) is killed and run again (three attempts); a third hang, or any
+# failing test, fails the run. The crawls get 15 minutes, the other files 5.
+# `--test-force-exit` ends the process once its tests are done even if a handle (a browser
+# connection) would keep node alive. Before a hung file is killed, every node process of it
+# writes a diagnostic report (JS stack, open handles) to $artifacts/node-reports.
+reports="$artifacts/node-reports"
+rm -rf "$reports"
+export NODE_OPTIONS="${NODE_OPTIONS:-} --report-on-signal --report-signal=SIGUSR2 --report-directory=$reports"
+run_bounded() { # limit name: 0 when done, the node status when it failed, 124 when it hung
+    local limit=$1 name=$2 pid waited=0
+    (cd "$here" && exec setsid node --test --test-force-exit --test-timeout=1800000 --test-reporter=spec "tests/$name") &
+    pid=$!
+    while kill -0 "$pid" 2>/dev/null; do
+        if [ "$waited" -ge "$limit" ]; then
+            mkdir -p "$reports"
+            pkill -USR2 -s "$pid" node 2>/dev/null || true
+            sleep 3
+            pkill -KILL -s "$pid" 2>/dev/null || true
+            kill -KILL "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+            return 124
+        fi
+        sleep 1
+        waited=$((waited + 1))
+    done
+    wait "$pid"
+}
+status=0
 for f in "$here"/tests/*.test.mjs; do
     name="$(basename "$f")"
     case "$name" in portal-*) limit=900 ;; *) limit=300 ;; esac
     for attempt in 1 2 3; do
         rc=0
-        (cd "$here" && timeout --kill-after=15 "$limit" node --test --test-timeout=1800000 --test-reporter=spec "tests/$name") || rc=$?
-        if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
-            log "$name did not finish within $limit s (attempt $attempt)"
+        run_bounded "$limit" "$name" || rc=$?
+        if [ "$rc" -eq 124 ]; then
+            log "$name did not finish within $limit s (attempt $attempt; node reports in $reports)"
             echo "HUNG $name (attempt $attempt)" >>"$artifacts/browser-report.txt"
             pkill -f "$EXECUTABLE_PATTERN" 2>/dev/null || true
             [ "$attempt" -eq 3 ] && status=1

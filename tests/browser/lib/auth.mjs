@@ -1,6 +1,7 @@
 // Signing in, for the logged-in crawl. Everything login-specific is in `login()`.
 import crypto from 'node:crypto';
 import { BASE_URL, demoAccounts } from './env.mjs';
+import { clickAndLoad, closeQuietly } from './browser.mjs';
 
 export const LOGIN_PATH = '/login';
 
@@ -72,15 +73,15 @@ export async function login(context, account) {
       return true;
     };
     if (!(await fillOtp())) return { ok: false, reason: 'the login form asks for a TOTP code and the demo output prints no TOTP secret' };
-    await Promise.all([page.waitForLoadState('load'), page.locator('form:has(input[type=password]) [type=submit]').first().click()]);
+    await clickAndLoad(page, page.locator('form:has(input[type=password]) [type=submit]').first());
     // A second step for the TOTP code.
     if (await page.locator(otpSelector).count()) {
       if (!(await fillOtp())) return { ok: false, reason: 'TOTP step needs a secret the demo output does not print' };
-      await Promise.all([page.waitForLoadState('load'), page.locator('form [type=submit]').first().click()]);
+      await clickAndLoad(page, page.locator('form [type=submit]').first());
     }
     if (new URL(page.url()).pathname === LOGIN_PATH) return { ok: false, reason: `still on ${LOGIN_PATH} after submitting (wrong credentials or form)` };
     return { ok: true };
   } finally {
-    await page.close();
+    await closeQuietly(page);
   }
 }

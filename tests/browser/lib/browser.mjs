@@ -36,3 +36,36 @@ export async function newContext(browser, { lang = 'en', javaScriptEnabled = tru
     deviceScaleFactor: 1,
   });
 }
+
+/**
+ * Clicks `locator` (a plain form submit or link) and waits until the page it leads to has
+ * loaded. `Promise.all([page.waitForLoadState('load'), click])` does not: the current document
+ * is already loaded, so it resolves at once and the next step runs during the navigation (a
+ * page closed then can leave Chromium never answering `Target.closeTarget`).
+ */
+export async function clickAndLoad(page, locator, timeout = 30_000) {
+  const navigated = page.waitForEvent('framenavigated', { predicate: (f) => f === page.mainFrame(), timeout });
+  await locator.click();
+  await navigated;
+  await page.waitForLoadState('load');
+}
+
+/**
+ * Closes a page, context or browser, giving up after `ms`: a Chromium that stops answering a
+ * close must not hang the test file (what is left is killed with the browser process).
+ */
+export async function closeQuietly(target, ms = 10_000) {
+  if (!target) return;
+  let timer;
+  const late = new Promise((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  try {
+    const r = await Promise.race([target.close().then(() => 'closed'), late]);
+    if (r === 'timeout') console.error(`[browser] close did not answer within ${ms} ms; going on`);
+  } catch {
+    // Already closed.
+  } finally {
+    clearTimeout(timer);
+  }
+}

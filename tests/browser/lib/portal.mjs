@@ -1,6 +1,6 @@
 // One crawl of the portal in one language (anonymous or signed in), checking every page.
 import { BASE_URL, report } from './env.mjs';
-import { DESKTOP, PHONE } from './browser.mjs';
+import { DESKTOP, PHONE, closeQuietly } from './browser.mjs';
 import { crawl, publishedRoutes } from './crawl.mjs';
 import { triage } from './known.mjs';
 import { runAxe, formatAxe, horizontalOverflow, slug, screenshot, watchErrors } from './checks.mjs';
@@ -13,7 +13,7 @@ export async function setLanguage(context, lang) {
     const got = await page.getAttribute('html', 'lang');
     if (!res || res.status() !== 200 || got !== lang) throw new Error(`/language/${lang} did not switch (status ${res && res.status()}, html lang ${got})`);
   } finally {
-    await page.close();
+    await closeQuietly(page);
   }
 }
 
@@ -128,7 +128,7 @@ export async function checkPortal(t, context, { lang, variant }) {
   const missing = `${BASE_URL}/no-such-page-${Date.now()}`;
   await record(missing, await checkOne(missing, '(not-found check)', 404, 'not-found'));
 
-  await desktop.close();
-  await phone.close();
+  await closeQuietly(desktop);
+  await closeQuietly(phone);
   return { pages, truncated };
 }

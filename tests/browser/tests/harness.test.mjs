@@ -3,7 +3,7 @@
 // really enforced while axe still runs (so the crawl tests pages as users get them).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newContext, PHONE } from '../lib/browser.mjs';
+import { launch, newContext, PHONE, closeQuietly } from '../lib/browser.mjs';
 import { runAxe, horizontalOverflow, slug } from '../lib/checks.mjs';
 import { normalise, pattern } from '../lib/crawl.mjs';
 import { totp } from '../lib/auth.mjs';
@@ -14,7 +14,7 @@ before(async () => {
   browser = await launch();
 });
 after(async () => {
-  await browser?.close();
+  await closeQuietly(browser);
 });
 
 test('axe reports a planted violation (image-alt, color-contrast)', async () => {
@@ -30,7 +30,7 @@ test('axe reports a planted violation (image-alt, color-contrast)', async () => 
     assert.ok(ids.includes('image-alt'), `axe found: ${ids.join(', ')}`);
     assert.ok(ids.includes('color-contrast'), `axe found: ${ids.join(', ')}`);
   } finally {
-    await context.close();
+    await closeQuietly(context);
   }
 });
 
@@ -46,7 +46,7 @@ test('the overflow check finds a planted wide element at phone width', async () 
     await page.setContent('<!doctype html><html><body><div style="width:100px">x</div></body></html>');
     assert.equal(await horizontalOverflow(page), null);
   } finally {
-    await context.close();
+    await closeQuietly(context);
   }
 });
 
@@ -63,7 +63,7 @@ test('axe runs on portal pages while their CSP stays enforced', async () => {
     // ... and axe (injected through the DevTools protocol) still runs.
     assert.ok(Array.isArray(await runAxe(page)));
   } finally {
-    await context.close();
+    await closeQuietly(context);
   }
 });
 

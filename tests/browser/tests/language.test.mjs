@@ -2,7 +2,7 @@
 // Accept-Language negotiation.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newContext } from '../lib/browser.mjs';
+import { launch, newContext, closeQuietly } from '../lib/browser.mjs';
 import { BASE_URL, fluentMessages } from '../lib/env.mjs';
 import { loginPageExists, crawlAccount, login } from '../lib/auth.mjs';
 
@@ -42,7 +42,7 @@ async function context_(opts) {
 }
 const PAGE = '/reports';
 after(async () => {
-  await browser?.close();
+  await closeQuietly(browser);
 });
 
 async function primaryNavText(page) {
@@ -81,7 +81,7 @@ for (const js of [true, false]) {
       await page.goto(`${BASE_URL}${PAGE}`);
       await switchAndCheck(page, 'en');
     } finally {
-      await context.close();
+      await closeQuietly(context);
     }
   });
 }
@@ -98,7 +98,7 @@ test('without JavaScript the footer language switch works at phone width (header
     assert.equal(new URL(page.url()).pathname, PAGE);
     assert.equal(await page.getAttribute('html', 'lang'), 'es');
   } finally {
-    await context.close();
+    await closeQuietly(context);
   }
 });
 
@@ -111,7 +111,7 @@ test('Accept-Language: es gives Spanish pages', async () => {
     const nav = await primaryNavText(page);
     assert.ok(ES_ONLY.some((l) => nav.includes(l)), `no Spanish navigation label in: ${nav.replace(/\s+/g, ' ')}`);
   } finally {
-    await context.close();
+    await closeQuietly(context);
   }
 });
 

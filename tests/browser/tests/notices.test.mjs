@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { launch, newContext, PHONE } from '../lib/browser.mjs';
+import { launch, newContext, PHONE, closeQuietly, clickAndLoad } from '../lib/browser.mjs';
 import { BASE_URL, SCREENSHOTS, demoAccounts, report } from '../lib/env.mjs';
 import { loginPageExists, login } from '../lib/auth.mjs';
 
@@ -34,7 +34,7 @@ before(async () => {
   browser = await launch();
 });
 after(async () => {
-  await browser?.close();
+  await closeQuietly(browser);
 });
 
 test('send a move notice, sign in as the receiver, acknowledge it', async (t) => {
@@ -52,11 +52,11 @@ test('send a move notice, sign in as the receiver, acknowledge it', async (t) =>
     await page.goto(BASE_URL + '/search?last_name=Garcia');
     const first = page.locator('main a[href^="/students/"]').first();
     assert.ok(await first.count(), 'the search finds a child');
-    await Promise.all([page.waitForLoadState('load'), first.click()]);
+    await clickAndLoad(page, first);
     const link = page.locator('a[href$="/move-notice"]').first();
     assert.ok(await link.count(), 'the record links to the move notice form');
     await page.setViewportSize(PHONE);
-    await Promise.all([page.waitForLoadState('load'), link.click()]);
+    await clickAndLoad(page, link);
     assert.equal(await page.locator('h1').innerText(), 'Send a move notice');
     // Phone width: no horizontal overflow; screenshot of the form.
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -65,19 +65,19 @@ test('send a move notice, sign in as the receiver, acknowledge it', async (t) =>
 
     // Submitting without a state: the error is next to the field.
     await page.locator('#to_state').evaluate((el) => el.removeAttribute('required'));
-    await Promise.all([page.waitForLoadState('load'), page.locator('form.usa-form button[type=submit]').click()]);
+    await clickAndLoad(page, page.locator('form.usa-form button[type=submit]'));
     assert.ok(await page.locator('#to_state-error').isVisible(), 'error next to the state field');
     await page.screenshot({ path: path.join(SCREENSHOTS, 'notices-move-form-errors-375.png'), fullPage: true });
 
     await page.selectOption('#to_state', 'CA');
     await page.fill('#to_district', '0612345');
     await page.fill('#comments', 'The family follows the lettuce harvest to Salinas.');
-    await Promise.all([page.waitForLoadState('load'), page.locator('form.usa-form button[type=submit]').click()]);
+    await clickAndLoad(page, page.locator('form.usa-form button[type=submit]'));
     assert.match(new URL(page.url()).pathname, /^\/notices\/[0-9a-f-]{36}$/, 'redirected to the notice');
     noticeUrl = page.url();
     assert.equal(await page.locator('#acknowledge').count(), 0, 'the sender cannot acknowledge');
   } finally {
-    await ctx.close();
+    await closeQuietly(ctx);
   }
 
   // The receiver: California's data administrator.
@@ -91,8 +91,8 @@ test('send a move notice, sign in as the receiver, acknowledge it', async (t) =>
     const id = new URL(noticeUrl).pathname;
     const row = page.locator(`a[href="${id}"]`);
     assert.equal(await row.count(), 1, 'the notice is in the receiver\'s inbox');
-    await Promise.all([page.waitForLoadState('load'), row.click()]);
-    await Promise.all([page.waitForLoadState('load'), page.locator('#acknowledge').click()]);
+    await clickAndLoad(page, row);
+    await clickAndLoad(page, page.locator('#acknowledge'));
     assert.equal(new URL(page.url()).pathname, id);
     assert.equal(await page.locator('#acknowledge').count(), 0, 'acknowledged once');
     const text = await page.locator('main').innerText();
@@ -101,6 +101,6 @@ test('send a move notice, sign in as the receiver, acknowledge it', async (t) =>
     await page.screenshot({ path: path.join(SCREENSHOTS, 'notices-acknowledged-375.png'), fullPage: true });
     report('notices: move notice sent from a record, received and acknowledged in CA');
   } finally {
-    await ctx2.close();
+    await closeQuietly(ctx2);
   }
 });

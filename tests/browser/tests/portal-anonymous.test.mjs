@@ -3,7 +3,7 @@
 // screenshots.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newContext } from '../lib/browser.mjs';
+import { launch, newContext, closeQuietly } from '../lib/browser.mjs';
 import { checkPortal, setLanguage } from '../lib/portal.mjs';
 import { LANGS, report } from '../lib/env.mjs';
 
@@ -13,7 +13,7 @@ before(async () => {
   browser = await launch();
 });
 after(async () => {
-  await browser?.close();
+  await closeQuietly(browser);
 });
 
 for (const lang of LANGS) {
@@ -31,7 +31,7 @@ for (const lang of LANGS) {
       report(line);
       assert.ok(html.length >= 2, 'the crawl found almost nothing: is the portal up?');
     } finally {
-      await context.close();
+      await closeQuietly(context);
     }
   });
 }

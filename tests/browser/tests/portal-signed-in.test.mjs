@@ -2,7 +2,7 @@
 // portal has a /login page. Skipped (with the reason) until then.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newContext } from '../lib/browser.mjs';
+import { launch, newContext, closeQuietly } from '../lib/browser.mjs';
 import { checkPortal, setLanguage } from '../lib/portal.mjs';
 import { LANGS, report } from '../lib/env.mjs';
 import { loginPageExists, crawlAccount, login } from '../lib/auth.mjs';
@@ -23,7 +23,7 @@ before(async () => {
   browser = await launch();
 });
 after(async () => {
-  await browser?.close();
+  await closeQuietly(browser);
 });
 
 for (const lang of LANGS) {
@@ -45,7 +45,7 @@ for (const lang of LANGS) {
       t.diagnostic(line);
       report(line);
     } finally {
-      await context.close();
+      await closeQuietly(context);
     }
   });
 }

@@ -3,7 +3,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs/promises';
-import { launch, newContext } from '../lib/browser.mjs';
+import { launch, newContext, closeQuietly, clickAndLoad } from '../lib/browser.mjs';
 import { BASE_URL } from '../lib/env.mjs';
 import { loginPageExists, crawlAccount, login } from '../lib/auth.mjs';
 
@@ -14,7 +14,7 @@ before(async () => {
   if (await loginPageExists()) account = crawlAccount();
 });
 after(async () => {
-  await browser?.close();
+  await closeQuietly(browser);
 });
 
 // Common surnames of the synthetic demo families; the first that finds a child is used.
@@ -44,7 +44,7 @@ test('a record downloads as a PDF in Spanish from the record page', async () => 
       }
     }
     assert.ok(found, `no child found for any of ${SURNAMES.join(', ')}`);
-    await Promise.all([page.waitForLoadState('load'), page.locator('main a[href^="/students/"]').first().click()]);
+    await clickAndLoad(page, page.locator('main a[href^="/students/"]').first());
     const msix = new URL(page.url()).pathname.split('/').pop();
     assert.match(msix, /^\d{12}$/);
 
@@ -64,6 +64,6 @@ test('a record downloads as a PDF in Spanish from the record page', async () => 
     assert.equal(bytes.subarray(0, 5).toString('latin1'), '%PDF-');
     assert.ok(bytes.length > 10_000, `only ${bytes.length} bytes`);
   } finally {
-    await ctx.close();
+    await closeQuietly(ctx);
   }
 });

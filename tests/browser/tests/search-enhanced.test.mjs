@@ -3,7 +3,7 @@
 // no violation.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, newContext } from '../lib/browser.mjs';
+import { launch, newContext, closeQuietly } from '../lib/browser.mjs';
 import { BASE_URL } from '../lib/env.mjs';
 import { loginPageExists, crawlAccount, login } from '../lib/auth.mjs';
 
@@ -14,7 +14,7 @@ before(async () => {
   if (await loginPageExists()) account = crawlAccount();
 });
 after(async () => {
-  await browser?.close();
+  await closeQuietly(browser);
 });
 
 async function signedIn(opts) {
@@ -49,7 +49,7 @@ test('search updates in place with JavaScript', async (t) => {
   assert.equal(await page.locator('#search-area').count(), 1);
   assert.equal(await page.inputValue('#last_name'), 'Garcia');
   assert.deepEqual(problems, [], 'console errors (CSP?)');
-  await ctx.close();
+  await closeQuietly(ctx);
 });
 
 test('search works without JavaScript', async (t) => {
@@ -60,5 +60,5 @@ test('search works without JavaScript', async (t) => {
   await Promise.all([page.waitForURL(/last_name=Garcia/), search(page)]);
   await page.waitForSelector('#results-heading');
   assert.equal(await page.inputValue('#last_name'), 'Garcia');
-  await ctx.close();
+  await closeQuietly(ctx);
 });

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { launch, newContext, PHONE } from '../lib/browser.mjs';
+import { launch, newContext, PHONE, closeQuietly, clickAndLoad } from '../lib/browser.mjs';
 import { BASE_URL, SCREENSHOTS, demoAccounts, report } from '../lib/env.mjs';
 import { loginPageExists, login } from '../lib/auth.mjs';
 
@@ -41,7 +41,7 @@ before(async () => {
   browser = await launch();
 });
 after(async () => {
-  await browser?.close();
+  await closeQuietly(browser);
 });
 
 const submitIn = (page, action, answer) =>
@@ -63,7 +63,7 @@ test('a data administrator resolves a near match and another validates the merge
     assert.match(await page.locator('h1').innerText(), /^Worklist/);
     const item = page.locator('main tbody tr th a', { hasText: 'Possible duplicate' }).first();
     assert.ok(await item.count(), 'the demo worklist has a possible duplicate');
-    await Promise.all([page.waitForLoadState('load'), item.click()]);
+    await clickAndLoad(page, item);
     const itemPath = new URL(page.url()).pathname;
     assert.match(itemPath, /^\/worklists\/[0-9a-f-]{36}$/);
     const text = await page.locator('main').innerText();
@@ -100,11 +100,11 @@ test('a data administrator resolves a near match and another validates the merge
     const own = page.locator('main tbody tr', { hasText: 'Validate a merge' })
       .filter({ hasText: new RegExp(`${survivor}|${merged}`) });
     if (await own.count()) {
-      await Promise.all([page.waitForLoadState('load'), own.first().locator('th a').click()]);
+      await clickAndLoad(page, own.first().locator('th a'));
       assert.equal(await page.locator('button[name="decision"]').count(), 0, 'no approve button for the initiator');
     }
   } finally {
-    await ctx.close();
+    await closeQuietly(ctx);
   }
 
   // A second data administrator validates, without JavaScript: plain forms.
@@ -124,7 +124,7 @@ test('a data administrator resolves a near match and another validates the merge
         seen.push(`${validator.email}: ${(await page.locator('main tbody tr').allInnerTexts()).join(' | ')}`);
         continue;
       }
-      await Promise.all([page.waitForLoadState('load'), row.locator('th a').click()]);
+      await clickAndLoad(page, row.locator('th a'));
       assert.match(await page.locator('main').innerText(), /Merge MSIX ID/);
       await page.fill('#validate-note', 'Checked against the COE.');
       await Promise.all([
@@ -142,7 +142,7 @@ test('a data administrator resolves a near match and another validates the merge
       validated = true;
       break;
     } finally {
-      await ctx2.close();
+      await closeQuietly(ctx2);
     }
   }
   assert.ok(validated, `no second data administrator has the validation item: ${seen.join(' || ')}`);
