@@ -317,23 +317,42 @@ fn adapt_m(
 }
 
 fn random_u(preps: &[Prep], rules: &Rules, prior: &Weights) -> [[f64; NL]; NF] {
+    random_u_with(preps, rules, prior, 1)
+}
+
+/// u from up to 200,000 random pairs (counter-based sampling, so the result does not
+/// depend on `threads`), with the prior as 1,000 pseudo-comparisons.
+fn random_u_with(
+    preps: &[Prep],
+    rules: &Rules,
+    prior: &Weights,
+    threads: usize,
+) -> [[f64; NL]; NF] {
     let n = preps.len() as u64;
-    let mut counts = [[0.0f64; NL]; NF];
-    if n < 2 {
-        return counts;
-    }
-    let samples = 200_000u64.min(n * n / 2);
-    let mut s = 0x5eed_u64;
-    for _ in 0..samples {
-        s = mix(s.wrapping_add(0x9e37_79b9_7f4a_7c15));
-        let i = (s % n) as usize;
-        let j = ((s >> 32) % n) as usize;
-        if i == j {
-            continue;
+    let samples = 200_000u64.min(n * n / 2) as usize;
+    let parts: Vec<[[u32; NL]; NF]> = par_chunks(samples, threads, |r| {
+        let mut counts = [[0u32; NL]; NF];
+        for k in r {
+            let s =
+                mix(0x5eed_u64.wrapping_add((k as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15)));
+            let i = (s % n) as usize;
+            let j = ((s >> 32) % n) as usize;
+            if i == j {
+                continue;
+            }
+            let c = compare::compare(&preps[i], &preps[j], rules);
+            for f in 0..NF {
+                counts[f][c.levels[f] as usize] += 1;
+            }
         }
-        let c = compare::compare(&preps[i], &preps[j], rules);
+        vec![counts]
+    });
+    let mut counts = [[0.0f64; NL]; NF];
+    for part in &parts {
         for f in 0..NF {
-            counts[f][c.levels[f] as usize] += 1.0;
+            for l in 0..NL {
+                counts[f][l] += f64::from(part[f][l]);
+            }
         }
     }
     let mut u = [[0.0f64; NL]; NF];
@@ -477,7 +496,7 @@ pub fn link_batch_with(
         // spread the population is (children over 18 years or adults over a century, one
         // town or a state): their u comes from random pairs of this input. Names have
         // term frequencies; the family fields keep their priors.
-        let ru = random_u(&preps, &rules, &weights);
+        let ru = random_u_with(&preps, &rules, &weights, threads);
         for f in [field::DOB, field::ADDRESS, field::POSTAL] {
             if let Some(u) = weights.u.get_mut(f) {
                 for (l, x) in u.iter_mut().enumerate().skip(1).take(NL - 1) {
