@@ -317,16 +317,16 @@ fn adapt_m(
 }
 
 fn random_u(preps: &[Prep], rules: &Rules, prior: &Weights) -> [[f64; NL]; NF] {
-    random_u_with(preps, rules, prior, 1)
+    random_u_with(preps, prior, 1, |a, b| compare::compare(a, b, rules).levels)
 }
 
 /// u from up to 200,000 random pairs (counter-based sampling, so the result does not
 /// depend on `threads`), with the prior as 1,000 pseudo-comparisons.
 fn random_u_with(
     preps: &[Prep],
-    rules: &Rules,
     prior: &Weights,
     threads: usize,
+    levels: impl Fn(&Prep, &Prep) -> [u8; NF] + Sync,
 ) -> [[f64; NL]; NF] {
     let n = preps.len() as u64;
     let samples = 200_000u64.min(n * n / 2) as usize;
@@ -340,9 +340,9 @@ fn random_u_with(
             if i == j {
                 continue;
             }
-            let c = compare::compare(&preps[i], &preps[j], rules);
+            let lv = levels(&preps[i], &preps[j]);
             for f in 0..NF {
-                counts[f][c.levels[f] as usize] += 1;
+                counts[f][lv[f] as usize] += 1;
             }
         }
         vec![counts]
@@ -496,7 +496,7 @@ pub fn link_batch_with(
         // spread the population is (children over 18 years or adults over a century, one
         // town or a state): their u comes from random pairs of this input. Names have
         // term frequencies; the family fields keep their priors.
-        let ru = random_u_with(&preps, &rules, &weights, threads);
+        let ru = random_u_with(&preps, &weights, threads, compare::spread_levels);
         for f in [field::DOB, field::ADDRESS, field::POSTAL] {
             if let Some(u) = weights.u.get_mut(f) {
                 for (l, x) in u.iter_mut().enumerate().skip(1).take(NL - 1) {

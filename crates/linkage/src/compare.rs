@@ -745,6 +745,16 @@ pub(crate) fn compare(a: &Prep, b: &Prep, rules: &Rules) -> Cmp {
     }
 }
 
+/// Levels of birth date, address and postal code only (the rest missing): what
+/// random-pair u estimation needs, much cheaper than [`compare`].
+pub(crate) fn spread_levels(a: &Prep, b: &Prep) -> [u8; NF] {
+    let mut levels = [MISSING; NF];
+    levels[field::DOB] = cmp_dob(a.dob, b.dob);
+    levels[field::ADDRESS] = cmp_addr(a, b);
+    levels[field::POSTAL] = cmp_postal(&a.postal, &b.postal);
+    levels
+}
+
 /// Per-field weights of a comparison (with term-frequency adjustment).
 pub(crate) fn field_weights(c: &Cmp, wt: &WeightTable) -> [f64; NF] {
     let mut out = raw_field_weights(c, wt);
