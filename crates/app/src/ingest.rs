@@ -82,6 +82,18 @@ fn link_row(r: LinkRow) -> (String, LinkRecord) {
 }
 
 impl LinkIndex {
+    /// An index of no children.
+    pub(crate) fn empty() -> Self {
+        LinkIndex {
+            linker: Linker::new(LinkConfig::default()),
+        }
+    }
+
+    /// Children indexed.
+    pub(crate) fn num_children(&self) -> usize {
+        self.linker.num_children()
+    }
+
     pub(crate) async fn load(store: &Store) -> Result<Self> {
         let mut linker = Linker::new(LinkConfig::default());
         for row in store.link_rows().await? {
@@ -144,7 +156,7 @@ impl App {
         submission_id: Option<String>,
     ) -> Result<Vec<RecordOutcome>> {
         let now = self.clock.now();
-        let mut linker = self.linker.lock().await;
+        let mut linker = self.link_index().await?;
         let mut writes = Vec::with_capacity(records.len());
         let mut slots = Vec::with_capacity(records.len());
         let mut deletes = Vec::new();

@@ -56,7 +56,10 @@ pub struct App {
     pub outbox: mail::OutboxPolicy,
     /// The portal's public address, for links in e-mails.
     pub public_url: String,
-    pub(crate) linker: tokio::sync::Mutex<ingest::LinkIndex>,
+    /// Built on first use (a submission, a merge or split, a near-match decision), not at
+    /// start: search, records and reports never need it, and at a million children it takes
+    /// minutes and gigabytes to build. `puente serve` warms it in the background.
+    pub(crate) linker: tokio::sync::Mutex<Option<ingest::LinkIndex>>,
 }
 
 impl std::fmt::Debug for App {
@@ -68,9 +71,8 @@ impl std::fmt::Debug for App {
 }
 
 impl App {
-    /// Builds the application over a migrated store, loading the linkage index from it.
+    /// Builds the application over a migrated store (the linkage index is built on first use).
     pub async fn new(store: Store, clock: Arc<dyn Clock>) -> Result<App> {
-        let linker = ingest::LinkIndex::load(&store).await?;
         Ok(App {
             store,
             clock,
@@ -80,8 +82,27 @@ impl App {
             notices: notices::NoticePolicy::default(),
             outbox: mail::OutboxPolicy::default(),
             public_url: "http://127.0.0.1:8080".into(),
-            linker: tokio::sync::Mutex::new(linker),
+            linker: tokio::sync::Mutex::new(None),
         })
+    }
+
+    /// The linkage index, locked; built from the store if this is its first use.
+    pub(crate) async fn link_index(
+        &self,
+    ) -> Result<tokio::sync::MappedMutexGuard<'_, ingest::LinkIndex>> {
+        let mut guard = self.linker.lock().await;
+        if guard.is_none() {
+            *guard = Some(ingest::LinkIndex::load(&self.store).await?);
+        }
+        Ok(tokio::sync::MutexGuard::map(guard, |index| {
+            index.get_or_insert_with(ingest::LinkIndex::empty)
+        }))
+    }
+
+    /// Builds the linkage index now (a server calls this in the background at start, so the
+    /// first upload does not wait for it). Returns the number of children indexed.
+    pub async fn warm_link_index(&self) -> Result<usize> {
+        Ok(self.link_index().await?.num_children())
     }
 
     /// Whether the service can answer: the database responds.

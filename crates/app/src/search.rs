@@ -13,6 +13,8 @@ use crate::{App, Result};
 
 /// Most candidates ranked per search.
 const CANDIDATES: i64 = 300;
+/// Most candidates ranked among the children born on the date searched.
+const DATED_CANDIDATES: i64 = 100;
 /// Most results returned.
 pub const MAX_RESULTS: usize = 50;
 
@@ -264,6 +266,38 @@ fn score(q: &SearchQuery, s: &ChildSummary) -> i32 {
 }
 
 impl App {
+    /// Scores the candidates' summaries against the query, best first (positive scores only).
+    async fn ranked(
+        &self,
+        q: &SearchQuery,
+        candidates: Vec<(String, i64)>,
+        today: NaiveDate,
+    ) -> Result<Vec<SearchHit>> {
+        let ids: Vec<String> = candidates.into_iter().map(|(c, _)| c).collect();
+        let mut hits: Vec<SearchHit> = self
+            .store
+            .child_summaries(&ids)
+            .await?
+            .into_iter()
+            .filter_map(|summary| {
+                let score = score(q, &summary);
+                (score > 0).then(|| SearchHit {
+                    score,
+                    age: summary
+                        .birth_date
+                        .map(|b| puente_domain::policy::age_on(b, today)),
+                    summary,
+                })
+            })
+            .collect();
+        hits.sort_by(|a, b| {
+            b.score
+                .cmp(&a.score)
+                .then_with(|| a.summary.msix_id.cmp(&b.summary.msix_id))
+        });
+        Ok(hits)
+    }
+
     /// Searches children. An MSIX ID (following merges) answers directly; otherwise keys from
     /// the query find candidates, which are ranked here.
     pub async fn search(&self, q: &SearchQuery) -> Result<Vec<SearchHit>> {
@@ -278,37 +312,53 @@ impl App {
         if !q.msix_id.trim().is_empty() {
             let id =
                 MsixId::parse(&q.msix_id).map_err(|e| crate::AppError::Invalid(e.to_string()))?;
-            return Ok(match self.store.resolve_msix(id).await? {
-                Some((child, _)) => self
-                    .store
-                    .child_summaries(&[child])
-                    .await?
-                    .into_iter()
-                    .map(|s| hit(s, 100))
-                    .collect(),
-                None => Vec::new(),
-            });
+            let Some((child, _)) = self.store.resolve_msix(id).await? else {
+                return Ok(Vec::new());
+            };
+            let mut found = self.store.child_summaries(&[child]).await?;
+            self.store.fill_last_enrollments(&mut found).await?;
+            return Ok(found.into_iter().map(|s| hit(s, 100)).collect());
         }
         let keys = query_keys(q);
-        let candidates = self.store.search_candidates(&keys, CANDIDATES).await?;
-        let ids: Vec<String> = candidates.into_iter().map(|(c, _)| c).collect();
-        let mut hits: Vec<SearchHit> = self
-            .store
-            .child_summaries(&ids)
-            .await?
-            .into_iter()
-            .map(|s| {
-                let sc = score(q, &s);
-                hit(s, sc)
-            })
-            .filter(|h| h.score > 0)
+        let mut hits = Vec::new();
+        // With a birth date and a name, the children born on that date (or on its day-month
+        // swap) are ranked first: a few hundred at a million children, where a common name's
+        // keys match tens of thousands. Surnames alone count too, so a twin (same date and
+        // surnames, another given name) ranks next to the child sought.
+        let date_keys: Vec<String> = keys
+            .iter()
+            .filter(|k| k.starts_with("d:"))
+            .cloned()
             .collect();
-        hits.sort_by(|a, b| {
-            b.score
-                .cmp(&a.score)
-                .then_with(|| a.summary.msix_id.cmp(&b.summary.msix_id))
-        });
+        if !date_keys.is_empty() && date_keys.len() < keys.len() {
+            let mut ranking: BTreeSet<String> = keys.iter().cloned().collect();
+            ranking.extend(
+                surname_keys(&q.last_name)
+                    .into_iter()
+                    .map(|s| format!("s:{s}")),
+            );
+            let ranking: Vec<String> = ranking.into_iter().collect();
+            let candidates = self
+                .store
+                .search_candidates_among(&ranking, &date_keys, DATED_CANDIDATES)
+                .await?;
+            hits = self.ranked(q, candidates, today).await?;
+        }
+        // Nobody born on that date matches (or no date was given): every key counts.
+        if hits.is_empty() {
+            let candidates = self.store.search_candidates(&keys, CANDIDATES).await?;
+            hits = self.ranked(q, candidates, today).await?;
+        }
         hits.truncate(MAX_RESULTS);
+        // Only the results shown need their last enrollment.
+        let mut shown: Vec<ChildSummary> = hits
+            .iter_mut()
+            .map(|h| std::mem::take(&mut h.summary))
+            .collect();
+        self.store.fill_last_enrollments(&mut shown).await?;
+        for (h, s) in hits.iter_mut().zip(shown) {
+            h.summary = s;
+        }
         Ok(hits)
     }
 }

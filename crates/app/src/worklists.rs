@@ -753,7 +753,7 @@ impl App {
                 Ok(NearMatchOutcome::AwaitingInformation)
             }
             NearMatchResolution::DifferentChildren { reason } => {
-                let mut linker = self.linker.lock().await;
+                let mut linker = self.link_index().await?;
                 let record = row.state_record_id.clone().unwrap_or_default();
                 let mut pairs = Vec::new();
                 for c in &candidates {
@@ -896,7 +896,7 @@ impl App {
         note: Option<String>,
         auto: bool,
     ) -> Result<IdentityOperation> {
-        let mut linker = self.linker.lock().await;
+        let mut linker = self.link_index().await?;
         let now = self.clock.now();
         let op_id = row.operation_id.clone().ok_or(AppError::NotFound)?;
         let mut tx = self.store.begin().await?;

@@ -113,6 +113,15 @@ fn start_background(app: &Arc<App>, mail: &crate::MailArgs) -> anyhow::Result<()
             "E-mail: no SMTP server configured (--smtp-host); messages stay queued (puente mail outbox).",
         ),
     }
+    // The linkage index is built in the background, so the first upload does not wait for it
+    // (search and records do not need it).
+    let warm = app.clone();
+    tokio::spawn(async move {
+        match warm.warm_link_index().await {
+            Ok(children) => tracing::info!(children, "linkage index ready"),
+            Err(e) => tracing::warn!(error = %e, "building the linkage index failed"),
+        }
+    });
     let jobs = app.clone();
     tokio::spawn(async move {
         loop {

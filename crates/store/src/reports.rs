@@ -1,6 +1,11 @@
-//! Set-based reads for the reports: the children of a state in pages ordered by child id (three
-//! queries a page, whatever its size: records, qualifying moves, enrollments, plus course counts),
-//! possible duplicates, and rejected submissions.
+//! Set-based reads for the reports: the children of a state in pages ordered by child id (a
+//! fixed number of queries a page, whatever its size: records, qualifying moves, enrollments,
+//! course counts, change-of-residence notices), possible duplicates, and rejected submissions.
+//!
+//! Every page query starts from the state's records in the page's child-id range (index
+//! `state_records (reporting_state, child_id)`) and reaches the child tables through their
+//! `state_record_id` index, so a page reads only that state's rows: starting from a child
+//! table's child-id range instead reads every state's rows in the range.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -36,18 +41,18 @@ const PAGE_RECORDS: &str = "SELECT r.child_id, c.msix_id, r.state_student_id, r.
  r.parent1_first_name, r.parent1_last_name FROM state_records r JOIN children c ON c.id = r.child_id \
  WHERE r.reporting_state = $1 AND r.deleted = FALSE AND r.child_id > $2 AND r.child_id <= $3 ORDER BY r.child_id, r.received_at, r.id";
 
-const PAGE_MOVES: &str = "SELECT m.child_id, m.qualifying_arrival_date, m.eligibility_expiration_date FROM qualifying_moves m \
- JOIN state_records r ON r.id = m.state_record_id \
- WHERE r.reporting_state = $1 AND r.deleted = FALSE AND m.child_id > $2 AND m.child_id <= $3";
+const PAGE_MOVES: &str = "SELECT r.child_id, m.qualifying_arrival_date, m.eligibility_expiration_date FROM state_records r \
+ JOIN qualifying_moves m ON m.state_record_id = r.id \
+ WHERE r.reporting_state = $1 AND r.deleted = FALSE AND r.child_id > $2 AND r.child_id <= $3";
 
 const PAGE_ENROLLMENTS: &str = "SELECT e.child_id, e.enrollment_date, e.withdrawal_date, e.enrollment_type, e.mep_project_type, e.grade_level, \
  e.school_or_project_name, e.school_id, e.district_id, e.facility_state, e.residency_date, e.lep, e.idea, e.med_alert, e.immunization_record, \
  e.designated_graduation_school, e.graduation_hse, e.graduation_hse_date, e.out_of_state_transcript, e.algebra1, r.received_at \
- FROM enrollments e JOIN state_records r ON r.id = e.state_record_id \
- WHERE r.reporting_state = $1 AND r.deleted = FALSE AND e.child_id > $2 AND e.child_id <= $3";
+ FROM state_records r JOIN enrollments e ON e.state_record_id = r.id \
+ WHERE r.reporting_state = $1 AND r.deleted = FALSE AND r.child_id > $2 AND r.child_id <= $3";
 
-const PAGE_COURSES: &str = "SELECT k.child_id, COUNT(*) FROM courses k JOIN state_records r ON r.id = k.state_record_id \
- WHERE r.reporting_state = $1 AND r.deleted = FALSE AND k.child_id > $2 AND k.child_id <= $3 GROUP BY k.child_id";
+const PAGE_COURSES: &str = "SELECT r.child_id, COUNT(*) FROM state_records r JOIN courses k ON k.state_record_id = r.id \
+ WHERE r.reporting_state = $1 AND r.deleted = FALSE AND r.child_id > $2 AND r.child_id <= $3 GROUP BY r.child_id";
 
 /// Change-of-residence notices sent to the state, with the state's latest update of the child.
 const PAGE_RESIDENCE_NOTICES: &str = "SELECT n.child_id, n.created_at, (SELECT MAX(r.updated_at) FROM state_records r \

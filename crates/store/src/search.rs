@@ -38,6 +38,18 @@ const SQLITE_CANDIDATES: &str = "SELECT child_id, COUNT(*) AS hits FROM search_k
 const PG_CANDIDATES: &str = "SELECT child_id, COUNT(*) AS hits FROM search_keys WHERE key = ANY($1) \
      GROUP BY child_id ORDER BY hits DESC, child_id LIMIT $2";
 
+/// Children carrying one of `$2` (the birth-date keys: a few hundred children at a million),
+/// ranked by how many of `$1` they carry: each count is a few probes of the (key, child_id)
+/// index instead of a pass over every row of a common name's keys.
+const SQLITE_CANDIDATES_AMONG: &str = "SELECT d.child_id, (SELECT COUNT(*) FROM search_keys k \
+     WHERE k.key IN (SELECT value FROM json_each($1)) AND k.child_id = d.child_id) AS hits \
+     FROM (SELECT DISTINCT child_id FROM search_keys WHERE key IN (SELECT value FROM json_each($2))) d \
+     ORDER BY hits DESC, d.child_id LIMIT $3";
+const PG_CANDIDATES_AMONG: &str = "SELECT d.child_id, (SELECT COUNT(*) FROM search_keys k \
+     WHERE k.key = ANY($1) AND k.child_id = d.child_id) AS hits \
+     FROM (SELECT DISTINCT child_id FROM search_keys WHERE key = ANY($2)) d \
+     ORDER BY hits DESC, d.child_id LIMIT $3";
+
 const SQLITE_RECORDS: &str = "SELECT r.child_id, r.msix_id, r.first_name, r.middle_name, r.last_name_1, r.last_name_2, r.sex, r.birth_date, r.multiple_birth, \
      r.parent1_first_name, r.parent1_last_name, r.parent2_first_name, r.parent2_last_name, r.birth_city, r.birth_state, r.birth_country, r.reporting_state, r.state_student_id, r.updated_at \
      FROM state_records r WHERE r.deleted = FALSE AND r.child_id IN (SELECT value FROM json_each($1)) ORDER BY r.child_id, r.updated_at DESC, r.id";
@@ -95,14 +107,55 @@ impl Store {
         Ok(rows)
     }
 
-    /// Summaries of the given children, in the order given (unknown ids are skipped).
+    /// Like [`Store::search_candidates`], among the children that carry at least one of `among`
+    /// (which should be a selective subset of `keys`, such as the birth-date keys).
+    pub async fn search_candidates_among(
+        &self,
+        keys: &[String],
+        among: &[String],
+        limit: i64,
+    ) -> Result<Vec<(String, i64)>> {
+        if keys.is_empty() || among.is_empty() {
+            return Ok(Vec::new());
+        }
+        let rows = match self {
+            Store::Sqlite { read, .. } => {
+                let json = |v: &[String]| {
+                    serde_json::to_string(v).map_err(|e| StoreError::Database(e.to_string()))
+                };
+                sqlx::query(SQLITE_CANDIDATES_AMONG)
+                    .bind(json(keys)?)
+                    .bind(json(among)?)
+                    .bind(limit)
+                    .fetch_all(read)
+                    .await?
+                    .into_iter()
+                    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                    .collect::<Result<Vec<_>>>()?
+            }
+            Store::Postgres(p) => sqlx::query(PG_CANDIDATES_AMONG)
+                .bind(keys)
+                .bind(among)
+                .bind(limit)
+                .fetch_all(p)
+                .await?
+                .into_iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<Vec<_>>>()?,
+        };
+        Ok(rows)
+    }
+
+    /// Summaries of the given children, in the order given (unknown ids are skipped), without
+    /// their last enrollment (see [`Store::fill_last_enrollments`]: a search ranks many
+    /// candidates and shows few).
     pub async fn child_summaries(&self, child_ids: &[String]) -> Result<Vec<ChildSummary>> {
         if child_ids.is_empty() {
             return Ok(Vec::new());
         }
         let mut by_child: std::collections::HashMap<String, ChildSummary> = Default::default();
         macro_rules! fill {
-            ($records:expr, $enrollments:expr) => {{
+            ($records:expr) => {{
                 for r in $records {
                     let child: String = r.try_get(0)?;
                     let first: String = r.try_get(2)?;
@@ -146,16 +199,6 @@ impl Store {
                         s.birth_dates.push(d);
                     }
                 }
-                for e in $enrollments {
-                    let child: String = e.try_get(0)?;
-                    if let Some(s) = by_child.get_mut(&child)
-                        && s.last_enrollment_date.is_none()
-                    {
-                        s.last_enrollment_date = e.try_get(1)?;
-                        s.last_school = e.try_get(2)?;
-                        s.last_state = e.try_get(3)?;
-                    }
-                }
             }};
         }
         match self {
@@ -166,24 +209,62 @@ impl Store {
                     .bind(&json)
                     .fetch_all(read)
                     .await?;
-                let enrollments = sqlx::query(SQLITE_LAST_ENROLLMENT)
-                    .bind(&json)
-                    .fetch_all(read)
-                    .await?;
-                fill!(records, enrollments);
+                fill!(records);
             }
             Store::Postgres(p) => {
                 let records = sqlx::query(PG_RECORDS).bind(child_ids).fetch_all(p).await?;
-                let enrollments = sqlx::query(PG_LAST_ENROLLMENT)
-                    .bind(child_ids)
-                    .fetch_all(p)
-                    .await?;
-                fill!(records, enrollments);
+                fill!(records);
             }
         }
         Ok(child_ids
             .iter()
             .filter_map(|c| by_child.remove(c))
             .collect())
+    }
+
+    /// Fills in the last enrollment (date, school, state) of each summary.
+    pub async fn fill_last_enrollments(&self, summaries: &mut [ChildSummary]) -> Result<()> {
+        if summaries.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<&str> = summaries.iter().map(|s| s.child_id.as_str()).collect();
+        let mut at: std::collections::HashMap<String, usize> = summaries
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.child_id.clone(), i))
+            .collect();
+        // Newest first per child: the first row of a child is its last enrollment.
+        macro_rules! fill {
+            ($rows:expr) => {
+                for e in $rows {
+                    let child: String = e.try_get(0)?;
+                    if let Some(i) = at.remove(&child) {
+                        let s = &mut summaries[i];
+                        s.last_enrollment_date = e.try_get(1)?;
+                        s.last_school = e.try_get(2)?;
+                        s.last_state = e.try_get(3)?;
+                    }
+                }
+            };
+        }
+        match self {
+            Store::Sqlite { read, .. } => {
+                let json =
+                    serde_json::to_string(&ids).map_err(|e| StoreError::Database(e.to_string()))?;
+                fill!(
+                    sqlx::query(SQLITE_LAST_ENROLLMENT)
+                        .bind(json)
+                        .fetch_all(read)
+                        .await?
+                );
+            }
+            Store::Postgres(p) => fill!(
+                sqlx::query(PG_LAST_ENROLLMENT)
+                    .bind(&ids)
+                    .fetch_all(p)
+                    .await?
+            ),
+        }
+        Ok(())
     }
 }
