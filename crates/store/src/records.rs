@@ -512,9 +512,13 @@ impl Store {
             for row in &rows { v.push(record_from_row!(row)); }
             v
         });
-        for s in &mut out {
-            self.load_child_rows(s).await?;
-        }
+        // One query per child table for all the child's records (not one per record).
+        self.load_child_rows_where(
+            &mut out,
+            "state_record_id IN (SELECT id FROM state_records WHERE child_id = $1 AND deleted = FALSE)",
+            child_id,
+        )
+        .await?;
         Ok(out)
     }
 
@@ -538,16 +542,49 @@ impl Store {
 
     async fn load_child_rows(&self, s: &mut StoredRecord) -> Result<()> {
         let id = s.id.clone();
-        let r = &mut s.record;
+        self.load_child_rows_where(std::slice::from_mut(s), "state_record_id = $1", &id)
+            .await
+    }
+
+    /// Loads the child rows (alternate IDs, moves, enrollments, courses, assessments) of
+    /// `records` with one query per table: `clause` (binding `$1` to `value`) selects the rows of
+    /// every record in `records`.
+    async fn load_child_rows_where(
+        &self,
+        records: &mut [StoredRecord],
+        clause: &str,
+        value: &str,
+    ) -> Result<()> {
+        let at: std::collections::HashMap<String, usize> = records
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (s.id.clone(), i))
+            .collect();
+        let sql = |table: &str| {
+            sqlx::AssertSqlSafe(format!(
+                "SELECT * FROM {table} WHERE {clause} ORDER BY state_record_id, seq"
+            ))
+        };
+        macro_rules! record_of {
+            ($row:expr) => {{
+                let rid: String = $row.try_get("state_record_id")?;
+                match at.get(&rid) {
+                    Some(&i) => &mut records[i].record,
+                    None => continue,
+                }
+            }};
+        }
         read_pool!(self, p => {
-            for row in sqlx::query("SELECT * FROM alternate_ids WHERE state_record_id = $1 ORDER BY seq").bind(&id).fetch_all(p).await? {
+            for row in sqlx::query(sql("alternate_ids")).bind(value).fetch_all(p).await? {
+                let r = record_of!(row);
                 r.alternate_ids.push(AlternateId {
                     record_id: row.try_get::<i64, _>("seq")? as u16 + 1,
                     id: row.try_get("alternate_student_id")?,
                     id_type: parse_code(row.try_get("id_type")?),
                 });
             }
-            for row in sqlx::query("SELECT * FROM qualifying_moves WHERE state_record_id = $1 ORDER BY seq").bind(&id).fetch_all(p).await? {
+            for row in sqlx::query(sql("qualifying_moves")).bind(value).fetch_all(p).await? {
+                let r = record_of!(row);
                 r.qualifying_moves.push(QualifyingMove {
                     qualifying_arrival_date: row.try_get("qualifying_arrival_date")?,
                     from_city: row.try_get("from_city")?,
@@ -559,7 +596,8 @@ impl Store {
                     expiration_defaulted: row.try_get("expiration_defaulted")?,
                 });
             }
-            for row in sqlx::query("SELECT * FROM enrollments WHERE state_record_id = $1 ORDER BY seq").bind(&id).fetch_all(p).await? {
+            for row in sqlx::query(sql("enrollments")).bind(value).fetch_all(p).await? {
+                let r = record_of!(row);
                 r.enrollments.push(Enrollment {
                     enrollment_date: row.try_get("enrollment_date")?,
                     enrollment_type: parse_code(row.try_get("enrollment_type")?),
@@ -595,7 +633,8 @@ impl Store {
                     comment: row.try_get("comment")?,
                 });
             }
-            for row in sqlx::query("SELECT * FROM courses WHERE state_record_id = $1 ORDER BY seq").bind(&id).fetch_all(p).await? {
+            for row in sqlx::query(sql("courses")).bind(value).fetch_all(p).await? {
+                let r = record_of!(row);
                 r.courses.push(Course {
                     course_title: row.try_get("course_title")?,
                     subject_area: row.try_get("subject_area")?,
@@ -610,7 +649,8 @@ impl Store {
                     final_grade: row.try_get("final_grade")?,
                 });
             }
-            for row in sqlx::query("SELECT * FROM assessments WHERE state_record_id = $1 ORDER BY seq").bind(&id).fetch_all(p).await? {
+            for row in sqlx::query(sql("assessments")).bind(value).fetch_all(p).await? {
+                let r = record_of!(row);
                 r.assessments.push(Assessment {
                     title: row.try_get("title")?,
                     content: row.try_get("content")?,
