@@ -68,6 +68,15 @@ const DUPLICATES: &str = "SELECT DISTINCT r.child_id FROM state_records r JOIN (
  ON r.first_name_norm = g.first_name_norm AND r.last_name_1_norm = g.last_name_1_norm AND r.birth_date = g.birth_date \
  WHERE r.reporting_state = $1 AND r.deleted = FALSE";
 
+/// The states with a live record, by walking the (reporting_state, ...) index from one state to
+/// the next (a DISTINCT over the table reads every record: seconds at a million children).
+const REPORT_STATES: &str = "WITH RECURSIVE s(st) AS ( \
+   SELECT MIN(reporting_state) FROM state_records \
+   UNION ALL \
+   SELECT (SELECT MIN(reporting_state) FROM state_records WHERE reporting_state > s.st) FROM s WHERE s.st IS NOT NULL) \
+ SELECT st FROM s WHERE st IS NOT NULL \
+   AND EXISTS (SELECT 1 FROM state_records r WHERE r.reporting_state = s.st AND r.deleted = FALSE) ORDER BY st";
+
 const REJECTED: &str = "SELECT s.id, s.received_at, x.student_record_id, x.state_student_id FROM submission_results x \
  JOIN submissions s ON s.id = x.submission_id WHERE s.state = $1 AND x.status = 'rejected' ORDER BY s.received_at, s.id, x.seq";
 
@@ -218,7 +227,7 @@ impl Store {
     pub async fn report_states(&self) -> Result<Vec<String>> {
         read_pool!(self, p => {
             let mut out = Vec::new();
-            for r in sqlx::query("SELECT DISTINCT reporting_state FROM state_records WHERE deleted = FALSE ORDER BY reporting_state").fetch_all(p).await? {
+            for r in sqlx::query(REPORT_STATES).fetch_all(p).await? {
                 out.push(r.try_get(0)?);
             }
             Ok(out)
