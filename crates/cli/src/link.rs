@@ -11,7 +11,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use puente_linkage::{LinkConfig, LinkRecord, link_batch};
+use puente_linkage::{BatchInput, LinkConfig, LinkRecord, link_prepared};
 
 fn flag(v: &str) -> Option<bool> {
     match v.trim().to_ascii_lowercase().as_str() {
@@ -21,8 +21,8 @@ fn flag(v: &str) -> Option<bool> {
     }
 }
 
-/// Reads the input CSV into linkage records.
-pub fn read_records(path: &Path) -> anyhow::Result<Vec<LinkRecord>> {
+/// Reads the input CSV record by record (checks: a record_id on every row, no id twice).
+pub fn for_each_record(path: &Path, mut f: impl FnMut(LinkRecord)) -> anyhow::Result<()> {
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .from_path(path)
@@ -41,7 +41,6 @@ pub fn read_records(path: &Path) -> anyhow::Result<Vec<LinkRecord>> {
     let Some(&id_col) = col.get("record_id") else {
         bail!("{}: the header has no record_id column", path.display());
     };
-    let mut out = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for (n, row) in rdr.records().enumerate() {
         let row = row.with_context(|| format!("{}: row {}", path.display(), n + 2))?;
@@ -63,7 +62,7 @@ pub fn read_records(path: &Path) -> anyhow::Result<Vec<LinkRecord>> {
                 n + 2
             );
         }
-        out.push(LinkRecord {
+        f(LinkRecord {
             record_id,
             reporting_state: get("reporting_state"),
             state_student_id: get("state_student_id"),
@@ -86,22 +85,24 @@ pub fn read_records(path: &Path) -> anyhow::Result<Vec<LinkRecord>> {
             alternate_ids: Vec::new(),
         });
     }
-    Ok(out)
+    Ok(())
 }
 
 pub fn run(input: &Path, output: &Path, explain: Option<&Path>) -> anyhow::Result<()> {
     let started = Instant::now();
-    let records = read_records(input)?;
     let config = LinkConfig {
         explain_pairs: explain.is_some(),
         ..LinkConfig::default()
     };
-    let result = link_batch(&records, &config);
+    // streamed: each record is prepared for linkage as it is read (only its id is kept)
+    let mut records = BatchInput::with_threads(config.threads);
+    for_each_record(input, |r| records.push(r))?;
+    let result = link_prepared(&mut records, &config, &Default::default());
     let mut w =
         csv::Writer::from_path(output).with_context(|| format!("creating {}", output.display()))?;
     w.write_record(["record_id", "cluster_id"])?;
-    for (r, c) in records.iter().zip(&result.clusters) {
-        w.write_record([r.record_id.as_str(), &c.to_string()])?;
+    for (i, c) in result.clusters.iter().enumerate() {
+        w.write_record([records.record_id(i), &c.to_string()])?;
     }
     w.flush()?;
     if let Some(path) = explain {
@@ -116,8 +117,8 @@ pub fn run(input: &Path, output: &Path, explain: Option<&Path>) -> anyhow::Resul
         ])?;
         for p in &result.pairs {
             w.write_record([
-                records[p.a].record_id.as_str(),
-                records[p.b].record_id.as_str(),
+                records.record_id(p.a),
+                records.record_id(p.b),
                 &format!("{:.2}", p.score),
                 if result.clusters[p.a] == result.clusters[p.b] {
                     "true"

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use puente_linkage::synth::pairwise_prf;
-use puente_linkage::{LinkConfig, LinkRecord, explain_pair, link_batch};
+use puente_linkage::{BatchInput, LinkConfig, LinkRecord, explain_pair, link_prepared};
 
 fn split(line: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -31,24 +31,32 @@ fn split(line: &str) -> Vec<String> {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    let text = std::fs::read_to_string(&args[1]).expect("records");
-    let mut lines = text.lines();
-    let head = split(lines.next().unwrap_or(""));
+    // streamed line by line
+    use std::io::BufRead;
+    let file = std::fs::File::open(&args[1]).expect("records");
+    let mut lines = std::io::BufReader::new(file)
+        .lines()
+        .map(|l| l.expect("read records"));
+    let head = split(&lines.next().unwrap_or_default());
     let col: HashMap<&str, usize> = head
         .iter()
         .enumerate()
         .map(|(i, h)| (h.as_str(), i))
         .collect();
+    // records are kept only for the diagnostics; linkage streams them (BatchInput)
+    let keep = std::env::var("MISSED").is_ok_and(|v| v != "0")
+        || std::env::var("TRUEM").is_ok_and(|v| v == "1");
     let mut recs = Vec::new();
+    let mut input = BatchInput::new();
     for l in lines {
-        let row = split(l);
+        let row = split(&l);
         let get = |n: &str| {
             col.get(n)
                 .and_then(|i| row.get(*i))
                 .filter(|v| !v.is_empty())
                 .cloned()
         };
-        recs.push(LinkRecord {
+        let rec = LinkRecord {
             record_id: get("record_id").unwrap_or_default(),
             reporting_state: get("reporting_state"),
             state_student_id: get("state_student_id"),
@@ -69,7 +77,11 @@ fn main() {
             address: get("address"),
             postal_code: get("postal_code"),
             alternate_ids: Vec::new(),
-        });
+        };
+        if keep {
+            recs.push(rec.clone());
+        }
+        input.push(rec);
     }
     let ttext = std::fs::read_to_string(&args[2]).expect("truth");
     let truth_map: HashMap<&str, &str> = ttext
@@ -77,9 +89,8 @@ fn main() {
         .skip(1)
         .filter_map(|l| l.split_once(','))
         .collect();
-    let truth: Vec<&str> = recs
-        .iter()
-        .map(|r| truth_map.get(r.record_id.as_str()).copied().unwrap_or(""))
+    let truth: Vec<&str> = (0..input.len())
+        .map(|i| truth_map.get(input.record_id(i)).copied().unwrap_or(""))
         .collect();
     let t = Instant::now();
     let missed: usize = std::env::var("MISSED")
@@ -113,12 +124,12 @@ fn main() {
         // keep every candidate pair, so that a missed pair shows whether blocking found it
         config.review_threshold = -1000.0;
     }
-    let res = link_batch(&recs, &config);
+    let res = link_prepared(&mut input, &config, &Default::default());
     let el = t.elapsed();
     let (p, r, f1) = pairwise_prf(&truth, &res.clusters);
     println!(
         "{} records: {el:.2?}  P={p:.4} R={r:.4} F1={f1:.4}",
-        recs.len()
+        input.len()
     );
     println!("  stats={:?}", res.stats);
     if std::env::var("WEIGHTS").is_ok_and(|v| v == "1") {
@@ -140,8 +151,8 @@ fn main() {
     }
     if let Some(out) = args.get(3) {
         let mut s = String::from("record_id,cluster_id\n");
-        for (r, c) in recs.iter().zip(&res.clusters) {
-            s.push_str(&format!("{},{}\n", r.record_id, c));
+        for (i, c) in res.clusters.iter().enumerate() {
+            s.push_str(&format!("{},{}\n", input.record_id(i), c));
         }
         std::fs::write(out, s).expect("write clusters");
     }

@@ -404,6 +404,69 @@ impl Dsu {
     }
 }
 
+/// Records prepared for [`link_prepared`] one at a time, so that a caller can stream its
+/// input (a CSV of a million records) without holding every [`LinkRecord`]: only the
+/// normalised comparison data and the record id are kept.
+#[derive(Debug, Default)]
+pub struct BatchInput {
+    preps: Vec<Prep>,
+    ids: Vec<Box<str>>,
+    /// Records not prepared yet (prepared a chunk at a time on `threads` threads).
+    pending: Vec<LinkRecord>,
+    threads: usize,
+}
+
+/// Records per chunk prepared together by [`BatchInput`].
+const PREPARE_CHUNK: usize = 8192;
+
+impl BatchInput {
+    /// Empty input (records prepared on two threads).
+    pub fn new() -> Self {
+        Self::with_threads(2)
+    }
+
+    /// Empty input whose records are prepared on `threads` threads (the result does not
+    /// depend on it).
+    pub fn with_threads(threads: usize) -> Self {
+        BatchInput {
+            threads: threads.max(1),
+            ..Self::default()
+        }
+    }
+
+    /// Append one record (its index is the number of records before it).
+    pub fn push(&mut self, record: LinkRecord) {
+        self.ids.push(record.record_id.as_str().into());
+        self.pending.push(record);
+        if self.pending.len() >= PREPARE_CHUNK {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        let pending = std::mem::take(&mut self.pending);
+        let prepared: Vec<Prep> = par_chunks(pending.len(), self.threads, |r| {
+            pending[r].iter().map(compare::prepare).collect()
+        });
+        self.preps.extend(prepared);
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// No records.
+    pub fn is_empty(&self) -> bool {
+        self.ids.is_empty()
+    }
+
+    /// Record id of record `i`.
+    pub fn record_id(&self, i: usize) -> &str {
+        &self.ids[i]
+    }
+}
+
 /// Cluster a whole set deterministically.
 pub fn link_batch(records: &[LinkRecord], config: &LinkConfig) -> BatchResult {
     link_batch_with(records, config, &Constraints::default())
@@ -415,7 +478,34 @@ pub fn link_batch_with(
     config: &LinkConfig,
     constraints: &Constraints,
 ) -> BatchResult {
-    let n = records.len();
+    let preps: Vec<Prep> = par_chunks(records.len(), config.threads, |r| {
+        records[r].iter().map(compare::prepare).collect()
+    });
+    let ids = records
+        .iter()
+        .map(|r| r.record_id.as_str().into())
+        .collect();
+    let mut input = BatchInput {
+        preps,
+        ids,
+        pending: Vec::new(),
+        threads: config.threads,
+    };
+    link_prepared(&mut input, config, constraints)
+}
+
+/// [`link_batch_with`] over records given to [`BatchInput::push`] (same result as
+/// [`link_batch_with`] on the same records in the same order). The prepared records are
+/// consumed; the record ids stay readable through `input`.
+pub fn link_prepared(
+    input: &mut BatchInput,
+    config: &LinkConfig,
+    constraints: &Constraints,
+) -> BatchResult {
+    input.flush();
+    let mut preps = std::mem::take(&mut input.preps);
+    let ids = &input.ids;
+    let n = preps.len();
     let t0 = std::time::Instant::now();
     let mut timings: Vec<(String, u64)> = Vec::new();
     let lap = |name: &str, timings: &mut Vec<(String, u64)>| {
@@ -426,9 +516,6 @@ pub fn link_batch_with(
         twin: config.twin_rule,
         state_id: config.state_id_rule && !config.batch_soft_state_id,
     };
-    let mut preps: Vec<Prep> = par_chunks(n, threads, |r| {
-        records[r].iter().map(compare::prepare).collect()
-    });
     let mut weights = config.weights.clone();
     let wt0 = WeightTable::with_cap(&weights, config.family_cap);
     set_batch_tf(&mut preps, config, &wt0);
@@ -476,15 +563,18 @@ pub fn link_batch_with(
         }
         out
     });
-    let mut kept: Vec<(u64, Cmp)> = Vec::with_capacity(scored.len());
     let mut patterns: HashMap<u64, u64> = HashMap::new();
-    for (pr, c, cnt) in scored {
-        if pr == u64::MAX {
+    for (pr, c, cnt) in &scored {
+        if *pr == u64::MAX {
             *patterns.entry(pattern(&c.levels)).or_insert(0) += cnt;
-        } else {
-            kept.push((pr, c));
         }
     }
+    // in place (the allocation of `scored` is reused)
+    let kept: Vec<(u64, Cmp)> = scored
+        .into_iter()
+        .filter(|(pr, _, _)| *pr != u64::MAX)
+        .map(|(pr, c, _)| (pr, c))
+        .collect();
     if config.estimate_weights && !patterns.is_empty() {
         let mut pv: Vec<(u64, u64)> = patterns.into_iter().collect();
         pv.sort_unstable();
@@ -538,13 +628,12 @@ pub fn link_batch_with(
         .collect();
     edges.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
 
-    // reviewer constraints
+    // reviewer constraints (the id map only when there are any)
     let mut id_ix: HashMap<&str, Vec<u32>> = HashMap::new();
-    for (i, r) in records.iter().enumerate() {
-        id_ix
-            .entry(r.record_id.as_str())
-            .or_default()
-            .push(i as u32);
+    if !constraints.not_same.is_empty() || !constraints.same.is_empty() {
+        for (i, id) in ids.iter().enumerate() {
+            id_ix.entry(&**id).or_default().push(i as u32);
+        }
     }
     let mut not_same: BTreeSet<(u32, u32)> = BTreeSet::new();
     for (a, b) in &constraints.not_same {

@@ -8,9 +8,10 @@ use crate::normalize::{
     parse_date, parse_sex, phonetic_folded_token, within_one_edit,
 };
 
-/// A name token with its precomputed keys.
-#[derive(Debug, Clone)]
-pub(crate) struct Tok {
+/// The keys of a name token, shared by every record with that token (names repeat
+/// heavily: one copy per distinct token and role instead of one per record).
+#[derive(Debug)]
+pub(crate) struct TokData {
     pub s: Box<str>,
     pub h: u64,
     pub ph: u64,
@@ -20,8 +21,21 @@ pub(crate) struct Tok {
     pub canon_ph: [u64; 4],
     /// Phonetic hash of the first five letters.
     pub ph5: u64,
+}
+
+/// A name token of a record: its shared keys and the term frequency.
+#[derive(Debug, Clone)]
+pub(crate) struct Tok {
+    d: std::sync::Arc<TokData>,
     /// Term frequency (set on the query side / batch), 0 = unknown.
     pub f: f32,
+}
+
+impl std::ops::Deref for Tok {
+    type Target = TokData;
+    fn deref(&self) -> &TokData {
+        &self.d
+    }
 }
 
 impl Tok {
@@ -41,12 +55,14 @@ impl Tok {
         let pre: String = s.chars().take(5).collect();
         let ph5 = hash_bytes(phonetic_folded_token(&pre).as_bytes(), 11);
         Tok {
-            s: s.into(),
-            h,
-            ph,
-            ph5,
-            canon,
-            canon_ph,
+            d: std::sync::Arc::new(TokData {
+                s: s.into(),
+                h,
+                ph,
+                ph5,
+                canon,
+                canon_ph,
+            }),
             f: 0.0,
         }
     }
@@ -239,6 +255,60 @@ pub(crate) fn prepare(r: &LinkRecord) -> Prep {
     }
 }
 
+/// Spelling similarity of two tokens beyond their keys, from their text only: bit 0 =
+/// typo-like (one edit, or the same initial with Jaro-Winkler >= 0.88 and lengths within
+/// three), bit 1 = weak (the same initial, both at least three letters, Jaro-Winkler >= 0.8).
+fn spelling_uncached(a: &str, b: &str) -> u8 {
+    let (la, lb) = (a.len(), b.len());
+    if la == 0 || lb == 0 {
+        return 0;
+    }
+    let same_initial = a.as_bytes()[0] == b.as_bytes()[0];
+    let jw = if same_initial && (la.abs_diff(lb) <= 3 || (la >= 3 && lb >= 3)) {
+        jaro_winkler(a, b)
+    } else {
+        0.0
+    };
+    let mut out = 0u8;
+    // a letter dropped from a short name ("kyl" / "kyle", "ne" / "ned") is a typo as well
+    if (la.min(lb) >= 4 || (la.min(lb) >= 2 && la != lb))
+        && (within_one_edit(a, b) || (same_initial && la.abs_diff(lb) <= 3 && jw >= 0.88))
+    {
+        out |= 1;
+    }
+    if la >= 3 && lb >= 3 && same_initial && jw >= 0.8 {
+        out |= 2;
+    }
+    out
+}
+
+const SPELL_SLOTS: usize = 1 << 16;
+
+thread_local! {
+    /// Per-thread direct-mapped cache of [`spelling_uncached`] by token hash pair (a pure
+    /// function of the two texts, so the cache never changes a result).
+    static SPELL_CACHE: std::cell::RefCell<Vec<(u64, u64, u8)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn spelling(a: &Tok, b: &Tok) -> u8 {
+    SPELL_CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.is_empty() {
+            c.resize(SPELL_SLOTS, (0, 0, 0));
+        }
+        let slot = (crate::normalize::combine(a.h, b.h) as usize) & (SPELL_SLOTS - 1);
+        let e = c[slot];
+        // value 0x80 marks a filled slot
+        if e.2 & 0x80 != 0 && e.0 == a.h && e.1 == b.h {
+            return e.2 & 0x7f;
+        }
+        let v = spelling_uncached(&a.s, &b.s);
+        c[slot] = (a.h, b.h, v | 0x80);
+        v
+    })
+}
+
 /// Token-pair match strength: 4 exact, 3 nickname, 2 phonetic, 1 fuzzy, 0 none.
 fn tok_match(a: &Tok, b: &Tok, nick: bool) -> u8 {
     if a.h == b.h {
@@ -261,30 +331,13 @@ fn tok_match(a: &Tok, b: &Tok, nick: bool) -> u8 {
             }
         }
     }
-    let (la, lb) = (a.s.len(), b.s.len());
-    // a letter dropped from a short name ("kyl" / "kyle", "ne" / "ned") is a typo as well
-    if (la.min(lb) >= 4 || (la.min(lb) >= 2 && la != lb))
-        && (within_one_edit(&a.s, &b.s)
-            || (a.s.as_bytes()[0] == b.s.as_bytes()[0]
-                && a.s.len().abs_diff(b.s.len()) <= 3
-                && jaro_winkler(&a.s, &b.s) >= 0.88))
-    {
-        return 1;
-    }
-    0
+    spelling(a, b) & 1
 }
 
 /// Similar spelling beyond a typo: some token pair with the same initial and
 /// Jaro-Winkler >= 0.8.
 fn weak_match(a: &[Tok], b: &[Tok]) -> bool {
-    a.iter().any(|t| {
-        b.iter().any(|u| {
-            t.s.len() >= 3
-                && u.s.len() >= 3
-                && t.s.as_bytes()[0] == u.s.as_bytes()[0]
-                && jaro_winkler(&t.s, &u.s) >= 0.8
-        })
-    })
+    a.iter().any(|t| b.iter().any(|u| spelling(t, u) & 2 != 0))
 }
 
 /// Given-name level and TF (frequency of the rarest exactly shared token).
@@ -304,6 +357,9 @@ fn cmp_given(a: &[Tok], b: &[Tok]) -> (u8, f32) {
             if m > best {
                 best = m;
                 best_f = if t.f > 0.0 { t.f } else { u.f };
+                if best == 4 {
+                    break;
+                }
             }
         }
         if best > 0 {
@@ -388,6 +444,9 @@ fn cmp_sur(a: &Prep, b: &Prep) -> (u8, f32) {
         let mut best = 0;
         for u in long {
             best = best.max(tok_match(t, u, false));
+            if best == 4 {
+                break;
+            }
         }
         strengths[i] = best;
     }
@@ -1029,5 +1088,57 @@ pub(crate) fn all_block_keys(p: &Prep, out: &mut Vec<u64>) {
     // found through the birth date keys (FAM_DOB_SUR carries the given name too)
     for fam in (1..=ONLINE_FAMILIES).filter(|f| *f != FAM_NAME_PAIR) {
         block_keys(p, fam, out);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cached_spelling_equals_uncached() {
+        let words = [
+            "maria",
+            "mario",
+            "marina",
+            "jose",
+            "josue",
+            "kyle",
+            "kyl",
+            "ne",
+            "ned",
+            "garcia",
+            "garza",
+            "gracia",
+            "hernandez",
+            "hernandes",
+            "fernandez",
+            "lopez",
+            "lopes",
+            "a",
+        ];
+        // twice: the second round is answered from the cache
+        for _ in 0..2 {
+            for a in words {
+                for b in words {
+                    let (ta, tb) = (Tok::new(a, true), Tok::new(b, false));
+                    assert_eq!(spelling(&ta, &tb), spelling_uncached(a, b), "{a} {b}");
+                }
+            }
+        }
+        assert_eq!(spelling_uncached("kyle", "kyl") & 1, 1);
+        assert_eq!(spelling_uncached("maria", "marina") & 2, 2);
+        assert_eq!(spelling_uncached("garcia", "lopez"), 0);
+    }
+
+    #[test]
+    fn records_share_token_data() {
+        let r = LinkRecord {
+            first_name: Some("Ana".into()),
+            last_name_1: Some("Garcia".into()),
+            ..Default::default()
+        };
+        let (a, b) = (prepare(&r), prepare(&r));
+        assert!(std::sync::Arc::ptr_eq(&a.given[0].d, &b.given[0].d));
     }
 }

@@ -16,7 +16,10 @@ pub mod model;
 pub mod normalize;
 pub mod synth;
 
-pub use batch::{BatchResult, Constraints, ScoredPair, explain_pair, link_batch, link_batch_with};
+pub use batch::{
+    BatchInput, BatchResult, Constraints, ScoredPair, explain_pair, link_batch, link_batch_with,
+    link_prepared,
+};
 pub use linker::Linker;
 pub use model::{LinkConfig, Weights};
 

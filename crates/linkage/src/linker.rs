@@ -43,7 +43,11 @@ pub struct Linker {
     rec_child: Vec<u32>,
     children: Vec<Child>,
     child_ix: HashMap<String, u32>,
-    index: IdMap<Vec<u32>>,
+    /// blocking key -> newest posting (index into `postings`, +1; 0 = none)
+    index: IdMap<u32>,
+    /// (record, previous posting of the same key +1, 0 = end): one linked list per key,
+    /// newest first (8 bytes per posting instead of a vector per key)
+    postings: Vec<(u32, u32)>,
     /// token hash -> number of children having the token
     tf: IdMap<u32>,
     not_same: BTreeSet<(String, String)>,
@@ -71,6 +75,7 @@ impl Linker {
             children: Vec::new(),
             child_ix: HashMap::new(),
             index: IdMap::default(),
+            postings: Vec::new(),
             tf: IdMap::default(),
             not_same: BTreeSet::new(),
             same: HashMap::new(),
@@ -142,7 +147,9 @@ impl Linker {
         keys.sort_unstable();
         keys.dedup();
         for k in keys {
-            self.index.entry(k).or_default().push(ri);
+            let head = self.index.entry(k).or_insert(0);
+            self.postings.push((ri, *head));
+            *head = self.postings.len() as u32;
         }
         self.recs.push(p);
         self.rec_ids.push(rec.record_id.clone());
@@ -194,9 +201,14 @@ impl Linker {
         let cap = self.config.online_block_cap.max(1);
         let mut cands: Vec<u32> = Vec::new();
         for k in &keys {
-            if let Some(v) = self.index.get(k) {
-                let start = v.len().saturating_sub(cap);
-                cands.extend_from_slice(&v[start..]);
+            // the `cap` most recent records of the key
+            let mut at = self.index.get(k).copied().unwrap_or(0);
+            let mut taken = 0;
+            while at != 0 && taken < cap {
+                let (ri, prev) = self.postings[at as usize - 1];
+                cands.push(ri);
+                at = prev;
+                taken += 1;
             }
         }
         cands.sort_unstable();
