@@ -61,6 +61,19 @@ pub struct SearchHit {
     pub summary: ChildSummary,
 }
 
+impl SearchHit {
+    /// A result with its age on `today`.
+    fn new(summary: ChildSummary, score: i32, today: NaiveDate) -> Self {
+        SearchHit {
+            score,
+            age: summary
+                .birth_date
+                .map(|b| puente_domain::policy::age_on(b, today)),
+            summary,
+        }
+    }
+}
+
 fn given_keys(text: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for t in name_tokens(text) {
@@ -281,13 +294,7 @@ impl App {
             .into_iter()
             .filter_map(|summary| {
                 let score = score(q, &summary);
-                (score > 0).then(|| SearchHit {
-                    score,
-                    age: summary
-                        .birth_date
-                        .map(|b| puente_domain::policy::age_on(b, today)),
-                    summary,
-                })
+                (score > 0).then(|| SearchHit::new(summary, score, today))
             })
             .collect();
         hits.sort_by(|a, b| {
@@ -302,13 +309,6 @@ impl App {
     /// the query find candidates, which are ranked here.
     pub async fn search(&self, q: &SearchQuery) -> Result<Vec<SearchHit>> {
         let today = self.clock.today();
-        let hit = |summary: ChildSummary, score| SearchHit {
-            score,
-            age: summary
-                .birth_date
-                .map(|b| puente_domain::policy::age_on(b, today)),
-            summary,
-        };
         if !q.msix_id.trim().is_empty() {
             let id =
                 MsixId::parse(&q.msix_id).map_err(|e| crate::AppError::Invalid(e.to_string()))?;
@@ -317,7 +317,10 @@ impl App {
             };
             let mut found = self.store.child_summaries(&[child]).await?;
             self.store.fill_last_enrollments(&mut found).await?;
-            return Ok(found.into_iter().map(|s| hit(s, 100)).collect());
+            return Ok(found
+                .into_iter()
+                .map(|s| SearchHit::new(s, 100, today))
+                .collect());
         }
         let keys = query_keys(q);
         let mut hits = Vec::new();

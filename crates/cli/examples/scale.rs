@@ -157,16 +157,13 @@ async fn copy(from: &str, to: &str) -> anyhow::Result<()> {
     .fetch_all(&src)
     .await?;
     for table in tables {
-        let rows: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM \"{table}\""
-        )))
-        .fetch_one(&src)
-        .await?;
-        let present: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM \"{table}\""
-        )))
-        .fetch_one(&dst)
-        .await?;
+        let count = format!("SELECT COUNT(*) FROM \"{table}\"");
+        let rows: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count.clone()))
+            .fetch_one(&src)
+            .await?;
+        let present: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(count))
+            .fetch_one(&dst)
+            .await?;
         // The audit trail is not copied: its chain head lives in `audit_chain`, which the
         // target's migration created afresh (the copy's sessions append their own events).
         if rows == 0 || present > 0 || table.starts_with("audit_") {

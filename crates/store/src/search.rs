@@ -82,29 +82,8 @@ impl Store {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let rows = match self {
-            Store::Sqlite { read, .. } => {
-                let json =
-                    serde_json::to_string(keys).map_err(|e| StoreError::Database(e.to_string()))?;
-                sqlx::query(SQLITE_CANDIDATES)
-                    .bind(json)
-                    .bind(limit)
-                    .fetch_all(read)
-                    .await?
-                    .into_iter()
-                    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-                    .collect::<Result<Vec<_>>>()?
-            }
-            Store::Postgres(p) => sqlx::query(PG_CANDIDATES)
-                .bind(keys)
-                .bind(limit)
-                .fetch_all(p)
-                .await?
-                .into_iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-                .collect::<Result<Vec<_>>>()?,
-        };
-        Ok(rows)
+        self.ranked_children(SQLITE_CANDIDATES, PG_CANDIDATES, &[keys], limit)
+            .await
     }
 
     /// Like [`Store::search_candidates`], among the children that carry at least one of `among`
@@ -118,30 +97,52 @@ impl Store {
         if keys.is_empty() || among.is_empty() {
             return Ok(Vec::new());
         }
+        self.ranked_children(
+            SQLITE_CANDIDATES_AMONG,
+            PG_CANDIDATES_AMONG,
+            &[keys, among],
+            limit,
+        )
+        .await
+    }
+
+    /// Runs a candidate query: `$1`, `$2`, .. are the key lists (JSON on SQLite, arrays on
+    /// PostgreSQL), the last parameter the limit; rows are (child_id, hits).
+    async fn ranked_children(
+        &self,
+        sqlite: &'static str,
+        postgres: &'static str,
+        key_lists: &[&[String]],
+        limit: i64,
+    ) -> Result<Vec<(String, i64)>> {
         let rows = match self {
             Store::Sqlite { read, .. } => {
-                let json = |v: &[String]| {
-                    serde_json::to_string(v).map_err(|e| StoreError::Database(e.to_string()))
-                };
-                sqlx::query(SQLITE_CANDIDATES_AMONG)
-                    .bind(json(keys)?)
-                    .bind(json(among)?)
-                    .bind(limit)
+                let mut q = sqlx::query(sqlite);
+                for keys in key_lists {
+                    q = q.bind(
+                        serde_json::to_string(keys)
+                            .map_err(|e| StoreError::Database(e.to_string()))?,
+                    );
+                }
+                q.bind(limit)
                     .fetch_all(read)
                     .await?
                     .into_iter()
                     .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
                     .collect::<Result<Vec<_>>>()?
             }
-            Store::Postgres(p) => sqlx::query(PG_CANDIDATES_AMONG)
-                .bind(keys)
-                .bind(among)
-                .bind(limit)
-                .fetch_all(p)
-                .await?
-                .into_iter()
-                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-                .collect::<Result<Vec<_>>>()?,
+            Store::Postgres(p) => {
+                let mut q = sqlx::query(postgres);
+                for keys in key_lists {
+                    q = q.bind(*keys);
+                }
+                q.bind(limit)
+                    .fetch_all(p)
+                    .await?
+                    .into_iter()
+                    .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                    .collect::<Result<Vec<_>>>()?
+            }
         };
         Ok(rows)
     }
