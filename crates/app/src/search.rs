@@ -327,14 +327,20 @@ impl App {
         // With a birth date and a name, the children born on that date (or on its day-month
         // swap) are ranked first: a few hundred at a million children, where a common name's
         // keys match tens of thousands. Surnames alone count too, so a twin (same date and
-        // surnames, another given name) ranks next to the child sought.
+        // surnames, another given name) ranks next to the child sought; children born that day
+        // who share no name, ID, parent or birth city with the query are not candidates.
         let date_keys: Vec<String> = keys
             .iter()
             .filter(|k| k.starts_with("d:"))
             .cloned()
             .collect();
         if !date_keys.is_empty() && date_keys.len() < keys.len() {
-            let mut ranking: BTreeSet<String> = keys.iter().cloned().collect();
+            // Every child found carries the date: the other keys rank them.
+            let mut ranking: BTreeSet<String> = keys
+                .iter()
+                .filter(|k| !k.starts_with("d:"))
+                .cloned()
+                .collect();
             ranking.extend(
                 surname_keys(&q.last_name)
                     .into_iter()

@@ -221,3 +221,42 @@ async fn msix_id_and_state_id_lookups() {
         );
     }
 }
+
+#[tokio::test]
+async fn children_born_that_day_who_share_no_name_are_left_out_and_a_wrong_date_still_finds_the_name()
+ {
+    let (app, _db) = app_with_children().await;
+    app.ingest(
+        vec![student(
+            StateCode::FL,
+            "F4",
+            "Pedro",
+            "Sánchez",
+            "Mora",
+            "20120101",
+        )],
+        None,
+    )
+    .await
+    .unwrap();
+    let q = |date: &str| SearchQuery {
+        first_name: "Ana".into(),
+        last_name: "Torres".into(),
+        birth_date: date.into(),
+        ..Default::default()
+    };
+    let hits = app.search(&q("2012-01-01")).await.unwrap();
+    assert_eq!(names(&hits), vec!["Ana Torres"]);
+    // Only the date matches: Pedro is found by the date alone.
+    let hits = app
+        .search(&SearchQuery {
+            birth_date: "2012-01-01".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(hits.len(), 2, "{:?}", names(&hits));
+    // Nobody named so was born on the date typed (a one-digit slip): the names still find her.
+    let hits = app.search(&q("2012-01-07")).await.unwrap();
+    assert_eq!(names(&hits).first().map(String::as_str), Some("Ana Torres"));
+}

@@ -38,17 +38,19 @@ const SQLITE_CANDIDATES: &str = "SELECT child_id, COUNT(*) AS hits FROM search_k
 const PG_CANDIDATES: &str = "SELECT child_id, COUNT(*) AS hits FROM search_keys WHERE key = ANY($1) \
      GROUP BY child_id ORDER BY hits DESC, child_id LIMIT $2";
 
-/// Children carrying one of `$2` (the birth-date keys: a few hundred children at a million),
-/// ranked by how many of `$1` they carry: each count is a few probes of the (key, child_id)
-/// index instead of a pass over every row of a common name's keys.
-const SQLITE_CANDIDATES_AMONG: &str = "SELECT d.child_id, (SELECT COUNT(*) FROM search_keys k \
+/// Children carrying one of `$2` (the birth-date keys: a few hundred children at a million) and
+/// at least one of `$1` (the name keys), ranked by how many of `$1` they carry: each count is a
+/// few probes of the (key, child_id) index instead of a pass over every row of a common name's
+/// keys, and children born that day who share nothing else with the query are left out (their
+/// summaries would be read only to be ranked last).
+const SQLITE_CANDIDATES_AMONG: &str = "SELECT child_id, hits FROM (SELECT d.child_id, (SELECT COUNT(*) FROM search_keys k \
      WHERE k.key IN (SELECT value FROM json_each($1)) AND k.child_id = d.child_id) AS hits \
-     FROM (SELECT DISTINCT child_id FROM search_keys WHERE key IN (SELECT value FROM json_each($2))) d \
-     ORDER BY hits DESC, d.child_id LIMIT $3";
-const PG_CANDIDATES_AMONG: &str = "SELECT d.child_id, (SELECT COUNT(*) FROM search_keys k \
+     FROM (SELECT DISTINCT child_id FROM search_keys WHERE key IN (SELECT value FROM json_each($2))) d) c \
+     WHERE hits > 0 ORDER BY hits DESC, child_id LIMIT $3";
+const PG_CANDIDATES_AMONG: &str = "SELECT child_id, hits FROM (SELECT d.child_id, (SELECT COUNT(*) FROM search_keys k \
      WHERE k.key = ANY($1) AND k.child_id = d.child_id) AS hits \
-     FROM (SELECT DISTINCT child_id FROM search_keys WHERE key = ANY($2)) d \
-     ORDER BY hits DESC, d.child_id LIMIT $3";
+     FROM (SELECT DISTINCT child_id FROM search_keys WHERE key = ANY($2)) d) c \
+     WHERE hits > 0 ORDER BY hits DESC, child_id LIMIT $3";
 
 const SQLITE_RECORDS: &str = "SELECT r.child_id, r.msix_id, r.first_name, r.middle_name, r.last_name_1, r.last_name_2, r.sex, r.birth_date, r.multiple_birth, \
      r.parent1_first_name, r.parent1_last_name, r.parent2_first_name, r.parent2_last_name, r.birth_city, r.birth_state, r.birth_country, r.reporting_state, r.state_student_id, r.updated_at \
@@ -86,8 +88,8 @@ impl Store {
             .await
     }
 
-    /// Like [`Store::search_candidates`], among the children that carry at least one of `among`
-    /// (which should be a selective subset of `keys`, such as the birth-date keys).
+    /// Children that carry at least one of `among` (selective keys, such as the birth-date keys)
+    /// and at least one of `keys` (the other keys), ranked by how many of `keys` they carry.
     pub async fn search_candidates_among(
         &self,
         keys: &[String],
