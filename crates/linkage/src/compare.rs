@@ -458,8 +458,22 @@ fn cmp_sur(a: &Prep, b: &Prep) -> (u8, f32) {
         if short.len() == long.len() {
             return (S_SWAP, tfa);
         }
-        let f = tf_of(short);
-        return (S_SUBSET, f);
+        // frequency of the shared tokens, from whichever side carries frequencies (online,
+        // only the query does: the shorter side may be the indexed record)
+        let mut p = 1.0f32;
+        let mut any = false;
+        for t in short {
+            let f = if t.f > 0.0 {
+                t.f
+            } else {
+                long.iter().find(|u| u.h == t.h).map_or(0.0, |u| u.f)
+            };
+            if f > 0.0 {
+                p *= f;
+                any = true;
+            }
+        }
+        return (S_SUBSET, if any { p.max(1e-9) } else { 0.0 });
     }
     // Joined without camel case: "hernandezlopez" vs "hernandez lopez".
     if short.len() == 1 && long.len() >= 2 {
@@ -581,9 +595,11 @@ fn cmp_parents(a: &Prep, b: &Prep) -> u8 {
                         .any(|t| pb.last.iter().any(|u| tok_match(t, u, false) >= 1)),
                 )
             };
+            // a parent's surname is mostly the child's: agreeing on it alone (the first
+            // names differing) says nothing beyond the surname field
             match (first_ok, last_ok) {
                 (true, Some(true)) | (true, None) => return P_AGREE,
-                (true, Some(false)) | (false, Some(true)) => best = P_PARTIAL,
+                (true, Some(false)) => best = P_PARTIAL,
                 _ => {}
             }
         }
@@ -809,6 +825,7 @@ pub(crate) fn compare(a: &Prep, b: &Prep, rules: &Rules) -> Cmp {
 pub(crate) fn spread_levels(a: &Prep, b: &Prep) -> [u8; NF] {
     let mut levels = [MISSING; NF];
     levels[field::DOB] = cmp_dob(a.dob, b.dob);
+    levels[field::BIRTH_PLACE] = cmp_birth_place(a, b);
     levels[field::ADDRESS] = cmp_addr(a, b);
     levels[field::POSTAL] = cmp_postal(&a.postal, &b.postal);
     levels
@@ -897,8 +914,18 @@ const FAM_DOB_STREET_INITIAL: u64 = 19;
 /// batch only (sorted neighbourhood bounds it there); the online index leaves it out.
 const FAM_DOB_INITIAL: u64 = 20;
 
+/// Online only: a parent's first name with the parent's surname and the child's given
+/// name, or with the child's first surname (one side without a birth date, or with
+/// a corrupted one: the family's names still meet).
+const FAM_PARENT_NAMES: u64 = 21;
+/// Online only: two of the three birth date parts (year, month, day) with the given
+/// name: one wrong digit, a year or a day off still shares one of them.
+const FAM_DATE_PARTS_GIVEN: u64 = 22;
+
 /// Number of key families (keys are generated family by family in batch).
 pub(crate) const FAMILIES: u64 = 20;
+/// Families of the online index only (FAMILIES + 1 ..= this).
+const ONLINE_EXTRA_FAMILIES: u64 = 22;
 /// Families in the online index (1..=ONLINE_FAMILIES, except FAM_NAME_PAIR).
 const ONLINE_FAMILIES: u64 = 19;
 
@@ -1066,6 +1093,34 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
                 out.push(k(&[d, gi]));
             }
         }
+        FAM_PARENT_NAMES => {
+            let g = given_variants(p);
+            for par in p.parents.iter().take(2) {
+                let Some(pf) = par.first.first() else {
+                    continue;
+                };
+                let pl = par.last.first().map_or(0, |t| t.ph5);
+                for v in pf.canon_ph.iter().filter(|x| **x != 0).take(2) {
+                    for x in g.iter().take(2) {
+                        out.push(k(&[*v, pl, *x, 1]));
+                    }
+                    if let Some(s) = surs.first() {
+                        out.push(k(&[*v, pl, *s, 2]));
+                    }
+                }
+            }
+        }
+        FAM_DATE_PARTS_GIVEN => {
+            if let Some(d) = p.dob {
+                let (y, m, dd) = (u64::from(d.y), u64::from(d.m), u64::from(d.d));
+                let (lo, hi) = (m.min(dd), m.max(dd));
+                for g in given_variants(p).into_iter().take(2) {
+                    out.push(k(&[y, m, 0, g]));
+                    out.push(k(&[y, 0, dd, g]));
+                    out.push(k(&[0, lo, hi, g]));
+                }
+            }
+        }
         FAM_SURS_SORTED if p.sur.len() >= 2 => {
             let mut parts: Vec<u64> = p.sur.iter().map(|t| t.ph).collect();
             parts.sort_unstable();
@@ -1086,7 +1141,10 @@ fn mix_tag(fam: u64) -> u64 {
 pub(crate) fn all_block_keys(p: &Prep, out: &mut Vec<u64>) {
     // the unordered name pair is batch-only as well: online, the exchanged fields are
     // found through the birth date keys (FAM_DOB_SUR carries the given name too)
-    for fam in (1..=ONLINE_FAMILIES).filter(|f| *f != FAM_NAME_PAIR) {
+    for fam in (1..=ONLINE_FAMILIES)
+        .filter(|f| *f != FAM_NAME_PAIR)
+        .chain(FAMILIES + 1..=ONLINE_EXTRA_FAMILIES)
+    {
         block_keys(p, fam, out);
     }
 }
@@ -1129,6 +1187,31 @@ mod tests {
         assert_eq!(spelling_uncached("kyle", "kyl") & 1, 1);
         assert_eq!(spelling_uncached("maria", "marina") & 2, 2);
         assert_eq!(spelling_uncached("garcia", "lopez"), 0);
+    }
+
+    #[test]
+    fn online_subset_surname_uses_the_query_frequencies() {
+        // online, only the query's tokens carry frequencies: a shorter indexed surname
+        // ("garcia" within "garcia rojas") must still get the frequency of "garcia"
+        let q = LinkRecord {
+            last_name_1: Some("Garcia Rojas".into()),
+            ..Default::default()
+        };
+        let k = LinkRecord {
+            last_name_1: Some("Garcia".into()),
+            ..Default::default()
+        };
+        let mut a = prepare(&q);
+        for t in a.sur.iter_mut() {
+            t.f = if &*t.s == "garcia" { 0.1 } else { 0.01 };
+        }
+        let b = prepare(&k);
+        let (l, f) = cmp_sur(&a, &b);
+        assert_eq!(l, S_SUBSET);
+        assert!((f - 0.1).abs() < 1e-6, "{f}");
+        let (l, f) = cmp_sur(&b, &a);
+        assert_eq!(l, S_SUBSET);
+        assert!((f - 0.1).abs() < 1e-6, "{f}");
     }
 
     #[test]

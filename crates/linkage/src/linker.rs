@@ -189,13 +189,11 @@ impl Linker {
         }
     }
 
-    /// Online decision for a record, without inserting it.
-    pub fn match_record(&self, rec: &LinkRecord) -> MatchDecision {
-        let mut p = compare::prepare(rec);
-        self.set_tf(&mut p);
-        let rules = self.rules();
+    /// Indexed records sharing a blocking key with `p` (at most `online_block_cap` of the
+    /// newest per key), sorted.
+    fn candidates(&self, p: &Prep) -> Vec<u32> {
         let mut keys = Vec::with_capacity(24);
-        compare::all_block_keys(&p, &mut keys);
+        compare::all_block_keys(p, &mut keys);
         keys.sort_unstable();
         keys.dedup();
         let cap = self.config.online_block_cap.max(1);
@@ -213,6 +211,23 @@ impl Linker {
         }
         cands.sort_unstable();
         cands.dedup();
+        cands
+    }
+
+    /// Record ids of the indexed records that blocking retrieves for `rec` (diagnostics).
+    pub fn candidate_record_ids(&self, rec: &LinkRecord) -> Vec<&str> {
+        self.candidates(&compare::prepare(rec))
+            .into_iter()
+            .map(|ri| self.rec_ids[ri as usize].as_str())
+            .collect()
+    }
+
+    /// Online decision for a record, without inserting it.
+    pub fn match_record(&self, rec: &LinkRecord) -> MatchDecision {
+        let mut p = compare::prepare(rec);
+        self.set_tf(&mut p);
+        let rules = self.rules();
+        let cands = self.candidates(&p);
 
         // best record per child
         let mut best: HashMap<u32, (f64, u32, Cmp)> = HashMap::new();

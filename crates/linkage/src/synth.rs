@@ -693,6 +693,84 @@ pub struct OnlineEval {
     pub indexed_records: usize,
 }
 
+fn dump_miss(
+    data: &SynthData,
+    half: usize,
+    child: usize,
+    rec: &LinkRecord,
+    d: &crate::MatchDecision,
+    config: &crate::LinkConfig,
+    linker: &crate::Linker,
+) {
+    let retrieved = linker.candidate_record_ids(rec);
+    let fields = |e: &crate::CandidateExplanation| -> String {
+        e.fields
+            .iter()
+            .map(|f| format!("{}={}({:.1})", f.field, f.level, f.weight))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    eprintln!("MISS {} {}", d.explanation.reason, brief(rec));
+    for c in d.explanation.candidates.iter().take(3) {
+        eprintln!(
+            "  cand {} {:.1} conflicts={:?} corr={} {}",
+            c.child_id,
+            c.total,
+            c.conflicts,
+            c.corroborated,
+            fields(c)
+        );
+        if let Some(i) = data.records[..half]
+            .iter()
+            .position(|r| r.record_id == c.record_id)
+        {
+            eprintln!("    rec {}", brief(&data.records[i]));
+        }
+    }
+    let rank = d
+        .explanation
+        .candidates
+        .iter()
+        .position(|c| c.child_id == format!("c{child}"));
+    for (i, r) in data.records[..half].iter().enumerate() {
+        if data.truth[i] == child {
+            let e = crate::explain_pair(rec, r, config);
+            eprintln!(
+                "  true(rank {rank:?} retrieved {}) {:.1} {:?} {}\n    rec {}",
+                retrieved.contains(&r.record_id.as_str()),
+                e.total,
+                e.conflicts,
+                fields(&e),
+                brief(r)
+            );
+        }
+    }
+}
+
+fn brief(r: &LinkRecord) -> String {
+    let o = |s: &Option<String>| s.clone().unwrap_or_default();
+    format!(
+        "{} | {} {} | {} {} | {} {} | {} {} {} | {} {} / {} {} | {}:{} mb={:?}",
+        r.record_id,
+        o(&r.first_name),
+        o(&r.middle_name),
+        o(&r.last_name_1),
+        o(&r.last_name_2),
+        o(&r.sex),
+        o(&r.birth_date),
+        o(&r.birth_city),
+        o(&r.birth_state),
+        o(&r.birth_country),
+        o(&r.parent1_first_name),
+        o(&r.parent1_last_name),
+        o(&r.parent2_first_name),
+        o(&r.parent2_last_name),
+        o(&r.reporting_state),
+        o(&r.state_student_id),
+        r.multiple_birth
+    )
+}
+
 /// Insert the first half of the records (under their true child ids), then match
 /// up to `max_queries` of the second half and score the decisions.
 pub fn online_eval(data: &SynthData, config: &crate::LinkConfig, max_queries: usize) -> OnlineEval {
@@ -709,6 +787,12 @@ pub fn online_eval(data: &SynthData, config: &crate::LinkConfig, max_queries: us
     };
     let mut lat = Vec::new();
     let debug = std::env::var_os("PUENTE_LINK_DEBUG").is_some();
+    // PUENTE_LINK_MISSES=N: print up to N arrivals of known children whose child is not
+    // ranked first, with the explanations of the first candidates and of the true child
+    let mut misses: usize = std::env::var("PUENTE_LINK_MISSES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     for (rec, c) in data.records[half..]
         .iter()
         .zip(&data.truth[half..])
@@ -726,6 +810,9 @@ pub fn online_eval(data: &SynthData, config: &crate::LinkConfig, max_queries: us
                 .is_some_and(|x| x.child_id == want)
             {
                 ev.top1_correct += 1;
+            } else if misses > 0 {
+                misses -= 1;
+                dump_miss(data, half, *c, rec, &d, config, &linker);
             }
             match &d.decision {
                 crate::Decision::Attach { child_id } if *child_id == want => {

@@ -567,3 +567,124 @@ fn twins_at_one_address_with_parents_different() {
     let d = attaches(&[a], &b);
     assert!(!is_known(&d), "{d:?}");
 }
+
+#[test]
+fn parents_sharing_only_the_surname_differ() {
+    // the parents' surname is the child's: only the first names tell two families apart
+    let a = rec(
+        "a",
+        "Hannah",
+        "Jones",
+        "",
+        "F",
+        "2015-12-31",
+        "Emily Jones",
+        "",
+        "",
+        "",
+    );
+    let b = rec(
+        "b",
+        "Hannah",
+        "Jones",
+        "",
+        "F",
+        "2015-12-31",
+        "Abigail Jones",
+        "",
+        "",
+        "",
+    );
+    assert_eq!(level(&a, &b, "parents"), "different");
+    // the same mother with another surname (married name): partial
+    let c = rec(
+        "c",
+        "Hannah",
+        "Jones",
+        "",
+        "F",
+        "2015-12-31",
+        "Emily Smith",
+        "",
+        "",
+        "",
+    );
+    assert_eq!(level(&a, &c, "parents"), "partial");
+    let d = rec(
+        "d",
+        "Hannah",
+        "Jones",
+        "",
+        "F",
+        "2015-12-31",
+        "Emilie Jones",
+        "",
+        "",
+        "",
+    );
+    assert_eq!(level(&a, &d, "parents"), "agree");
+}
+
+#[test]
+fn online_finds_a_wrong_digit_in_the_birth_date_with_joined_surnames() {
+    // no shared surname key ("cruzaguilar" / "cruz aguilar") and no shared full date:
+    // year and month with a given name still meet
+    let known = rec(
+        "k",
+        "Maria Zoila",
+        "CRUZAGUILAR",
+        "",
+        "F",
+        "2005-12-12",
+        "",
+        "",
+        "",
+        "",
+    );
+    let l = linker_with(std::slice::from_ref(&known));
+    let q = rec(
+        "q",
+        "Zoila",
+        "Cruz",
+        "Aguilar",
+        "F",
+        "2005-12-13",
+        "",
+        "",
+        "",
+        "",
+    );
+    assert!(l.candidate_record_ids(&q).contains(&"k"));
+}
+
+#[test]
+fn online_finds_a_record_without_birth_date_through_its_parents() {
+    // surname typo at the start, no birth date on the query: the mother's names and the
+    // given name still meet
+    let known = rec(
+        "k",
+        "Maria",
+        "Etsrada",
+        "Xicotencatl",
+        "F",
+        "2011-09-16",
+        "Adriana Xicotencatl",
+        "",
+        "",
+        "",
+    );
+    let l = linker_with(std::slice::from_ref(&known));
+    let q = rec(
+        "q",
+        "Maria",
+        "Estrada",
+        "",
+        "F",
+        "",
+        "Adriana Xicotencatl",
+        "",
+        "",
+        "",
+    );
+    assert!(l.candidate_record_ids(&q).contains(&"k"));
+}
