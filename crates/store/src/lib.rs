@@ -138,8 +138,12 @@ impl Store {
     /// SQLite databases are created when missing, with WAL and a busy timeout.
     pub async fn connect(url: &str) -> Result<Store> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let opts =
-                PgConnectOptions::from_str(url).map_err(|e| StoreError::BadUrl(e.to_string()))?;
+            // No JIT: it compiles a plan whose estimated cost is high (a search over a common
+            // name at a million children) for tens to hundreds of milliseconds, longer than the
+            // short queries of a portal take to run.
+            let opts = PgConnectOptions::from_str(url)
+                .map_err(|e| StoreError::BadUrl(e.to_string()))?
+                .options([("jit", "off")]);
             let pool = PgPoolOptions::new()
                 .max_connections(16)
                 .acquire_timeout(Duration::from_secs(10))

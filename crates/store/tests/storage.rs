@@ -365,3 +365,12 @@ async fn a_transactions_audit_events_are_appended_at_commit_and_never_on_rollbac
         prev = e.hash.clone();
     }
 }
+
+#[tokio::test]
+async fn postgres_connections_run_without_jit() {
+    let db = test_db().await.unwrap();
+    if let Store::Postgres(p) = &db.store {
+        let (jit,): (String,) = sqlx::query_as("SHOW jit").fetch_one(p).await.unwrap();
+        assert_eq!(jit, "off");
+    }
+}
