@@ -534,6 +534,13 @@ fn cmp_dob(a: Option<Ymd>, b: Option<Ymd>) -> u8 {
     if nd == 1 {
         return D_ONE_DIGIT;
     }
+    // a day or a month off by one across a ten ("09"/"10", "19"/"20"): as near as a
+    // wrong digit
+    if a.y == b.y
+        && ((a.m == b.m && a.d.abs_diff(b.d) == 1) || (a.d == b.d && a.m.abs_diff(b.m) == 1))
+    {
+        return D_ONE_DIGIT;
+    }
     if nd == 2
         && diffs[1] == diffs[0] + 1
         && da[diffs[0]] == db[diffs[1]]

@@ -200,6 +200,11 @@ impl WeightTable {
                 let uu = u[l].clamp(1e-9, 1.0);
                 w[f][l] = (mm / uu).log2().clamp(-16.0, 24.0);
             }
+            // no partial agreement weighs more than full agreement (level 1): a swapped
+            // surname is rarer by chance than an exact one, but not better evidence
+            for l in 2..NL {
+                w[f][l] = w[f][l].min(w[f][1]);
+            }
         }
         let u_at = |f: usize| -> f64 {
             weights

@@ -688,3 +688,39 @@ fn online_finds_a_record_without_birth_date_through_its_parents() {
     );
     assert!(l.candidate_record_ids(&q).contains(&"k"));
 }
+
+#[test]
+fn day_or_month_off_by_one_across_a_ten_is_one_digit() {
+    let mut a = base();
+    a.birth_date = s("2021-05-19");
+    let mut b = base();
+    b.birth_date = s("2021-05-20");
+    assert_eq!(level(&a, &b, "birth_date"), "one_digit");
+    a.birth_date = s("2019-09-14");
+    b.birth_date = s("2019-10-14");
+    assert_eq!(level(&a, &b, "birth_date"), "one_digit");
+    // two days apart across a ten: different
+    b.birth_date = s("2019-09-21");
+    a.birth_date = s("2019-09-19");
+    assert_eq!(level(&a, &b, "birth_date"), "different");
+}
+
+#[test]
+fn swapped_surnames_never_weigh_more_than_exact() {
+    let a = base();
+    let mut b = base();
+    b.last_name_1 = s("López");
+    b.last_name_2 = s("Hernández");
+    let w = |x: &LinkRecord, y: &LinkRecord| {
+        puente_linkage::explain_pair(x, y, &LinkConfig::default())
+            .fields
+            .iter()
+            .find(|f| f.field == "surname")
+            .map(|f| (f.level.clone(), f.weight))
+            .unwrap()
+    };
+    let (l_swap, w_swap) = w(&a, &b);
+    let (l_exact, w_exact) = w(&a, &a);
+    assert_eq!((l_swap.as_str(), l_exact.as_str()), ("swapped", "exact"));
+    assert!(w_swap <= w_exact, "{w_swap} > {w_exact}");
+}
