@@ -41,6 +41,7 @@ fn main() {
                 "cap" => config.family_cap = v,
                 "block" => config.max_block = v as usize,
                 "window" => config.window = v as usize,
+                "online_cap" => config.online_block_cap = v as usize,
                 _ => {}
             }
         }

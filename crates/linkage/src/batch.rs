@@ -136,6 +136,8 @@ fn secondary(p: &Prep, fam: u64) -> u64 {
 
 fn candidate_pairs(preps: &[Prep], config: &LinkConfig) -> Vec<u64> {
     let mut pairs: Vec<u64> = Vec::new();
+    // pairs of the current family (sorted and merged into `pairs` once per family)
+    let mut fresh: Vec<u64> = Vec::new();
     let mut keys: Vec<(u64, u32)> = Vec::with_capacity(preps.len() * 2);
     let mut buf: Vec<u64> = Vec::with_capacity(16);
     for fam in 1..=compare::FAMILIES {
@@ -160,7 +162,7 @@ fn candidate_pairs(preps: &[Prep], config: &LinkConfig) -> Vec<u64> {
             if block.len() <= config.max_block {
                 for x in 0..block.len() {
                     for y in x + 1..block.len() {
-                        pairs.push((u64::from(block[x].1) << 32) | u64::from(block[y].1));
+                        fresh.push((u64::from(block[x].1) << 32) | u64::from(block[y].1));
                     }
                 }
             } else {
@@ -176,16 +178,44 @@ fn candidate_pairs(preps: &[Prep], config: &LinkConfig) -> Vec<u64> {
                             members[x].1.min(members[y].1),
                             members[x].1.max(members[y].1),
                         );
-                        pairs.push((u64::from(a) << 32) | u64::from(b));
+                        fresh.push((u64::from(a) << 32) | u64::from(b));
                     }
                 }
             }
             s = e;
         }
-        pairs.sort_unstable();
-        pairs.dedup();
+        fresh.sort_unstable();
+        fresh.dedup();
+        pairs = merge_sorted(&pairs, &fresh);
+        fresh.clear();
     }
     pairs
+}
+
+/// Union of two sorted, duplicate-free lists (sorted, duplicate-free).
+fn merge_sorted(a: &[u64], b: &[u64]) -> Vec<u64> {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => {
+                out.push(a[i]);
+                i += 1;
+            }
+            std::cmp::Ordering::Greater => {
+                out.push(b[j]);
+                j += 1;
+            }
+            std::cmp::Ordering::Equal => {
+                out.push(a[i]);
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+    out
 }
 
 fn pattern(levels: &[u8; NF]) -> u64 {

@@ -4,8 +4,8 @@
 use crate::LinkRecord;
 use crate::model::{NF, WeightTable, field, level::*};
 use crate::normalize::{
-    Ymd, combine, fold, hash_bytes, hash_str, jaro_winkler, name_tokens, nickname_canon, norm_id,
-    parse_date, parse_sex, phonetic_folded_token, within_one_edit,
+    Ymd, combine, fold, hash_bytes, hash_str, jaro_winkler, jaro_winkler_bytes, name_tokens,
+    nickname_canon, norm_id, parse_date, parse_sex, phonetic_folded_token, within_one_edit,
 };
 
 /// The keys of a name token, shared by every record with that token (names repeat
@@ -13,8 +13,6 @@ use crate::normalize::{
 #[derive(Debug)]
 pub(crate) struct TokData {
     pub s: Box<str>,
-    pub h: u64,
-    pub ph: u64,
     /// Hashes of canonical forms (nickname table), 0 = none. canon[0] = h.
     pub canon: [u64; 4],
     /// Phonetic hashes of canonical forms (0 = none).
@@ -23,12 +21,22 @@ pub(crate) struct TokData {
     pub ph5: u64,
 }
 
-/// A name token of a record: its shared keys and the term frequency.
+/// A name token of a record: its shared keys and the term frequency. The keys read for
+/// every compared pair (hash, phonetic hash, initial, length) are copied here, so that
+/// comparing two records rarely follows the pointer to the shared data.
 #[derive(Debug, Clone)]
 pub(crate) struct Tok {
     d: std::sync::Arc<TokData>,
+    pub h: u64,
+    pub ph: u64,
     /// Term frequency (set on the query side / batch), 0 = unknown.
     pub f: f32,
+    /// First byte of the text.
+    pub init: u8,
+    /// Length of the text in bytes (saturated at 255).
+    pub len: u8,
+    /// Has canonical forms beyond itself (nickname table).
+    pub nick: bool,
 }
 
 impl std::ops::Deref for Tok {
@@ -57,13 +65,16 @@ impl Tok {
         Tok {
             d: std::sync::Arc::new(TokData {
                 s: s.into(),
-                h,
-                ph,
                 ph5,
                 canon,
                 canon_ph,
             }),
+            h,
+            ph,
             f: 0.0,
+            init: s.as_bytes().first().copied().unwrap_or(0),
+            len: s.len().min(255) as u8,
+            nick: canon[1] != 0,
         }
     }
 }
@@ -292,6 +303,19 @@ thread_local! {
 }
 
 fn spelling(a: &Tok, b: &Tok) -> u8 {
+    if a.len == 0 || b.len == 0 {
+        return 0;
+    }
+    if a.init != b.init {
+        // different initials: only the one-edit test of [`spelling_uncached`] can hold,
+        // and it is cheap (no cache); lengths apart by more than one never pass it
+        if a.len.abs_diff(b.len) > 1 && a.len.max(b.len) < 255 {
+            return 0;
+        }
+        let (la, lb) = (a.s.len(), b.s.len());
+        let long_enough = la.min(lb) >= 4 || (la.min(lb) >= 2 && la != lb);
+        return u8::from(long_enough && within_one_edit(&a.s, &b.s));
+    }
     SPELL_CACHE.with(|c| {
         let mut c = c.borrow_mut();
         if c.is_empty() {
@@ -309,11 +333,49 @@ fn spelling(a: &Tok, b: &Tok) -> u8 {
     })
 }
 
+/// Concatenation of the tokens' texts (reversed order if `rev`) in `buf`, without
+/// allocating; `None` when it does not fit.
+fn concat_into<'a>(toks: &[Tok], rev: bool, buf: &'a mut [u8; 96]) -> Option<&'a [u8]> {
+    let mut n = 0;
+    let mut put = |t: &Tok| -> bool {
+        let b = t.s.as_bytes();
+        if n + b.len() > buf.len() {
+            return false;
+        }
+        buf[n..n + b.len()].copy_from_slice(b);
+        n += b.len();
+        true
+    };
+    let ok = if rev {
+        toks.iter().rev().all(&mut put)
+    } else {
+        toks.iter().all(&mut put)
+    };
+    if ok { Some(&buf[..n]) } else { None }
+}
+
+/// Jaro-Winkler of the concatenated texts of two token lists, and whether they are equal.
+fn concat_jw(a: &[Tok], b: &[Tok]) -> (bool, f64) {
+    let (mut ba, mut bb) = ([0u8; 96], [0u8; 96]);
+    if let (Some(ca), Some(cb)) = (
+        concat_into(a, false, &mut ba),
+        concat_into(b, false, &mut bb),
+    ) {
+        return (ca == cb, jaro_winkler_bytes(ca, cb));
+    }
+    let ca: String = a.iter().map(|t| &*t.s).collect();
+    let cb: String = b.iter().map(|t| &*t.s).collect();
+    (ca == cb, jaro_winkler(&ca, &cb))
+}
+
 /// Token-pair match strength: 4 exact, 3 nickname, 2 phonetic, 1 fuzzy, 0 none.
 fn tok_match(a: &Tok, b: &Tok, nick: bool) -> u8 {
     if a.h == b.h {
         return 4;
     }
+    // without nickname forms on either side, the canonical forms are the tokens
+    // themselves (compared just above / below)
+    let nick = nick && (a.nick || b.nick);
     if nick {
         for x in a.canon.iter().filter(|x| **x != 0) {
             if b.canon.contains(x) {
@@ -349,6 +411,8 @@ fn cmp_given(a: &[Tok], b: &[Tok]) -> (u8, f32) {
     let mut worst = 4u8;
     let mut matched = 0usize;
     let mut tf = f32::MAX;
+    // frequency of the rarest token matched at any strength
+    let mut tf_any = f32::MAX;
     for t in short {
         let mut best = 0u8;
         let mut best_f = 0.0f32;
@@ -368,21 +432,24 @@ fn cmp_given(a: &[Tok], b: &[Tok]) -> (u8, f32) {
         if best == 4 && best_f > 0.0 {
             tf = tf.min(best_f);
         }
+        if best > 0 && best_f > 0.0 {
+            tf_any = tf_any.min(best_f);
+        }
         worst = worst.min(best);
     }
     let tf = if tf == f32::MAX { 0.0 } else { tf };
+    let tf_any = if tf_any == f32::MAX { 0.0 } else { tf_any };
     if matched == 0 {
         let fallback = if weak_match(a, b) { G_WEAK } else { G_DIFF };
         if a.len() == 1 && b.len() == 1 {
             return (fallback, 0.0);
         }
         // Joined/space variants of the whole given name.
-        let ca: String = a.iter().map(|t| &*t.s).collect();
-        let cb: String = b.iter().map(|t| &*t.s).collect();
-        if ca == cb {
+        let (same, jw) = concat_jw(a, b);
+        if same {
             return (G_EXACT, 0.0);
         }
-        if jaro_winkler(&ca, &cb) >= 0.92 {
+        if jw >= 0.92 {
             return (G_FUZZY, 0.0);
         }
         return (fallback, 0.0);
@@ -402,7 +469,7 @@ fn cmp_given(a: &[Tok], b: &[Tok]) -> (u8, f32) {
         2 => G_PHON,
         _ => G_FUZZY,
     };
-    (lvl, tf)
+    (lvl, if lvl <= G_SUBSET { tf } else { tf_any })
 }
 
 /// Surname comparison with slot awareness (joined, swapped, missing maternal).
@@ -478,13 +545,24 @@ fn cmp_sur(a: &Prep, b: &Prep) -> (u8, f32) {
     // Joined without camel case: "hernandezlopez" vs "hernandez lopez".
     if short.len() == 1 && long.len() >= 2 {
         let s = &*short[0].s;
-        let c: String = long.iter().map(|t| &*t.s).collect();
-        let c2: String = long.iter().rev().map(|t| &*t.s).collect();
-        if s == c || s == c2 {
+        let (mut b1, mut b2) = ([0u8; 96], [0u8; 96]);
+        let joined = match (
+            concat_into(long, false, &mut b1),
+            concat_into(long, true, &mut b2),
+        ) {
+            (Some(c), Some(c2)) => s.as_bytes() == c || s.as_bytes() == c2,
+            _ => {
+                let c: String = long.iter().map(|t| &*t.s).collect();
+                let c2: String = long.iter().rev().map(|t| &*t.s).collect();
+                s == c || s == c2
+            }
+        };
+        if joined {
             return (S_EXACT, tfa);
         }
         if s.starts_with(&*long[0].s) && long[0].s.len() >= 3 {
-            return (S_SUBSET, 0.0);
+            // the joined token starts with the other's first surname: its frequency
+            return (S_SUBSET, long[0].f.max(0.0));
         }
     }
     if all(2) {
@@ -500,9 +578,7 @@ fn cmp_sur(a: &Prep, b: &Prep) -> (u8, f32) {
     if sa.len() == 1 && sb.len() == 1 {
         return (fallback, 0.0);
     }
-    let ca: String = sa.iter().map(|t| &*t.s).collect();
-    let cb: String = sb.iter().map(|t| &*t.s).collect();
-    if jaro_winkler(&ca, &cb) >= 0.92 {
+    if concat_jw(sa, sb).1 >= 0.92 {
         return (S_FUZZY, 0.0);
     }
     (fallback, 0.0)
@@ -869,6 +945,14 @@ fn raw_field_weights(c: &Cmp, wt: &WeightTable) -> [f64; NF] {
                 .log2()
                 .clamp(-6.0, 4.0);
         }
+        // a nickname, phonetic or typo match of a common name is no stronger than an
+        // exact match of it: the same frequency lowers it (never raises it)
+        if f == field::GIVEN && matches!(c.levels[f], G_NICK | G_PHON | G_FUZZY) && c.tf_given > 0.0
+        {
+            w += (wt.u_exact_given / f64::from(c.tf_given))
+                .log2()
+                .clamp(-6.0, 0.0);
+        }
         if f == field::SURNAME
             && matches!(c.levels[f], S_EXACT | S_SWAP | S_SUBSET)
             && c.tf_sur > 0.0
@@ -926,7 +1010,8 @@ const FAM_DOB_INITIAL: u64 = 20;
 /// a corrupted one: the family's names still meet).
 const FAM_PARENT_NAMES: u64 = 21;
 /// Online only: two of the three birth date parts (year, month, day) with the given
-/// name: one wrong digit, a year or a day off still shares one of them.
+/// name or with the first surname: one wrong digit, a year or a day off still shares one
+/// of them.
 const FAM_DATE_PARTS_GIVEN: u64 = 22;
 
 /// Number of key families (keys are generated family by family in batch).
@@ -1126,6 +1211,12 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
                     out.push(k(&[y, 0, dd, g]));
                     out.push(k(&[0, lo, hi, g]));
                 }
+                // and with the first surname (a typo in the given name as well)
+                if let Some(s) = surs.first() {
+                    out.push(k(&[y, m, 0, *s, 3]));
+                    out.push(k(&[y, 0, dd, *s, 3]));
+                    out.push(k(&[0, lo, hi, *s, 3]));
+                }
             }
         }
         FAM_SURS_SORTED if p.sur.len() >= 2 => {
@@ -1219,6 +1310,55 @@ mod tests {
         let (l, f) = cmp_sur(&b, &a);
         assert_eq!(l, S_SUBSET);
         assert!((f - 0.1).abs() < 1e-6, "{f}");
+    }
+
+    #[test]
+    fn frequent_given_names_weigh_less_in_every_agreeing_level() {
+        let wt = crate::model::WeightTable::with_cap(&crate::Weights::default(), 16.0);
+        let rules = Rules {
+            twin: true,
+            state_id: true,
+        };
+        let rec = |g: &str| LinkRecord {
+            first_name: Some(g.into()),
+            ..Default::default()
+        };
+        let given_w = |a: &str, b: &str, f: f32| {
+            let mut p = prepare(&rec(a));
+            for t in p.given.iter_mut() {
+                t.f = f;
+            }
+            let c = compare(&p, &prepare(&rec(b)), &rules);
+            (c.levels[field::GIVEN], field_weights(&c, &wt)[field::GIVEN])
+        };
+        // a common name: the nickname level is lowered like the exact one and stays below it
+        let (l_exact, w_exact) = given_w("antonio", "antonio", 0.05);
+        let (l_nick, w_nick) = given_w("tony", "antonio", 0.05);
+        assert_eq!((l_exact, l_nick), (G_EXACT, G_NICK));
+        assert!(w_nick <= w_exact, "{w_nick} > {w_exact}");
+        // a rare name: the nickname level is not raised
+        let (_, w_rare) = given_w("tony", "antonio", 1e-6);
+        let (_, w_prior) = given_w("tony", "antonio", 0.0);
+        assert_eq!(w_rare, w_prior);
+    }
+
+    #[test]
+    fn joined_surname_prefix_takes_the_first_surname_frequency() {
+        let q = LinkRecord {
+            last_name_1: Some("Gonzalez Sanchez".into()),
+            ..Default::default()
+        };
+        let k = LinkRecord {
+            last_name_1: Some("gonzalezperez".into()),
+            ..Default::default()
+        };
+        let mut a = prepare(&q);
+        for t in a.sur.iter_mut() {
+            t.f = 0.03;
+        }
+        let (l, f) = cmp_sur(&a, &prepare(&k));
+        assert_eq!(l, S_SUBSET);
+        assert!((f - 0.03).abs() < 1e-6, "{f}");
     }
 
     #[test]

@@ -553,8 +553,11 @@ pub fn norm_id(s: &str) -> String {
 
 /// Jaro-Winkler similarity on bytes (inputs are folded, mostly ASCII).
 pub fn jaro_winkler(a: &str, b: &str) -> f64 {
-    let a = a.as_bytes();
-    let b = b.as_bytes();
+    jaro_winkler_bytes(a.as_bytes(), b.as_bytes())
+}
+
+/// [`jaro_winkler`] on byte strings.
+pub fn jaro_winkler_bytes(a: &[u8], b: &[u8]) -> f64 {
     if a.is_empty() || b.is_empty() {
         return 0.0;
     }
