@@ -346,11 +346,19 @@ impl App {
                     .into_iter()
                     .map(|s| format!("s:{s}")),
             );
+            let surnames = ranking.iter().filter(|k| k.starts_with("s:")).count();
             let ranking: Vec<String> = ranking.into_iter().collect();
-            let candidates = self
+            let mut candidates = self
                 .store
                 .search_candidates_among(&ranking, &date_keys, DATED_CANDIDATES)
                 .await?;
+            // A child who shares fewer keys than every surname typed (a twin shares those) is
+            // left out when someone shares more: born that day with one common surname ("s:
+            // HERNANDEZ") is not worth a summary read.
+            if let Some(best) = candidates.first().map(|c| c.1) {
+                let floor = best.min(surnames.max(1) as i64);
+                candidates.retain(|c| c.1 >= floor);
+            }
             hits = self.ranked(q, candidates, today).await?;
         }
         // Nobody born on that date matches (or no date was given): every key counts.

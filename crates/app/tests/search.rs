@@ -260,3 +260,28 @@ async fn children_born_that_day_who_share_no_name_are_left_out_and_a_wrong_date_
     let hits = app.search(&q("2012-01-07")).await.unwrap();
     assert_eq!(names(&hits).first().map(String::as_str), Some("Ana Torres"));
 }
+
+#[tokio::test]
+async fn among_children_born_that_day_a_twin_is_listed_and_one_common_surname_is_not_enough() {
+    let (app, _db) = app_with_children().await;
+    app.ingest(
+        vec![
+            // Born the same day as Ana Torres Vega: her twin, and a boy sharing one surname.
+            student(StateCode::FL, "F5", "Sofía", "Torres", "Vega", "20120101"),
+            student(StateCode::FL, "F6", "Luis", "Torres", "Soto", "20120101"),
+        ],
+        None,
+    )
+    .await
+    .unwrap();
+    let hits = app
+        .search(&SearchQuery {
+            first_name: "Ana".into(),
+            last_name: "Torres Vega".into(),
+            birth_date: "2012-01-01".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(names(&hits), vec!["Ana Torres", "Sofía Torres"]);
+}

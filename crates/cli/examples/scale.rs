@@ -35,7 +35,7 @@ const BATCH: usize = 2_000;
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let usage = "usage: scale load DB_URL N [SEED] | scale copy SQLITE_URL POSTGRES_URL | \
-        scale query DB_URL [USERS] [SECONDS] [--no-think]";
+        scale query DB_URL [USERS] [SECONDS] [--no-think] [--slowest]";
     let (cmd, url) = match (args.first(), args.get(1)) {
         (Some(c), Some(u)) => (c.as_str(), u.as_str()),
         _ => return Err(anyhow!(usage)),
@@ -58,7 +58,8 @@ async fn main() -> anyhow::Result<()> {
         "load" => load(&store, num(2, 0)? as usize, num(3, 1)?).await,
         "query" => {
             let think = !args.iter().any(|a| a == "--no-think");
-            query(url, store, num(2, 50)? as usize, num(3, 60)?, think).await
+            let slowest = args.iter().any(|a| a == "--slowest");
+            query(url, store, num(2, 50)? as usize, num(3, 60)?, think, slowest).await
         }
         _ => Err(anyhow!(usage)),
     }
@@ -292,6 +293,8 @@ struct Tally {
     record: Vec<Duration>,
     errors: usize,
     first_hit: usize,
+    /// (search time, probe index, hits) of every search, for `--slowest`.
+    searches: Vec<(Duration, usize, usize)>,
 }
 
 async fn query(
@@ -300,6 +303,7 @@ async fn query(
     users: usize,
     seconds: u64,
     think: bool,
+    slowest: bool,
 ) -> anyhow::Result<()> {
     let started = Instant::now();
     let app = Arc::new(App::new(store.clone(), Arc::new(puente_app::clock::SystemClock)).await?);
@@ -343,6 +347,8 @@ async fn query(
                     }
                 };
                 t.search.push(s.elapsed());
+                t.searches
+                    .push((s.elapsed(), (i - 1) % probes.len(), hits.len()));
                 let Some(first) = hits.first() else {
                     t.errors += 1;
                     continue;
@@ -370,6 +376,7 @@ async fn query(
     for t in tasks {
         let t = t.await?;
         all.search.extend(t.search);
+        all.searches.extend(t.searches);
         all.record.extend(t.record);
         all.errors += t.errors;
         all.first_hit += t.first_hit;
@@ -385,6 +392,22 @@ async fn query(
         }
     );
     report("search", &mut all.search, secs);
+    if slowest {
+        // The queries behind the tail (synthetic children): what makes a search slow.
+        all.searches.sort_by(|a, b| b.0.cmp(&a.0));
+        all.searches.dedup_by_key(|s| s.1);
+        for (d, i, hits) in all.searches.iter().take(15) {
+            let q = &probes[*i].query;
+            println!(
+                "    slow {:>7.1} ms  {} hits  {:?} / {:?} / {}",
+                d.as_secs_f64() * 1000.0,
+                hits,
+                q.first_name,
+                q.last_name,
+                q.birth_date
+            );
+        }
+    }
     report("record view", &mut all.record, secs);
     println!(
         "errors {}; sought child first in {:.1} % of searches",

@@ -39,15 +39,16 @@ const PG_CANDIDATES: &str = "SELECT child_id, COUNT(*) AS hits FROM search_keys 
      GROUP BY child_id ORDER BY hits DESC, child_id LIMIT $2";
 
 /// Children carrying one of `$2` (the birth-date keys: a few hundred children at a million) and
-/// at least one of `$1` (the name keys), ranked by how many of `$1` they carry: each count is a
-/// few probes of the (key, child_id) index instead of a pass over every row of a common name's
-/// keys, and children born that day who share nothing else with the query are left out (their
-/// summaries would be read only to be ranked last).
-const SQLITE_CANDIDATES_AMONG: &str = "SELECT child_id, hits FROM (SELECT d.child_id, (SELECT COUNT(*) FROM search_keys k \
+/// at least one of `$1` (the name keys), ranked by how many distinct keys of `$1` they carry (a
+/// child with several records counts each key once). Each count is a few probes of the (key,
+/// child_id) index instead of a pass over every row of a common name's keys; children born that
+/// day who share nothing else with the query are left out (their summaries would be read only to
+/// be ranked last).
+const SQLITE_CANDIDATES_AMONG: &str = "SELECT child_id, hits FROM (SELECT d.child_id, (SELECT COUNT(DISTINCT k.key) FROM search_keys k \
      WHERE k.key IN (SELECT value FROM json_each($1)) AND k.child_id = d.child_id) AS hits \
      FROM (SELECT DISTINCT child_id FROM search_keys WHERE key IN (SELECT value FROM json_each($2))) d) c \
      WHERE hits > 0 ORDER BY hits DESC, child_id LIMIT $3";
-const PG_CANDIDATES_AMONG: &str = "SELECT child_id, hits FROM (SELECT d.child_id, (SELECT COUNT(*) FROM search_keys k \
+const PG_CANDIDATES_AMONG: &str = "SELECT child_id, hits FROM (SELECT d.child_id, (SELECT COUNT(DISTINCT k.key) FROM search_keys k \
      WHERE k.key = ANY($1) AND k.child_id = d.child_id) AS hits \
      FROM (SELECT DISTINCT child_id FROM search_keys WHERE key = ANY($2)) d) c \
      WHERE hits > 0 ORDER BY hits DESC, child_id LIMIT $3";
