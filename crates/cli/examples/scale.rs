@@ -59,7 +59,15 @@ async fn main() -> anyhow::Result<()> {
         "query" => {
             let think = !args.iter().any(|a| a == "--no-think");
             let slowest = args.iter().any(|a| a == "--slowest");
-            query(url, store, num(2, 50)? as usize, num(3, 60)?, think, slowest).await
+            query(
+                url,
+                store,
+                num(2, 50)? as usize,
+                num(3, 60)?,
+                think,
+                slowest,
+            )
+            .await
         }
         _ => Err(anyhow!(usage)),
     }
