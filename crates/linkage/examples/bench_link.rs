@@ -61,7 +61,7 @@ fn main() {
         let t = Instant::now();
         let ev = online_eval(&data, &config, 50_000);
         println!(
-            "online ({:.2?} incl. indexing): top1_rank={:.4} attach_correct={:.4} wrong_attach={:.4} near_with_truth={:.4} new_wrongly_attached={:.4} ({} new) p50={:.3}ms p99={:.3}ms indexed={}",
+            "online ({:.2?} incl. indexing): top1_rank={:.5} attach_correct={:.4} wrong_attach={:.4} near_with_truth={:.4} new_wrongly_attached={:.4} ({} new) p50={:.3}ms p99={:.3}ms indexed={}",
             t.elapsed(),
             ev.top1_correct as f64 / ev.known.max(1) as f64,
             ev.attached_correct as f64 / ev.known.max(1) as f64,

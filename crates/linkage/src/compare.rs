@@ -1005,8 +1005,8 @@ const FAM_DOB_STREET_INITIAL: u64 = 19;
 /// batch only (sorted neighbourhood bounds it there); the online index leaves it out.
 const FAM_DOB_INITIAL: u64 = 20;
 
-/// Online only: a parent's first name with the parent's surname and the child's given
-/// name, or with the child's first surname (one side without a birth date, or with
+/// Online only: a parent's first name with the parent's surname and the child's first
+/// given name, or with the child's first surname (one side without a birth date, or with
 /// a corrupted one: the family's names still meet).
 const FAM_PARENT_NAMES: u64 = 21;
 /// Online only: two of the three birth date parts (year, month, day) with the given
@@ -1192,13 +1192,12 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
                     continue;
                 };
                 let pl = par.last.first().map_or(0, |t| t.ph5);
-                for v in pf.canon_ph.iter().filter(|x| **x != 0).take(2) {
-                    for x in g.iter().take(2) {
-                        out.push(k(&[*v, pl, *x, 1]));
-                    }
-                    if let Some(s) = surs.first() {
-                        out.push(k(&[*v, pl, *s, 2]));
-                    }
+                let v = pf.ph;
+                if let Some(x) = g.first() {
+                    out.push(k(&[v, pl, *x, 1]));
+                }
+                if let Some(s) = surs.first() {
+                    out.push(k(&[v, pl, *s, 2]));
                 }
             }
         }
@@ -1239,10 +1238,15 @@ fn mix_tag(fam: u64) -> u64 {
 pub(crate) fn all_block_keys(p: &Prep, out: &mut Vec<u64>) {
     // the unordered name pair is batch-only as well: online, the exchanged fields are
     // found through the birth date keys (FAM_DOB_SUR carries the given name too)
-    for fam in (1..=ONLINE_FAMILIES)
-        .filter(|f| *f != FAM_NAME_PAIR)
-        .chain(FAMILIES + 1..=ONLINE_EXTRA_FAMILIES)
-    {
+    for fam in (1..=ONLINE_FAMILIES).filter(|f| *f != FAM_NAME_PAIR) {
+        block_keys(p, fam, out);
+    }
+}
+
+/// The online-only fallback keys of a record (parents, birth date parts): examined with
+/// a smaller cap per key than [`all_block_keys`].
+pub(crate) fn extra_block_keys(p: &Prep, out: &mut Vec<u64>) {
+    for fam in FAMILIES + 1..=ONLINE_EXTRA_FAMILIES {
         block_keys(p, fam, out);
     }
 }

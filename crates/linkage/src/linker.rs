@@ -142,8 +142,9 @@ impl Linker {
             }
         }
         let ri = self.recs.len() as u32;
-        let mut keys = Vec::with_capacity(24);
+        let mut keys = Vec::with_capacity(48);
         compare::all_block_keys(&p, &mut keys);
+        compare::extra_block_keys(&p, &mut keys);
         keys.sort_unstable();
         keys.dedup();
         for k in keys {
@@ -194,12 +195,17 @@ impl Linker {
     fn candidates(&self, p: &Prep) -> Vec<u32> {
         let mut keys = Vec::with_capacity(24);
         compare::all_block_keys(p, &mut keys);
-        keys.sort_unstable();
-        keys.dedup();
-        let cap = self.config.online_block_cap.max(1);
+        let main = keys.len();
+        compare::extra_block_keys(p, &mut keys);
+        let full_cap = self.config.online_block_cap.max(1);
         let mut cands: Vec<u32> = Vec::new();
-        for k in &keys {
-            // the `cap` most recent records of the key
+        for (i, k) in keys.iter().enumerate() {
+            // the `cap` most recent records of the key (a third of it for the fallback keys)
+            let cap = if i < main {
+                full_cap
+            } else {
+                full_cap.div_ceil(3)
+            };
             let mut at = self.index.get(k).copied().unwrap_or(0);
             let mut taken = 0;
             while at != 0 && taken < cap {
