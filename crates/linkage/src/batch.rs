@@ -568,7 +568,16 @@ pub fn link_prepared(
         let mut pats: HashMap<u64, u64> = HashMap::new();
         for &pr in &cands[r] {
             let (a, b) = ((pr >> 32) as usize, (pr & 0xffff_ffff) as usize);
-            let c = compare::compare(&preps[a], &preps[b], &rules);
+            let c = if config.estimate_weights {
+                // EM counts the patterns of every candidate pair
+                compare::compare(&preps[a], &preps[b], &rules)
+            } else {
+                // pairs that cannot reach the bar are never fully compared
+                match compare::compare_above(&preps[a], &preps[b], &rules, &wt0, keep_bar) {
+                    Some(c) => c,
+                    None => continue,
+                }
+            };
             if config.estimate_weights {
                 *pats.entry(pattern(&c.levels)).or_insert(0) += 1;
             }

@@ -804,6 +804,90 @@ fn weak_single_given(a: &Prep, b: &Prep) -> bool {
     weak(a) || weak(b)
 }
 
+/// [`compare`] when the pair can score at least `bar` with `wt`; `None` when an upper
+/// bound of its score, from every field but the parents (the costliest) and the best
+/// parents level, is below `bar`. The comparisons returned are exactly [`compare`]'s.
+pub(crate) fn compare_above(
+    a: &Prep,
+    b: &Prep,
+    rules: &Rules,
+    wt: &WeightTable,
+    bar: f64,
+) -> Option<Cmp> {
+    let mut levels = [MISSING; NF];
+    let (gl, tfg) = cmp_given(&a.given, &b.given);
+    let (sl, tfs) = cmp_sur(a, b);
+    levels[field::GIVEN] = gl;
+    levels[field::SURNAME] = sl;
+    levels[field::DOB] = cmp_dob(a.dob, b.dob);
+    levels[field::SEX] = sex_level(a, b);
+    levels[field::BIRTH_PLACE] = cmp_birth_place(a, b);
+    levels[field::STATE_ID] = state_id_level(a, b);
+    levels[field::ALT_IDS] = alt_level(a, b);
+    levels[field::ADDRESS] = cmp_addr(a, b);
+    levels[field::POSTAL] = cmp_postal(&a.postal, &b.postal);
+    let c = Cmp {
+        levels,
+        tf_given: tfg,
+        tf_sur: tfs,
+        conflicts: 0,
+    };
+    // raw weights bound the capped ones from above (the family cap only lowers)
+    let w = raw_field_weights(&c, wt);
+    let mut bound: f64 = w.iter().sum();
+    if cross_eligible(gl, sl) {
+        // the exchanged-fields check may raise both name levels (without frequencies)
+        let best =
+            |f: usize, ls: &[u8]| ls.iter().map(|l| wt.w[f][*l as usize]).fold(w[f], f64::max);
+        bound += best(field::GIVEN, &[G_PHON, G_FUZZY, G_PARTIAL]) - w[field::GIVEN];
+        bound += best(field::SURNAME, &[S_PHON, S_CROSS]) - w[field::SURNAME];
+    }
+    if !a.parents.is_empty() && !b.parents.is_empty() {
+        bound += wt.w[field::PARENTS][1..=P_DIFF as usize]
+            .iter()
+            .copied()
+            .fold(f64::MIN, f64::max);
+    }
+    if bound < bar - 1e-6 {
+        return None;
+    }
+    Some(compare(a, b, rules))
+}
+
+fn cross_eligible(gl: u8, sl: u8) -> bool {
+    matches!(gl, MISSING | G_PARTIAL | G_WEAK | G_DIFF)
+        && matches!(sl, MISSING | S_ONE | S_WEAK | S_DIFF)
+        && !(gl == MISSING && sl == MISSING)
+}
+
+fn sex_level(a: &Prep, b: &Prep) -> u8 {
+    if a.sex == 0 || b.sex == 0 {
+        MISSING
+    } else if a.sex == b.sex {
+        AGREE
+    } else {
+        DIFF2
+    }
+}
+
+fn state_id_level(a: &Prep, b: &Prep) -> u8 {
+    if a.ssid != 0 && b.ssid != 0 && a.state == b.state {
+        if a.ssid == b.ssid { AGREE } else { DIFF2 }
+    } else if a.ssid != 0 && a.ssid == b.ssid && a.state == 0 {
+        AGREE
+    } else {
+        MISSING
+    }
+}
+
+fn alt_level(a: &Prep, b: &Prep) -> u8 {
+    if a.alt.iter().any(|x| b.alt.contains(x)) {
+        AGREE
+    } else {
+        MISSING
+    }
+}
+
 pub(crate) fn compare(a: &Prep, b: &Prep, rules: &Rules) -> Cmp {
     let mut levels = [0u8; NF];
     let (mut gl, mut tfg) = cmp_given(&a.given, &b.given);
@@ -811,10 +895,7 @@ pub(crate) fn compare(a: &Prep, b: &Prep, rules: &Rules) -> Cmp {
     // Given name and surname exchanged between the fields ("caitlin mason" /
     // "mason caitlin"): both cross comparisons must agree.
     // (A missing field on one side counts as failed: "" + "garcia" / "garcia" + "ana".)
-    if matches!(gl, MISSING | G_PARTIAL | G_WEAK | G_DIFF)
-        && matches!(sl, MISSING | S_ONE | S_WEAK | S_DIFF)
-        && !(gl == MISSING && sl == MISSING)
-    {
+    if cross_eligible(gl, sl) {
         let ok = |l: u8| matches!(l, G_EXACT | G_SUBSET | G_NICK | G_PHON | G_FUZZY);
         let (x, _) = cmp_given(&a.given, &b.sur);
         let (y, _) = cmp_given(&a.sur, &b.given);
@@ -844,27 +925,11 @@ pub(crate) fn compare(a: &Prep, b: &Prep, rules: &Rules) -> Cmp {
     levels[field::GIVEN] = gl;
     levels[field::SURNAME] = sl;
     levels[field::DOB] = cmp_dob(a.dob, b.dob);
-    levels[field::SEX] = if a.sex == 0 || b.sex == 0 {
-        MISSING
-    } else if a.sex == b.sex {
-        AGREE
-    } else {
-        DIFF2
-    };
+    levels[field::SEX] = sex_level(a, b);
     levels[field::BIRTH_PLACE] = cmp_birth_place(a, b);
     levels[field::PARENTS] = cmp_parents(a, b);
-    levels[field::STATE_ID] = if a.ssid != 0 && b.ssid != 0 && a.state == b.state {
-        if a.ssid == b.ssid { AGREE } else { DIFF2 }
-    } else if a.ssid != 0 && a.ssid == b.ssid && a.state == 0 {
-        AGREE
-    } else {
-        MISSING
-    };
-    levels[field::ALT_IDS] = if a.alt.iter().any(|x| b.alt.contains(x)) {
-        AGREE
-    } else {
-        MISSING
-    };
+    levels[field::STATE_ID] = state_id_level(a, b);
+    levels[field::ALT_IDS] = alt_level(a, b);
     levels[field::ADDRESS] = cmp_addr(a, b);
     levels[field::POSTAL] = cmp_postal(&a.postal, &b.postal);
 
@@ -1363,6 +1428,37 @@ mod tests {
         let (l, f) = cmp_sur(&a, &prepare(&k));
         assert_eq!(l, S_SUBSET);
         assert!((f - 0.03).abs() < 1e-6, "{f}");
+    }
+
+    #[test]
+    fn compare_above_skips_only_pairs_below_the_bar() {
+        let data = crate::synth::generate(400, 3);
+        let preps: Vec<Prep> = data.records.iter().map(prepare).collect();
+        let wt = crate::model::WeightTable::with_cap(&crate::Weights::default(), 16.0);
+        let rules = Rules {
+            twin: true,
+            state_id: false,
+        };
+        let (mut skipped, mut kept) = (0, 0);
+        for (i, a) in preps.iter().enumerate() {
+            for b in preps.iter().skip(i + 1).take(40) {
+                let full = compare(a, b, &rules);
+                for bar in [-5.0, 0.0, 12.0] {
+                    match compare_above(a, b, &rules, &wt, bar) {
+                        None => {
+                            assert!(score(&full, &wt) < bar);
+                            skipped += 1;
+                        }
+                        Some(c) => {
+                            assert_eq!(c.levels, full.levels);
+                            assert_eq!(c.conflicts, full.conflicts);
+                            kept += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert!(skipped > 0 && kept > 0, "{skipped} {kept}");
     }
 
     #[test]
