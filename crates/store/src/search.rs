@@ -48,10 +48,12 @@ const SQLITE_CANDIDATES_AMONG: &str = "SELECT child_id, hits FROM (SELECT d.chil
      WHERE k.key IN (SELECT value FROM json_each($1)) AND k.child_id = d.child_id) AS hits \
      FROM (SELECT DISTINCT child_id FROM search_keys WHERE key IN (SELECT value FROM json_each($2))) d) c \
      WHERE hits > 0 ORDER BY hits DESC, child_id LIMIT $3";
-const PG_CANDIDATES_AMONG: &str = "SELECT child_id, hits FROM (SELECT d.child_id, (SELECT COUNT(DISTINCT k.key) FROM search_keys k \
-     WHERE k.key = ANY($1) AND k.child_id = d.child_id) AS hits \
-     FROM (SELECT DISTINCT child_id FROM search_keys WHERE key = ANY($2)) d) c \
-     WHERE hits > 0 ORDER BY hits DESC, child_id LIMIT $3";
+/// PostgreSQL: the same in materialized steps, so each child's count runs once (an inlined
+/// subquery runs it again for the ORDER BY) and the date's children come from the index alone.
+const PG_CANDIDATES_AMONG: &str = "WITH d AS MATERIALIZED (SELECT DISTINCT child_id FROM search_keys WHERE key = ANY($2)), \
+     c AS MATERIALIZED (SELECT d.child_id, (SELECT COUNT(DISTINCT k.key) FROM search_keys k \
+     WHERE k.key = ANY($1) AND k.child_id = d.child_id) AS hits FROM d) \
+     SELECT child_id, hits FROM c WHERE hits > 0 ORDER BY hits DESC, child_id LIMIT $3";
 
 const SQLITE_RECORDS: &str = "SELECT r.child_id, r.msix_id, r.first_name, r.middle_name, r.last_name_1, r.last_name_2, r.sex, r.birth_date, r.multiple_birth, \
      r.parent1_first_name, r.parent1_last_name, r.parent2_first_name, r.parent2_last_name, r.birth_city, r.birth_state, r.birth_country, r.reporting_state, r.state_student_id, r.updated_at \
