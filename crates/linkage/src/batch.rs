@@ -139,17 +139,25 @@ fn candidate_pairs(preps: &[Prep], config: &LinkConfig) -> Vec<u64> {
     // pairs of the current family (sorted and merged into `pairs` once per family)
     let mut fresh: Vec<u64> = Vec::new();
     let mut keys: Vec<(u64, u32)> = Vec::with_capacity(preps.len() * 2);
-    let mut buf: Vec<u64> = Vec::with_capacity(16);
     for fam in 1..=compare::FAMILIES {
         keys.clear();
-        for (i, p) in preps.iter().enumerate() {
-            buf.clear();
-            compare::block_keys(p, fam, &mut buf);
-            buf.sort_unstable();
-            buf.dedup();
-            for k in &buf {
-                keys.push((*k, i as u32));
+        // the keys of each record (in record order, whatever the number of threads)
+        let parts: Vec<Vec<(u64, u32)>> = par_chunks(preps.len(), config.threads, |r| {
+            let mut out = Vec::with_capacity(r.len() * 2);
+            let mut buf: Vec<u64> = Vec::with_capacity(16);
+            for i in r {
+                buf.clear();
+                compare::block_keys(&preps[i], fam, &mut buf);
+                buf.sort_unstable();
+                buf.dedup();
+                for k in &buf {
+                    out.push((*k, i as u32));
+                }
             }
+            vec![out]
+        });
+        for part in parts {
+            keys.extend(part);
         }
         keys.sort_unstable();
         let mut s = 0;

@@ -1086,21 +1086,43 @@ const ONLINE_EXTRA_FAMILIES: u64 = 22;
 /// Families in the online index (1..=ONLINE_FAMILIES, except FAM_NAME_PAIR).
 const ONLINE_FAMILIES: u64 = 19;
 
-fn given_variants(p: &Prep) -> Vec<u64> {
-    let mut v: Vec<u64> = Vec::with_capacity(4);
-    if let Some(t) = p.given.first() {
-        for x in t.canon_ph.iter().filter(|x| **x != 0) {
-            if !v.contains(x) {
-                v.push(*x);
-            }
+/// Up to four blocking variants of the given name (no allocation).
+#[derive(Clone, Copy)]
+struct Vars {
+    v: [u64; 4],
+    n: usize,
+}
+
+impl Vars {
+    fn as_slice(&self) -> &[u64] {
+        &self.v[..self.n]
+    }
+    fn push_new(&mut self, x: u64) {
+        if self.n < 4 && !self.as_slice().contains(&x) {
+            self.v[self.n] = x;
+            self.n += 1;
         }
     }
-    if let Some(t) = p.given.get(1)
-        && !v.contains(&t.ph)
-    {
-        v.push(t.ph);
+}
+
+impl IntoIterator for Vars {
+    type Item = u64;
+    type IntoIter = std::iter::Take<std::array::IntoIter<u64, 4>>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.v.into_iter().take(self.n)
     }
-    v.truncate(4);
+}
+
+fn given_variants(p: &Prep) -> Vars {
+    let mut v = Vars { v: [0; 4], n: 0 };
+    if let Some(t) = p.given.first() {
+        for x in t.canon_ph.iter().filter(|x| **x != 0) {
+            v.push_new(*x);
+        }
+    }
+    if let Some(t) = p.given.get(1) {
+        v.push_new(t.ph);
+    }
     v
 }
 
@@ -1121,12 +1143,18 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
     let year = p.dob.map(|d| u64::from(d.y));
     // phonetic key of the first five letters of each surname token: robust to
     // joined double surnames ("gonzalezjimenez") and late typos
-    let surs: Vec<u64> = p.sur.iter().take(2).map(|t| t.ph5).collect();
+    let mut surs_buf = [0u64; 2];
+    let mut n_surs = 0;
+    for t in p.sur.iter().take(2) {
+        surs_buf[n_surs] = t.ph5;
+        n_surs += 1;
+    }
+    let surs = &surs_buf[..n_surs];
     let postal = || (!p.postal.is_empty()).then(|| hash_str(&p.postal));
     match fam {
         FAM_DOB_SUR => {
             if let Some(d) = dob_sorted {
-                for s in &surs {
+                for s in surs {
                     out.push(k(&[d, *s]));
                 }
                 // also the first given name under the same key: given name and
@@ -1151,7 +1179,7 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
         }
         FAM_SUR_YEAR_GIVEN => {
             if let Some(y) = year {
-                for s in &surs {
+                for s in surs {
                     for g in given_variants(p).into_iter().take(2) {
                         out.push(k(&[y, *s, g]));
                     }
@@ -1160,7 +1188,7 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
         }
         FAM_GIVEN_SUR_MD => {
             if let Some(md) = md_sorted {
-                for s in &surs {
+                for s in surs {
                     for g in given_variants(p).into_iter().take(2) {
                         out.push(k(&[md, *s, g]));
                     }
@@ -1176,7 +1204,7 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
             }
         }
         FAM_SUR_GIVEN => {
-            for s in &surs {
+            for s in surs {
                 for g in given_variants(p).into_iter().take(2) {
                     out.push(k(&[*s, g]));
                 }
@@ -1251,7 +1279,8 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
             }
         }
         FAM_PARENT_NAMES => {
-            let g = given_variants(p);
+            let vars = given_variants(p);
+            let g = vars.as_slice();
             for par in p.parents.iter().take(2) {
                 let Some(pf) = par.first.first() else {
                     continue;
