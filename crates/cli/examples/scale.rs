@@ -402,7 +402,7 @@ async fn query(
     report("search", &mut all.search, secs);
     if slowest {
         // The queries behind the tail (synthetic children): what makes a search slow.
-        all.searches.sort_by(|a, b| b.0.cmp(&a.0));
+        all.searches.sort_by_key(|s| std::cmp::Reverse(s.0));
         all.searches.dedup_by_key(|s| s.1);
         for (d, i, hits) in all.searches.iter().take(15) {
             let q = &probes[*i].query;
