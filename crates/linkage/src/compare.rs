@@ -832,26 +832,34 @@ pub(crate) fn compare_above(
         tf_sur: tfs,
         conflicts: 0,
     };
-    // raw weights bound the capped ones from above (the family cap only lowers)
-    let w = raw_field_weights(&c, wt);
-    let mut bound: f64 = w.iter().sum();
+    // raw weights, the name levels raised to the best the exchanged-fields check could
+    // give them (without frequencies), and the best parents level: each bounds its field
+    let mut w = raw_field_weights(&c, wt);
     if cross_eligible(gl, sl) {
-        // the exchanged-fields check may raise both name levels (without frequencies)
-        let best =
-            |f: usize, ls: &[u8]| ls.iter().map(|l| wt.w[f][*l as usize]).fold(w[f], f64::max);
-        bound += best(field::GIVEN, &[G_PHON, G_FUZZY, G_PARTIAL]) - w[field::GIVEN];
-        bound += best(field::SURNAME, &[S_PHON, S_CROSS]) - w[field::SURNAME];
+        let best = |f: usize, now: f64, ls: &[u8]| {
+            ls.iter().map(|l| wt.w[f][*l as usize]).fold(now, f64::max)
+        };
+        w[field::GIVEN] = best(field::GIVEN, w[field::GIVEN], &[G_PHON, G_FUZZY, G_PARTIAL]);
+        w[field::SURNAME] = best(field::SURNAME, w[field::SURNAME], &[S_PHON, S_CROSS]);
     }
     if !a.parents.is_empty() && !b.parents.is_empty() {
-        bound += wt.w[field::PARENTS][1..=P_DIFF as usize]
+        w[field::PARENTS] = wt.w[field::PARENTS][1..=P_DIFF as usize]
             .iter()
             .copied()
             .fold(f64::MIN, f64::max);
     }
+    // as in [`field_weights`], the family fields' positive weights count up to the cap
+    // together (the capped sum never decreases when one weight grows: still a bound)
+    let fam = [field::SURNAME, field::PARENTS, field::BIRTH_PLACE];
+    let pos: f64 = fam.iter().map(|f| w[*f].max(0.0)).sum();
+    let mut bound: f64 = w.iter().sum();
+    if pos > wt.family_cap {
+        bound -= pos - wt.family_cap;
+    }
     if bound < bar - 1e-6 {
         return None;
     }
-    Some(compare(a, b, rules))
+    Some(compare_names_done(a, b, rules, (gl, tfg), (sl, tfs)))
 }
 
 fn cross_eligible(gl: u8, sl: u8) -> bool {
@@ -889,9 +897,15 @@ fn alt_level(a: &Prep, b: &Prep) -> u8 {
 }
 
 pub(crate) fn compare(a: &Prep, b: &Prep, rules: &Rules) -> Cmp {
+    let (gl, tfg) = cmp_given(&a.given, &b.given);
+    let (sl, tfs) = cmp_sur(a, b);
+    compare_names_done(a, b, rules, (gl, tfg), (sl, tfs))
+}
+
+/// [`compare`] with the given-name and surname comparisons already made.
+fn compare_names_done(a: &Prep, b: &Prep, rules: &Rules, given: (u8, f32), sur: (u8, f32)) -> Cmp {
     let mut levels = [0u8; NF];
-    let (mut gl, mut tfg) = cmp_given(&a.given, &b.given);
-    let (mut sl, mut tfs) = cmp_sur(a, b);
+    let ((mut gl, mut tfg), (mut sl, mut tfs)) = (given, sur);
     // Given name and surname exchanged between the fields ("caitlin mason" /
     // "mason caitlin"): both cross comparisons must agree.
     // (A missing field on one side counts as failed: "" + "garcia" / "garcia" + "ana".)
