@@ -483,10 +483,7 @@ impl BatchInput {
 
     fn flush(&mut self) {
         let pending = std::mem::take(&mut self.pending);
-        let prepared: Vec<Prep> = par_chunks(pending.len(), self.threads, |r| {
-            pending[r].iter().map(compare::prepare).collect()
-        });
-        self.preps.extend(prepared);
+        self.preps.extend(prepare_all(&pending, self.threads));
     }
 
     /// Number of records.
@@ -505,6 +502,13 @@ impl BatchInput {
     }
 }
 
+/// The records prepared for comparison on `threads` threads, in order.
+fn prepare_all(records: &[LinkRecord], threads: usize) -> Vec<Prep> {
+    par_chunks(records.len(), threads, |r| {
+        records[r].iter().map(compare::prepare).collect()
+    })
+}
+
 /// Cluster a whole set deterministically.
 pub fn link_batch(records: &[LinkRecord], config: &LinkConfig) -> BatchResult {
     link_batch_with(records, config, &Constraints::default())
@@ -516,9 +520,7 @@ pub fn link_batch_with(
     config: &LinkConfig,
     constraints: &Constraints,
 ) -> BatchResult {
-    let preps: Vec<Prep> = par_chunks(records.len(), config.threads, |r| {
-        records[r].iter().map(compare::prepare).collect()
-    });
+    let preps = prepare_all(records, config.threads);
     let ids = records
         .iter()
         .map(|r| r.record_id.as_str().into())

@@ -814,18 +814,11 @@ pub(crate) fn compare_above(
     wt: &WeightTable,
     bar: f64,
 ) -> Option<Cmp> {
-    let mut levels = [MISSING; NF];
+    let mut levels = other_levels(a, b);
     let (gl, tfg) = cmp_given(&a.given, &b.given);
     let (sl, tfs) = cmp_sur(a, b);
     levels[field::GIVEN] = gl;
     levels[field::SURNAME] = sl;
-    levels[field::DOB] = cmp_dob(a.dob, b.dob);
-    levels[field::SEX] = sex_level(a, b);
-    levels[field::BIRTH_PLACE] = cmp_birth_place(a, b);
-    levels[field::STATE_ID] = state_id_level(a, b);
-    levels[field::ALT_IDS] = alt_level(a, b);
-    levels[field::ADDRESS] = cmp_addr(a, b);
-    levels[field::POSTAL] = cmp_postal(&a.postal, &b.postal);
     let c = Cmp {
         levels,
         tf_given: tfg,
@@ -859,7 +852,28 @@ pub(crate) fn compare_above(
     if bound < bar - 1e-6 {
         return None;
     }
-    Some(compare_names_done(a, b, rules, (gl, tfg), (sl, tfs)))
+    Some(compare_names_done(
+        a,
+        b,
+        rules,
+        (gl, tfg),
+        (sl, tfs),
+        levels,
+    ))
+}
+
+/// The levels of every field but the names and the parents (the names are compared first,
+/// the parents last): the rest of a comparison does not change them.
+fn other_levels(a: &Prep, b: &Prep) -> [u8; NF] {
+    let mut levels = [MISSING; NF];
+    levels[field::DOB] = cmp_dob(a.dob, b.dob);
+    levels[field::SEX] = sex_level(a, b);
+    levels[field::BIRTH_PLACE] = cmp_birth_place(a, b);
+    levels[field::STATE_ID] = state_id_level(a, b);
+    levels[field::ALT_IDS] = alt_level(a, b);
+    levels[field::ADDRESS] = cmp_addr(a, b);
+    levels[field::POSTAL] = cmp_postal(&a.postal, &b.postal);
+    levels
 }
 
 fn cross_eligible(gl: u8, sl: u8) -> bool {
@@ -899,12 +913,19 @@ fn alt_level(a: &Prep, b: &Prep) -> u8 {
 pub(crate) fn compare(a: &Prep, b: &Prep, rules: &Rules) -> Cmp {
     let (gl, tfg) = cmp_given(&a.given, &b.given);
     let (sl, tfs) = cmp_sur(a, b);
-    compare_names_done(a, b, rules, (gl, tfg), (sl, tfs))
+    compare_names_done(a, b, rules, (gl, tfg), (sl, tfs), other_levels(a, b))
 }
 
-/// [`compare`] with the given-name and surname comparisons already made.
-fn compare_names_done(a: &Prep, b: &Prep, rules: &Rules, given: (u8, f32), sur: (u8, f32)) -> Cmp {
-    let mut levels = [0u8; NF];
+/// [`compare`] with the given-name and surname comparisons and the [`other_levels`] already
+/// made.
+fn compare_names_done(
+    a: &Prep,
+    b: &Prep,
+    rules: &Rules,
+    given: (u8, f32),
+    sur: (u8, f32),
+    mut levels: [u8; NF],
+) -> Cmp {
     let ((mut gl, mut tfg), (mut sl, mut tfs)) = (given, sur);
     // Given name and surname exchanged between the fields ("caitlin mason" /
     // "mason caitlin"): both cross comparisons must agree.
@@ -938,14 +959,7 @@ fn compare_names_done(a: &Prep, b: &Prep, rules: &Rules, given: (u8, f32), sur: 
     }
     levels[field::GIVEN] = gl;
     levels[field::SURNAME] = sl;
-    levels[field::DOB] = cmp_dob(a.dob, b.dob);
-    levels[field::SEX] = sex_level(a, b);
-    levels[field::BIRTH_PLACE] = cmp_birth_place(a, b);
     levels[field::PARENTS] = cmp_parents(a, b);
-    levels[field::STATE_ID] = state_id_level(a, b);
-    levels[field::ALT_IDS] = alt_level(a, b);
-    levels[field::ADDRESS] = cmp_addr(a, b);
-    levels[field::POSTAL] = cmp_postal(&a.postal, &b.postal);
 
     let mut conflicts = 0u8;
     let given_differs = matches!(gl, G_PARTIAL | G_WEAK | G_DIFF) && !weak_single_given(a, b);
