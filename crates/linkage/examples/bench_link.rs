@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use puente_linkage::synth::{generate, online_eval, pairwise_prf};
+use puente_linkage::synth::{explanation_line, generate, online_eval, pairwise_prf, record_line};
 use puente_linkage::{LinkConfig, link_batch};
 
 fn main() {
@@ -96,8 +96,8 @@ fn show_errors(data: &puente_linkage::synth::SynthData, clusters: &[usize], conf
                         puente_linkage::explain_pair(&data.records[a], &data.records[b], config);
                     println!(
                         "FN:\n  {:?}\n  {:?}\n  {}",
-                        brief(&data.records[a]),
-                        brief(&data.records[b]),
+                        record_line(&data.records[a]),
+                        record_line(&data.records[b]),
                         summary(&e)
                     );
                 }
@@ -119,8 +119,8 @@ fn show_errors(data: &puente_linkage::synth::SynthData, clusters: &[usize], conf
                         puente_linkage::explain_pair(&data.records[a], &data.records[b], config);
                     println!(
                         "FP:\n  {:?}\n  {:?}\n  {}",
-                        brief(&data.records[a]),
-                        brief(&data.records[b]),
+                        record_line(&data.records[a]),
+                        record_line(&data.records[b]),
                         summary(&e)
                     );
                 }
@@ -129,36 +129,11 @@ fn show_errors(data: &puente_linkage::synth::SynthData, clusters: &[usize], conf
     }
 }
 
-fn brief(r: &puente_linkage::LinkRecord) -> String {
-    let o = |s: &Option<String>| s.clone().unwrap_or_default();
-    format!(
-        "{} | {} {} | {} {} | {} {} | {} | {} {} | {}:{} mb={:?}",
-        r.record_id,
-        o(&r.first_name),
-        o(&r.middle_name),
-        o(&r.last_name_1),
-        o(&r.last_name_2),
-        o(&r.sex),
-        o(&r.birth_date),
-        o(&r.birth_city),
-        o(&r.parent1_first_name),
-        o(&r.parent1_last_name),
-        o(&r.reporting_state),
-        o(&r.state_student_id),
-        r.multiple_birth
-    )
-}
-
 fn summary(e: &puente_linkage::CandidateExplanation) -> String {
-    let f: Vec<String> = e
-        .fields
-        .iter()
-        .map(|f| format!("{}={}({:.1})", f.field, f.level, f.weight))
-        .collect();
     format!(
         "total={:.1} conflicts={:?} {}",
         e.total,
         e.conflicts,
-        f.join(" ")
+        explanation_line(e)
     )
 }

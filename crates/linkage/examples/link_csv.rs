@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use puente_linkage::synth::pairwise_prf;
+use puente_linkage::synth::{explanation_line, pairwise_prf, record_line};
 use puente_linkage::{BatchInput, LinkConfig, LinkRecord, explain_pair, link_prepared};
 
 fn split(line: &str) -> Vec<String> {
@@ -158,32 +158,6 @@ fn main() {
     }
 }
 
-fn show(r: &LinkRecord) -> String {
-    let o = |x: &Option<String>| x.clone().unwrap_or_default();
-    format!(
-        "{} | {} {} | {} {} | {} | {} | {} | {} {} {} | {} {} / {} {} | {} {} | {}",
-        r.record_id,
-        o(&r.first_name),
-        o(&r.middle_name),
-        o(&r.last_name_1),
-        o(&r.last_name_2),
-        o(&r.sex),
-        o(&r.birth_date),
-        r.multiple_birth
-            .map_or("", |m| if m { "multi" } else { "" }),
-        o(&r.birth_city),
-        o(&r.birth_state),
-        o(&r.birth_country),
-        o(&r.parent1_first_name),
-        o(&r.parent1_last_name),
-        o(&r.parent2_first_name),
-        o(&r.parent2_last_name),
-        o(&r.address),
-        o(&r.postal_code),
-        o(&r.state_student_id),
-    )
-}
-
 fn report_errors(
     recs: &[LinkRecord],
     truth: &[&str],
@@ -212,19 +186,14 @@ fn report_errors(
                 }
                 shown += 1;
                 let e = explain_pair(&recs[a], &recs[b], config);
-                let f: Vec<String> = e
-                    .fields
-                    .iter()
-                    .map(|f| format!("{}={}({})", f.field, f.level, f.weight))
-                    .collect();
                 println!(
                     "MISSED cand={:?} total={} {:?}\n  {}\n  {}\n  {}",
                     scored.get(&(a, b)),
                     e.total,
                     e.conflicts,
-                    show(&recs[a]),
-                    show(&recs[b]),
-                    f.join(" ")
+                    record_line(&recs[a]),
+                    record_line(&recs[b]),
+                    explanation_line(&e)
                 );
             }
         }
@@ -237,8 +206,8 @@ fn report_errors(
                 "WRONG score={} {:?}\n  {}\n  {}",
                 p.score,
                 p.conflicts,
-                show(&recs[p.a]),
-                show(&recs[p.b])
+                record_line(&recs[p.a]),
+                record_line(&recs[p.b])
             );
         }
     }

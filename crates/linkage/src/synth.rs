@@ -703,14 +703,7 @@ fn dump_miss(
     linker: &crate::Linker,
 ) {
     let retrieved = linker.candidate_record_ids(rec);
-    let fields = |e: &crate::CandidateExplanation| -> String {
-        e.fields
-            .iter()
-            .map(|f| format!("{}={}({:.1})", f.field, f.level, f.weight))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
-    eprintln!("MISS {} {}", d.explanation.reason, brief(rec));
+    eprintln!("MISS {} {}", d.explanation.reason, record_line(rec));
     for c in d.explanation.candidates.iter().take(3) {
         eprintln!(
             "  cand {} {:.1} conflicts={:?} corr={} {}",
@@ -718,13 +711,13 @@ fn dump_miss(
             c.total,
             c.conflicts,
             c.corroborated,
-            fields(c)
+            explanation_line(c)
         );
         if let Some(i) = data.records[..half]
             .iter()
             .position(|r| r.record_id == c.record_id)
         {
-            eprintln!("    rec {}", brief(&data.records[i]));
+            eprintln!("    rec {}", record_line(&data.records[i]));
         }
     }
     let rank = d
@@ -740,17 +733,18 @@ fn dump_miss(
                 retrieved.contains(&r.record_id.as_str()),
                 e.total,
                 e.conflicts,
-                fields(&e),
-                brief(r)
+                explanation_line(&e),
+                record_line(r)
             );
         }
     }
 }
 
-fn brief(r: &LinkRecord) -> String {
+/// One line describing a record, for diagnostics (every field the linkage compares).
+pub fn record_line(r: &LinkRecord) -> String {
     let o = |s: &Option<String>| s.clone().unwrap_or_default();
     format!(
-        "{} | {} {} | {} {} | {} {} | {} {} {} | {} {} / {} {} | {}:{} mb={:?}",
+        "{} | {} {} | {} {} | {} {} | {} {} {} | {} {} / {} {} | {} {} | {}:{} mb={:?}",
         r.record_id,
         o(&r.first_name),
         o(&r.middle_name),
@@ -765,10 +759,21 @@ fn brief(r: &LinkRecord) -> String {
         o(&r.parent1_last_name),
         o(&r.parent2_first_name),
         o(&r.parent2_last_name),
+        o(&r.address),
+        o(&r.postal_code),
         o(&r.reporting_state),
         o(&r.state_student_id),
         r.multiple_birth
     )
+}
+
+/// The per-field levels and weights of an explanation on one line, for diagnostics.
+pub fn explanation_line(e: &crate::CandidateExplanation) -> String {
+    e.fields
+        .iter()
+        .map(|f| format!("{}={}({:.1})", f.field, f.level, f.weight))
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Insert the first half of the records (under their true child ids), then match
