@@ -92,7 +92,8 @@ impl Store {
     }
 
     /// Children that carry at least one of `among` (selective keys, such as the birth-date keys)
-    /// and at least one of `keys` (the other keys), ranked by how many of `keys` they carry.
+    /// and at least one of `keys` (the other keys), ranked by how many distinct keys of `keys`
+    /// they carry.
     pub async fn search_candidates_among(
         &self,
         keys: &[String],
