@@ -104,7 +104,7 @@ fn main() {
     if std::env::var("EM").is_ok_and(|v| v == "1") {
         config.estimate_weights = true;
     }
-    // tuning overrides: CFG=batch=18,avg=8,cross=5,margin=8,prior=100,cap=16
+    // tuning overrides: CFG=batch=18,avg=8,cross=5,margin=8,prior=100,cap=16,max_block=12,window=6
     for kv in std::env::var("CFG").unwrap_or_default().split(',') {
         if let Some((k, v)) = kv.split_once('=')
             && let Ok(v) = v.parse::<f64>()
@@ -116,6 +116,8 @@ fn main() {
                 "margin" => config.adapt_margin = v,
                 "prior" => config.adapt_prior = v,
                 "cap" => config.family_cap = v,
+                "max_block" => config.max_block = v as usize,
+                "window" => config.window = v as usize,
                 _ => eprintln!("unknown CFG key {k}"),
             }
         }

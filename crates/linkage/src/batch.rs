@@ -94,10 +94,10 @@ fn set_batch_tf(preps: &mut [Prep], config: &LinkConfig, wt: &WeightTable) {
     let mut kids: Vec<(u64, u64)> = Vec::with_capacity(preps.len());
     for p in preps.iter() {
         let d = dkey(p);
-        for t in p.given.iter().chain(p.sur.iter()) {
+        for t in p.given().iter().chain(p.sur().iter()) {
             pairs.push((t.h, d));
         }
-        if let Some(g) = p.given.first() {
+        if let Some(g) = p.given().first() {
             kids.push((g.h, d));
         }
     }
@@ -113,11 +113,12 @@ fn set_batch_tf(preps: &mut [Prep], config: &LinkConfig, wt: &WeightTable) {
     let k = config.tf_pseudo;
     let (ug, us) = (wt.u_exact_given, wt.u_exact_sur.sqrt());
     for p in preps.iter_mut() {
-        for t in p.given.iter_mut() {
+        let (given, sur) = p.names_mut();
+        for t in given.iter_mut() {
             let c = f64::from(counts.get(&t.h).copied().unwrap_or(1));
             t.f = ((c + k * ug) / (n + k)) as f32;
         }
-        for t in p.sur.iter_mut() {
+        for t in sur.iter_mut() {
             let c = f64::from(counts.get(&t.h).copied().unwrap_or(1));
             t.f = ((c + k * us) / (n + k)) as f32;
         }

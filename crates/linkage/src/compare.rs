@@ -33,6 +33,9 @@ pub(crate) struct Tok {
     pub f: f32,
     /// First byte of the text.
     pub init: u8,
+    /// Second byte of the text (0 if none): with `init`, rules out most one-edit
+    /// spellings of tokens with different initials without reading the text.
+    pub b1: u8,
     /// Length of the text in bytes (saturated at 255).
     pub len: u8,
     /// Has canonical forms beyond itself (nickname table).
@@ -73,23 +76,26 @@ impl Tok {
             ph,
             f: 0.0,
             init: s.as_bytes().first().copied().unwrap_or(0),
+            b1: s.as_bytes().get(1).copied().unwrap_or(0),
             len: s.len().min(255) as u8,
             nick: canon[1] != 0,
         }
     }
 }
 
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Parent {
-    pub first: Vec<Tok>,
-    pub last: Vec<Tok>,
-}
-
 /// A normalised record.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Prep {
-    pub given: Vec<Tok>,
-    pub sur: Vec<Tok>,
+    /// Every name token of the record in one block (one allocation, read in sequence by
+    /// a comparison): the given names, the surnames, then each parent's first names and
+    /// surnames.
+    toks: Box<[Tok]>,
+    n_given: u8,
+    n_sur: u8,
+    /// Number of parents (with a first name) and each one's first-name and surname
+    /// token counts.
+    n_par: u8,
+    par: [(u8, u8); 2],
     pub sur_concat: u64,
     pub sur_concat_rev: u64,
     pub sex: u8,
@@ -97,21 +103,58 @@ pub(crate) struct Prep {
     pub city: u64,
     pub bstate: u64,
     pub country: u64,
-    pub parents: Vec<Parent>,
     pub multi: Option<bool>,
     pub state: u64,
     pub ssid: u64,
-    pub alt: Vec<u64>,
+    pub alt: Box<[u64]>,
     /// Address: house number (first token when numeric; empty if none).
     pub addr_num: Box<str>,
     /// Address without the house number, spaces removed: sorted byte bigrams (robust to
     /// split and joined words, typos and a missing component).
-    pub addr_bigrams: Vec<u16>,
+    pub addr_bigrams: Box<[u16]>,
     /// Hash of the first four letters of the address after the house number (0 = none).
     pub addr_street: u64,
     pub postal: Box<str>,
     /// Sort key for windowing (first bytes of surname+given).
     pub sort_key: u64,
+}
+
+impl Prep {
+    /// Given-name tokens (first name, then middle name; at most four).
+    pub fn given(&self) -> &[Tok] {
+        &self.toks[..usize::from(self.n_given)]
+    }
+
+    /// Surname tokens (first surname, then second; at most four).
+    pub fn sur(&self) -> &[Tok] {
+        let g = usize::from(self.n_given);
+        &self.toks[g..g + usize::from(self.n_sur)]
+    }
+
+    /// Given-name and surname tokens, to set their frequencies.
+    pub fn names_mut(&mut self) -> (&mut [Tok], &mut [Tok]) {
+        let (g, s) = (usize::from(self.n_given), usize::from(self.n_sur));
+        let (given, rest) = self.toks.split_at_mut(g);
+        (given, &mut rest[..s])
+    }
+
+    /// Has at least one parent with a first name.
+    pub fn has_parents(&self) -> bool {
+        self.n_par > 0
+    }
+
+    /// Each parent's first-name and surname tokens.
+    pub fn parents(&self) -> impl Iterator<Item = (&[Tok], &[Tok])> {
+        let mut at = usize::from(self.n_given) + usize::from(self.n_sur);
+        self.par[..usize::from(self.n_par)]
+            .iter()
+            .map(move |(f, l)| {
+                let (f, l) = (usize::from(*f), usize::from(*l));
+                let out = (&self.toks[at..at + f], &self.toks[at + f..at + f + l]);
+                at += f + l;
+                out
+            })
+    }
 }
 
 fn opt(s: &Option<String>) -> &str {
@@ -201,18 +244,34 @@ pub(crate) fn prepare(r: &LinkRecord) -> Prep {
     } else {
         hash_str(&concat_rev)
     };
-    let mut parents = Vec::new();
+    let mut sk = [0u8; 8];
+    let mut i = 0;
+    for t in sur.iter().take(1).chain(given.iter().take(1)) {
+        for b in t.s.bytes() {
+            if i < 8 {
+                sk[i] = b;
+                i += 1;
+            }
+        }
+    }
+    let (n_given, n_sur) = (given.len() as u8, sur.len() as u8);
+    let mut all = given;
+    all.extend(sur);
+    let (mut n_par, mut par) = (0u8, [(0u8, 0u8); 2]);
     for (f, l) in [
         (&r.parent1_first_name, &r.parent1_last_name),
         (&r.parent2_first_name, &r.parent2_last_name),
     ] {
-        let p = Parent {
-            first: toks(opt(f), true),
-            last: toks(opt(l), false),
-        };
-        if !p.first.is_empty() {
-            parents.push(p);
+        let (mut first, mut last) = (toks(opt(f), true), toks(opt(l), false));
+        if first.is_empty() {
+            continue;
         }
+        first.truncate(255);
+        last.truncate(255);
+        par[usize::from(n_par)] = (first.len() as u8, last.len() as u8);
+        n_par += 1;
+        all.extend(first);
+        all.extend(last);
     }
     let id_hash = |s: &str| {
         let n = norm_id(s);
@@ -233,19 +292,12 @@ pub(crate) fn prepare(r: &LinkRecord) -> Prep {
         .chars()
         .filter(char::is_ascii_alphanumeric)
         .collect();
-    let mut sk = [0u8; 8];
-    let mut i = 0;
-    for t in sur.iter().take(1).chain(given.iter().take(1)) {
-        for b in t.s.bytes() {
-            if i < 8 {
-                sk[i] = b;
-                i += 1;
-            }
-        }
-    }
     Prep {
-        given,
-        sur,
+        toks: all.into_boxed_slice(),
+        n_given,
+        n_sur,
+        n_par,
+        par,
         sur_concat,
         sur_concat_rev,
         sex: parse_sex(opt(&r.sex)),
@@ -253,13 +305,12 @@ pub(crate) fn prepare(r: &LinkRecord) -> Prep {
         city: place_hash(opt(&r.birth_city)),
         bstate: place_hash(opt(&r.birth_state)),
         country: place_hash(opt(&r.birth_country)),
-        parents,
         multi: r.multiple_birth,
         state,
         ssid,
-        alt,
+        alt: alt.into_boxed_slice(),
         addr_num,
-        addr_bigrams,
+        addr_bigrams: addr_bigrams.into_boxed_slice(),
         addr_street,
         postal: postal.into(),
         sort_key: u64::from_be_bytes(sk),
@@ -311,6 +362,21 @@ fn spelling(a: &Tok, b: &Tok) -> u8 {
         // and it is cheap (no cache); lengths apart by more than one never pass it
         if a.len.abs_diff(b.len) > 1 && a.len.max(b.len) < 255 {
             return 0;
+        }
+        // one edit with different first bytes: a substitution of the first byte (same
+        // second byte), the first two bytes transposed, or the first byte inserted (the
+        // shorter token's first byte is the longer one's second)
+        if a.len.max(b.len) < 255 {
+            let possible = if a.len == b.len {
+                a.b1 == b.b1 || (a.b1 == b.init && b.b1 == a.init)
+            } else if a.len < b.len {
+                a.init == b.b1
+            } else {
+                b.init == a.b1
+            };
+            if !possible {
+                return 0;
+            }
         }
         let (la, lb) = (a.s.len(), b.s.len());
         let long_enough = la.min(lb) >= 4 || (la.min(lb) >= 2 && la != lb);
@@ -474,7 +540,7 @@ fn cmp_given(a: &[Tok], b: &[Tok]) -> (u8, f32) {
 
 /// Surname comparison with slot awareness (joined, swapped, missing maternal).
 fn cmp_sur(a: &Prep, b: &Prep) -> (u8, f32) {
-    let (sa, sb) = (&a.sur, &b.sur);
+    let (sa, sb) = (a.sur(), b.sur());
     if sa.is_empty() || sb.is_empty() {
         return (MISSING, 0.0);
     }
@@ -489,7 +555,7 @@ fn cmp_sur(a: &Prep, b: &Prep) -> (u8, f32) {
         }
         if any { p.max(1e-9) } else { 0.0 }
     };
-    let tfa = if a.sur.iter().any(|t| t.f > 0.0) {
+    let tfa = if a.sur().iter().any(|t| t.f > 0.0) {
         tf_of(sa)
     } else {
         tf_of(sb)
@@ -661,21 +727,21 @@ fn cmp_birth_place(a: &Prep, b: &Prep) -> u8 {
 }
 
 fn cmp_parents(a: &Prep, b: &Prep) -> u8 {
-    if a.parents.is_empty() || b.parents.is_empty() {
+    if !a.has_parents() || !b.has_parents() {
         return MISSING;
     }
     let mut best = P_DIFF;
-    for pa in &a.parents {
-        for pb in &b.parents {
-            let (gl, _) = cmp_given(&pa.first, &pb.first);
+    for (pa_first, pa_last) in a.parents() {
+        for (pb_first, pb_last) in b.parents() {
+            let (gl, _) = cmp_given(pa_first, pb_first);
             let first_ok = matches!(gl, G_EXACT | G_SUBSET | G_NICK | G_PHON | G_FUZZY);
-            let last_ok = if pa.last.is_empty() || pb.last.is_empty() {
+            let last_ok = if pa_last.is_empty() || pb_last.is_empty() {
                 None
             } else {
                 Some(
-                    pa.last
+                    pa_last
                         .iter()
-                        .any(|t| pb.last.iter().any(|u| tok_match(t, u, false) >= 1)),
+                        .any(|t| pb_last.iter().any(|u| tok_match(t, u, false) >= 1)),
                 )
             };
             // a parent's surname is mostly the child's: agreeing on it alone (the first
@@ -800,7 +866,7 @@ pub(crate) struct Rules {
 /// ("Maria", "Jose"), so disjoint given names are weak evidence of a different child.
 fn weak_single_given(a: &Prep, b: &Prep) -> bool {
     const WEAK: [&str; 4] = ["maria", "jose", "ma", "juan"];
-    let weak = |p: &Prep| p.given.len() == 1 && WEAK.contains(&&*p.given[0].s);
+    let weak = |p: &Prep| p.given().len() == 1 && WEAK.contains(&&*p.given()[0].s);
     weak(a) || weak(b)
 }
 
@@ -815,7 +881,7 @@ pub(crate) fn compare_above(
     bar: f64,
 ) -> Option<Cmp> {
     let mut levels = other_levels(a, b);
-    let (gl, tfg) = cmp_given(&a.given, &b.given);
+    let (gl, tfg) = cmp_given(a.given(), b.given());
     let (sl, tfs) = cmp_sur(a, b);
     levels[field::GIVEN] = gl;
     levels[field::SURNAME] = sl;
@@ -835,7 +901,7 @@ pub(crate) fn compare_above(
         w[field::GIVEN] = best(field::GIVEN, w[field::GIVEN], &[G_PHON, G_FUZZY, G_PARTIAL]);
         w[field::SURNAME] = best(field::SURNAME, w[field::SURNAME], &[S_PHON, S_CROSS]);
     }
-    if !a.parents.is_empty() && !b.parents.is_empty() {
+    if a.has_parents() && b.has_parents() {
         w[field::PARENTS] = wt.w[field::PARENTS][1..=P_DIFF as usize]
             .iter()
             .copied()
@@ -911,7 +977,7 @@ fn alt_level(a: &Prep, b: &Prep) -> u8 {
 }
 
 pub(crate) fn compare(a: &Prep, b: &Prep, rules: &Rules) -> Cmp {
-    let (gl, tfg) = cmp_given(&a.given, &b.given);
+    let (gl, tfg) = cmp_given(a.given(), b.given());
     let (sl, tfs) = cmp_sur(a, b);
     compare_names_done(a, b, rules, (gl, tfg), (sl, tfs), other_levels(a, b))
 }
@@ -932,8 +998,8 @@ fn compare_names_done(
     // (A missing field on one side counts as failed: "" + "garcia" / "garcia" + "ana".)
     if cross_eligible(gl, sl) {
         let ok = |l: u8| matches!(l, G_EXACT | G_SUBSET | G_NICK | G_PHON | G_FUZZY);
-        let (x, _) = cmp_given(&a.given, &b.sur);
-        let (y, _) = cmp_given(&a.sur, &b.given);
+        let (x, _) = cmp_given(a.given(), b.sur());
+        let (y, _) = cmp_given(a.sur(), b.given());
         if ok(x) && ok(y) {
             gl = if x == G_EXACT && y == G_EXACT {
                 G_PHON
@@ -1143,12 +1209,12 @@ impl IntoIterator for Vars {
 
 fn given_variants(p: &Prep) -> Vars {
     let mut v = Vars { v: [0; 4], n: 0 };
-    if let Some(t) = p.given.first() {
+    if let Some(t) = p.given().first() {
         for x in t.canon_ph.iter().filter(|x| **x != 0) {
             v.push_new(*x);
         }
     }
-    if let Some(t) = p.given.get(1) {
+    if let Some(t) = p.given().get(1) {
         v.push_new(t.ph);
     }
     v
@@ -1173,7 +1239,7 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
     // joined double surnames ("gonzalezjimenez") and late typos
     let mut surs_buf = [0u64; 2];
     let mut n_surs = 0;
-    for t in p.sur.iter().take(2) {
+    for t in p.sur().iter().take(2) {
         surs_buf[n_surs] = t.ph5;
         n_surs += 1;
     }
@@ -1187,7 +1253,7 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
                 }
                 // also the first given name under the same key: given name and
                 // surname exchanged between fields
-                if let Some(g) = p.given.first() {
+                if let Some(g) = p.given().first() {
                     out.push(k(&[d, g.ph5]));
                 }
             }
@@ -1246,12 +1312,12 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
         }
         FAM_POSTAL_GIVEN if !p.postal.is_empty() => {
             let z = hash_str(&p.postal);
-            if let Some(t) = p.given.first() {
+            if let Some(t) = p.given().first() {
                 out.push(k(&[z, t.ph]));
             }
         }
         FAM_DOB_INITIALS => {
-            if let (Some(d), Some(g), Some(s)) = (p.dob, p.given.first(), p.sur.first()) {
+            if let (Some(d), Some(g), Some(s)) = (p.dob, p.given().first(), p.sur().first()) {
                 let d = (u64::from(d.y) << 16) | (u64::from(d.m) << 8) | u64::from(d.d);
                 let gi = u64::from(g.s.as_bytes().first().copied().unwrap_or(0));
                 let si = u64::from(s.s.as_bytes().first().copied().unwrap_or(0));
@@ -1261,7 +1327,7 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
         FAM_NAME_PAIR => {
             // given name and surname as an unordered pair: robust to the two being
             // exchanged between fields
-            if let (Some(g), Some(s)) = (p.given.first(), p.sur.first()) {
+            if let (Some(g), Some(s)) = (p.given().first(), p.sur().first()) {
                 out.push(k(&[g.ph.min(s.ph), g.ph.max(s.ph)]));
             }
         }
@@ -1277,12 +1343,12 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
         FAM_NUM_NAMES if !p.addr_num.is_empty() => {
             // house number with either name (as given or surname: fields exchanged)
             let n = hash_str(&p.addr_num);
-            for t in p.given.iter().take(1).chain(p.sur.iter().take(1)) {
+            for t in p.given().iter().take(1).chain(p.sur().iter().take(1)) {
                 out.push(k(&[n, t.ph5]));
             }
         }
         FAM_STREET_NAMES if p.addr_street != 0 => {
-            for t in p.given.iter().take(1).chain(p.sur.iter().take(1)) {
+            for t in p.given().iter().take(1).chain(p.sur().iter().take(1)) {
                 out.push(k(&[p.addr_street, t.ph5]));
             }
         }
@@ -1300,7 +1366,7 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
             }
         }
         FAM_DOB_INITIAL => {
-            if let (Some(d), Some(g)) = (p.dob, p.given.first()) {
+            if let (Some(d), Some(g)) = (p.dob, p.given().first()) {
                 let d = (u64::from(d.y) << 16) | (u64::from(d.m) << 8) | u64::from(d.d);
                 let gi = u64::from(g.s.as_bytes().first().copied().unwrap_or(0));
                 out.push(k(&[d, gi]));
@@ -1309,11 +1375,11 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
         FAM_PARENT_NAMES => {
             let vars = given_variants(p);
             let g = vars.as_slice();
-            for par in p.parents.iter().take(2) {
-                let Some(pf) = par.first.first() else {
+            for (first, last) in p.parents().take(2) {
+                let Some(pf) = first.first() else {
                     continue;
                 };
-                let pl = par.last.first().map_or(0, |t| t.ph5);
+                let pl = last.first().map_or(0, |t| t.ph5);
                 let v = pf.ph;
                 if let Some(x) = g.first() {
                     out.push(k(&[v, pl, *x, 1]));
@@ -1340,10 +1406,10 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
                 }
             }
         }
-        FAM_SURS_SORTED if p.sur.len() >= 2 => {
-            let mut parts: Vec<u64> = p.sur.iter().map(|t| t.ph).collect();
+        FAM_SURS_SORTED if p.sur().len() >= 2 => {
+            let mut parts: Vec<u64> = p.sur().iter().map(|t| t.ph).collect();
             parts.sort_unstable();
-            if let Some(g) = p.given.first() {
+            if let Some(g) = p.given().first() {
                 parts.push(u64::from(g.s.as_bytes().first().copied().unwrap_or(0)));
             }
             out.push(k(&parts));
@@ -1398,6 +1464,15 @@ mod tests {
             "lopez",
             "lopes",
             "a",
+            // different first letters: substituted, transposed, inserted
+            "ojse",
+            "sarcia",
+            "ana",
+            "hana",
+            "nana",
+            "aana",
+            "ab",
+            "ba",
         ];
         // twice: the second round is answered from the cache
         for _ in 0..2 {
@@ -1411,6 +1486,13 @@ mod tests {
         assert_eq!(spelling_uncached("kyle", "kyl") & 1, 1);
         assert_eq!(spelling_uncached("maria", "marina") & 2, 2);
         assert_eq!(spelling_uncached("garcia", "lopez"), 0);
+        assert_eq!(
+            spelling(&Tok::new("ojse", true), &Tok::new("jose", true)),
+            1
+        );
+        assert_eq!(spelling(&Tok::new("ana", true), &Tok::new("hana", true)), 1);
+        // the inline keys keep a token at 32 bytes
+        assert!(std::mem::size_of::<Tok>() <= 32);
     }
 
     #[test]
@@ -1426,7 +1508,7 @@ mod tests {
             ..Default::default()
         };
         let mut a = prepare(&q);
-        for t in a.sur.iter_mut() {
+        for t in a.names_mut().1.iter_mut() {
             t.f = if &*t.s == "garcia" { 0.1 } else { 0.01 };
         }
         let b = prepare(&k);
@@ -1451,7 +1533,7 @@ mod tests {
         };
         let given_w = |a: &str, b: &str, f: f32| {
             let mut p = prepare(&rec(a));
-            for t in p.given.iter_mut() {
+            for t in p.names_mut().0.iter_mut() {
                 t.f = f;
             }
             let c = compare(&p, &prepare(&rec(b)), &rules);
@@ -1479,7 +1561,7 @@ mod tests {
             ..Default::default()
         };
         let mut a = prepare(&q);
-        for t in a.sur.iter_mut() {
+        for t in a.names_mut().1.iter_mut() {
             t.f = 0.03;
         }
         let (l, f) = cmp_sur(&a, &prepare(&k));
@@ -1526,6 +1608,6 @@ mod tests {
             ..Default::default()
         };
         let (a, b) = (prepare(&r), prepare(&r));
-        assert!(std::sync::Arc::ptr_eq(&a.given[0].d, &b.given[0].d));
+        assert!(std::sync::Arc::ptr_eq(&a.given()[0].d, &b.given()[0].d));
     }
 }

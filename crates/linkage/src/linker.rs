@@ -131,11 +131,11 @@ impl Linker {
             .iter()
             .flat_map(|r| {
                 let q = &self.recs[*r as usize];
-                q.given.iter().chain(q.sur.iter()).map(|t| t.h)
+                q.given().iter().chain(q.sur().iter()).map(|t| t.h)
             })
             .collect();
         let mut seen: Vec<u64> = Vec::new();
-        for t in p.given.iter().chain(p.sur.iter()) {
+        for t in p.given().iter().chain(p.sur().iter()) {
             if !existing.contains(&t.h) && !seen.contains(&t.h) {
                 *self.tf.entry(t.h).or_insert(0) += 1;
                 seen.push(t.h);
@@ -173,11 +173,12 @@ impl Linker {
         let n = self.children.len() as f64;
         let k = self.config.tf_pseudo;
         let (ug, us) = (self.wt.u_exact_given, self.wt.u_exact_sur.sqrt());
-        for t in p.given.iter_mut() {
+        let (given, sur) = p.names_mut();
+        for t in given.iter_mut() {
             let c = f64::from(self.tf.get(&t.h).copied().unwrap_or(0));
             t.f = ((c + 1.0 + k * ug) / (n + 1.0 + k)) as f32;
         }
-        for t in p.sur.iter_mut() {
+        for t in sur.iter_mut() {
             let c = f64::from(self.tf.get(&t.h).copied().unwrap_or(0));
             t.f = ((c + 1.0 + k * us) / (n + 1.0 + k)) as f32;
         }
