@@ -195,36 +195,39 @@ fn candidate_pairs(preps: &[Prep], config: &LinkConfig) -> Vec<u64> {
         }
         fresh.sort_unstable();
         fresh.dedup();
-        pairs = merge_sorted(&pairs, &fresh);
+        merge_into(&mut pairs, &fresh);
         fresh.clear();
     }
     pairs
 }
 
-/// Union of two sorted, duplicate-free lists (sorted, duplicate-free).
-fn merge_sorted(a: &[u64], b: &[u64]) -> Vec<u64> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => {
-                out.push(a[i]);
-                i += 1;
+/// `a` becomes the union of `a` and `b` (both sorted and duplicate-free), in place: `a`
+/// grows once by `b.len()` (no second copy of the pairs found so far) and is merged from
+/// the back.
+fn merge_into(a: &mut Vec<u64>, b: &[u64]) {
+    let n = a.len();
+    a.reserve_exact(b.len());
+    a.resize(n + b.len(), 0);
+    // a[..i] and b[..j] are still to merge; a[k..] is merged (k - i = j + duplicates)
+    let (mut i, mut j, mut k) = (n, b.len(), n + b.len());
+    while j > 0 {
+        k -= 1;
+        if i > 0 && a[i - 1] >= b[j - 1] {
+            if a[i - 1] == b[j - 1] {
+                j -= 1;
             }
-            std::cmp::Ordering::Greater => {
-                out.push(b[j]);
-                j += 1;
-            }
-            std::cmp::Ordering::Equal => {
-                out.push(a[i]);
-                i += 1;
-                j += 1;
-            }
+            a[k] = a[i - 1];
+            i -= 1;
+        } else {
+            a[k] = b[j - 1];
+            j -= 1;
         }
     }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
-    out
+    // one slot per duplicate is left between the untouched prefix and the merged part
+    if k > i {
+        a.copy_within(k.., i);
+        a.truncate(a.len() - (k - i));
+    }
 }
 
 fn pattern(levels: &[u8; NF]) -> u64 {
@@ -318,8 +321,8 @@ fn estimate(patterns: &[(u64, u64)], random_u: &[[f64; NL]; NF], prior: &Weights
 /// m re-estimated from confident pairs: per field, the level distribution over the
 /// conflict-free pairs whose other fields alone score at least `min_rest`, with the
 /// prior m as `alpha` pseudo-counts. u is left as it is.
-fn adapt_m(
-    kept: &[(u64, Cmp)],
+fn adapt_m<'a>(
+    kept: impl IntoIterator<Item = &'a (u64, Cmp)>,
     wt: &WeightTable,
     prior: &Weights,
     min_rest: f64,
@@ -453,10 +456,110 @@ pub struct BatchInput {
     /// Records not prepared yet (prepared a chunk at a time on `threads` threads).
     pending: Vec<LinkRecord>,
     threads: usize,
+    /// With more than one thread: the workers preparing chunks while the caller reads on.
+    workers: Option<Workers>,
 }
 
 /// Records per chunk prepared together by [`BatchInput`].
 const PREPARE_CHUNK: usize = 8192;
+
+type Chunk = (usize, Vec<LinkRecord>);
+
+/// One scoring thread's kept pairs (pair, comparison) and EM pattern counts.
+type ScoredPart = (Vec<(u64, Cmp)>, Vec<(u64, u64)>);
+
+/// Worker threads preparing numbered chunks of records; the prepared chunks are appended
+/// in their order, whichever worker finishes first (the result does not depend on the
+/// number of workers). Each worker keeps its token cache for the whole input, so records
+/// share the data of their name tokens across chunks.
+struct Workers {
+    jobs: Option<std::sync::mpsc::Sender<Chunk>>,
+    done: std::sync::mpsc::Receiver<(usize, Vec<Prep>)>,
+    handles: Vec<std::thread::JoinHandle<()>>,
+    /// Chunks sent, and the number of the next chunk to append.
+    sent: usize,
+    next: usize,
+    /// Chunks prepared ahead of `next`.
+    ready: std::collections::BTreeMap<usize, Vec<Prep>>,
+}
+
+impl std::fmt::Debug for Workers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Workers")
+            .field("threads", &self.handles.len())
+            .field("sent", &self.sent)
+            .field("next", &self.next)
+            .finish()
+    }
+}
+
+impl Workers {
+    fn start(threads: usize) -> Workers {
+        let (jobs, job_rx) = std::sync::mpsc::channel::<Chunk>();
+        let (done_tx, done) = std::sync::mpsc::channel();
+        let job_rx = std::sync::Arc::new(std::sync::Mutex::new(job_rx));
+        let handles = (0..threads)
+            .map(|_| {
+                let (job_rx, done_tx) = (job_rx.clone(), done_tx.clone());
+                std::thread::spawn(move || {
+                    loop {
+                        let job = match job_rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok((n, records)) = job else { return };
+                        let preps: Vec<Prep> = records.iter().map(compare::prepare).collect();
+                        drop(records);
+                        if done_tx.send((n, preps)).is_err() {
+                            return;
+                        }
+                    }
+                })
+            })
+            .collect();
+        Workers {
+            jobs: Some(jobs),
+            done,
+            handles,
+            sent: 0,
+            next: 0,
+            ready: Default::default(),
+        }
+    }
+
+    /// Appends to `out` the prepared chunks that are next in order; waits while more
+    /// than `ahead` chunks are still being prepared.
+    fn collect(&mut self, out: &mut Vec<Prep>, ahead: usize) {
+        loop {
+            while let Some(p) = self.ready.remove(&self.next) {
+                out.extend(p);
+                self.next += 1;
+            }
+            let waiting = self.sent - self.next > ahead;
+            let got = if waiting {
+                self.done.recv().ok()
+            } else {
+                self.done.try_recv().ok()
+            };
+            match got {
+                Some((n, p)) => {
+                    self.ready.insert(n, p);
+                }
+                // nothing ready (or every worker gone)
+                None => return,
+            }
+        }
+    }
+}
+
+impl Drop for Workers {
+    fn drop(&mut self) {
+        self.jobs = None;
+        for h in self.handles.drain(..) {
+            let _ = h.join();
+        }
+    }
+}
 
 impl BatchInput {
     /// Empty input (records prepared on two threads).
@@ -482,9 +585,32 @@ impl BatchInput {
         }
     }
 
+    /// Sends the pending records to be prepared (on this thread with one thread).
     fn flush(&mut self) {
         let pending = std::mem::take(&mut self.pending);
-        self.preps.extend(prepare_all(&pending, self.threads));
+        if self.threads <= 1 {
+            self.preps.extend(pending.iter().map(compare::prepare));
+            return;
+        }
+        let threads = self.threads;
+        let w = self.workers.get_or_insert_with(|| Workers::start(threads));
+        if !pending.is_empty()
+            && let Some(jobs) = &w.jobs
+            && jobs.send((w.sent, pending)).is_ok()
+        {
+            w.sent += 1;
+        }
+        // a few chunks may be read ahead of the workers (bounded memory)
+        w.collect(&mut self.preps, 2 * threads);
+    }
+
+    /// Every record prepared; the workers are stopped.
+    fn finish(&mut self) {
+        self.flush();
+        if let Some(mut w) = self.workers.take() {
+            w.jobs = None;
+            w.collect(&mut self.preps, 0);
+        }
     }
 
     /// Number of records.
@@ -531,6 +657,7 @@ pub fn link_batch_with(
         ids,
         pending: Vec::new(),
         threads: config.threads,
+        workers: None,
     };
     link_prepared(&mut input, config, constraints)
 }
@@ -543,7 +670,7 @@ pub fn link_prepared(
     config: &LinkConfig,
     constraints: &Constraints,
 ) -> BatchResult {
-    input.flush();
+    input.finish();
     let mut preps = std::mem::take(&mut input.preps);
     let ids = &input.ids;
     let n = preps.len();
@@ -574,7 +701,8 @@ pub fn link_prepared(
     };
     let keep_bar = config.review_threshold.min(config.batch_threshold) - slack;
     // score with prior weights; collect EM patterns
-    let scored: Vec<(u64, Cmp, u64)> = par_chunks(cands.len(), threads, |r| {
+    // each thread's kept pairs stay in their own list (no copy into one list)
+    let parts: Vec<ScoredPart> = par_chunks(cands.len(), threads, |r| {
         let mut out = Vec::new();
         let mut pats: HashMap<u64, u64> = HashMap::new();
         for &pr in &cands[r] {
@@ -593,38 +721,22 @@ pub fn link_prepared(
                 *pats.entry(pattern(&c.levels)).or_insert(0) += 1;
             }
             if compare::score(&c, &wt0) >= keep_bar {
-                out.push((pr, c, 0));
+                out.push((pr, c));
             }
         }
-        // smuggle pattern counts through as pseudo entries with pr == u64::MAX
+        out.shrink_to_fit();
         let mut pv: Vec<(u64, u64)> = pats.into_iter().collect();
         pv.sort_unstable();
-        for (p, c) in pv {
-            out.push((
-                u64::MAX,
-                Cmp {
-                    levels: unpattern(p),
-                    tf_given: 0.0,
-                    tf_sur: 0.0,
-                    conflicts: 0,
-                },
-                c,
-            ));
-        }
-        out
+        vec![(out, pv)]
     });
     let mut patterns: HashMap<u64, u64> = HashMap::new();
-    for (pr, c, cnt) in &scored {
-        if *pr == u64::MAX {
-            *patterns.entry(pattern(&c.levels)).or_insert(0) += cnt;
+    let mut kept: Vec<Vec<(u64, Cmp)>> = Vec::with_capacity(parts.len());
+    for (part, pv) in parts {
+        for (p, c) in pv {
+            *patterns.entry(p).or_insert(0) += c;
         }
+        kept.push(part);
     }
-    // in place (the allocation of `scored` is reused)
-    let kept: Vec<(u64, Cmp)> = scored
-        .into_iter()
-        .filter(|(pr, _, _)| *pr != u64::MAX)
-        .map(|(pr, c, _)| (pr, c))
-        .collect();
     if config.estimate_weights && !patterns.is_empty() {
         let mut pv: Vec<(u64, u64)> = patterns.into_iter().collect();
         pv.sort_unstable();
@@ -646,7 +758,7 @@ pub fn link_prepared(
         }
         let wt1 = WeightTable::with_cap(&weights, config.family_cap);
         weights = adapt_m(
-            &kept,
+            kept.iter().flatten(),
             &wt1,
             &weights,
             config.batch_threshold + config.adapt_margin,
@@ -659,13 +771,14 @@ pub fn link_prepared(
     let mut stats = BatchStats {
         records: n,
         candidate_pairs: cands.len(),
-        kept_pairs: kept.len(),
+        kept_pairs: kept.iter().map(Vec::len).sum(),
         ..Default::default()
     };
     drop(cands);
 
     let mut edges: Vec<(f64, u32, u32)> = kept
         .iter()
+        .flatten()
         .filter(|(_, c)| c.conflicts == 0)
         .map(|(pr, c)| {
             (
@@ -793,6 +906,7 @@ pub fn link_prepared(
 
     let pairs = if config.explain_pairs {
         kept.iter()
+            .flatten()
             .map(|(pr, c)| ScoredPair {
                 a: (pr >> 32) as usize,
                 b: (pr & 0xffff_ffff) as usize,
@@ -838,6 +952,29 @@ mod tests {
             tf_given: 0.0,
             tf_sur: 0.0,
             conflicts: 0,
+        }
+    }
+
+    #[test]
+    fn merge_into_is_the_sorted_union() {
+        let mut seed = 7u64;
+        for round in 0..200 {
+            let mut list = |n: usize, range: u64| {
+                let mut v: Vec<u64> = (0..n)
+                    .map(|_| {
+                        seed = mix(seed.wrapping_add(1));
+                        seed % range
+                    })
+                    .collect();
+                v.sort_unstable();
+                v.dedup();
+                v
+            };
+            let (na, nb) = (round % 17, (round * 7) % 23);
+            let (mut a, b) = (list(na, 40), list(nb, 40));
+            let want: BTreeSet<u64> = a.iter().chain(b.iter()).copied().collect();
+            merge_into(&mut a, &b);
+            assert_eq!(a, want.into_iter().collect::<Vec<_>>());
         }
     }
 
