@@ -60,6 +60,8 @@ pub struct App {
     /// start: search, records and reports never need it, and at a million children it takes
     /// minutes and gigabytes to build. `puente serve` warms it in the background.
     pub(crate) linker: tokio::sync::Mutex<Option<ingest::LinkIndex>>,
+    /// Held while a report brings its kept rows up to date (one refresh at a time).
+    pub(crate) report_refresh: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for App {
@@ -83,6 +85,7 @@ impl App {
             outbox: mail::OutboxPolicy::default(),
             public_url: "http://127.0.0.1:8080".into(),
             linker: tokio::sync::Mutex::new(None),
+            report_refresh: tokio::sync::Mutex::new(()),
         })
     }
 

@@ -3,17 +3,18 @@
 //! (set-based queries, memory bounded by the page). Child-level lists (drill-downs) are audited
 //! and are never given to a national-statistics viewer.
 
-use std::collections::BTreeSet;
-
 use chrono::NaiveDate;
 use puente_domain::childcount::{
-    ChildCountPolicy, ChildCountTally, PerformancePeriod, PuenteCountLine, ReconciliationLine,
-    category_of, decide, parse_state_list, reconcile,
+    ChildCountPolicy, ChildCountTally, NotCounted, PerformancePeriod, PuenteCountLine,
+    ReconciliationLine, category_of, decide, parse_state_list, period_start_year_of, reconcile,
 };
-use puente_domain::quality::{QualityPolicy, QualityTally, check};
+use puente_domain::quality::{DistrictTally, QualityPolicy, QualityTally, check, stable_until};
 use puente_domain::roles::{Capability, Role};
 use puente_domain::{CodeSet, StateCode};
-use puente_store::{RejectedRow, ReportChild};
+use puente_store::{
+    CacheWrite, CountGroup, CountRow, CountScope, QualityGroups, QualityRow, RejectedRow,
+    ReportChild,
+};
 use serde::Serialize;
 
 use crate::authz::Actor;
@@ -21,6 +22,15 @@ use crate::{App, AppError, Result};
 
 /// Children read per page.
 pub const PAGE: i64 = 5_000;
+
+/// Children recomputed per transaction when their data changed.
+const DIRTY_CHUNK: i64 = 2_000;
+
+/// The stored value of a counted category.
+const COUNTED: &str = "counted";
+/// Kinds of `report_marks`.
+const KIND_COUNT: &str = "count";
+const KIND_QUALITY: &str = "quality";
 
 /// A state's child count for one performance period.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -73,6 +83,19 @@ pub enum CountList {
     /// Not in Category 1 for this reason code (`NotCounted::code`).
     NotCounted(puente_domain::childcount::NotCounted),
     PossibleDuplicates,
+}
+
+impl CountList {
+    /// The kept (Category 1, Category 2) values of the children listed; `None` for possible
+    /// duplicates, which depend on other children.
+    fn stored_values(self) -> Option<(&'static str, Option<&'static str>)> {
+        match self {
+            CountList::Category1 => Some((COUNTED, None)),
+            CountList::Category2 => Some((COUNTED, Some(COUNTED))),
+            CountList::NotCounted(r) => Some((r.code(), None)),
+            CountList::PossibleDuplicates => None,
+        }
+    }
 }
 
 /// A state's data-quality report.
@@ -159,24 +182,153 @@ impl App {
         Ok((period, lines))
     }
 
+    /// Brings the kept report rows of a state up to date (docs/reports.md "Performance"):
+    /// first the children whose data changed since their rows were written, then a full pass
+    /// for a period (`year`) or for quality never computed in this state, then the quality rows
+    /// whose days have passed. Refreshes run one at a time.
+    async fn refresh_reports(&self, st: StateCode, year: Option<i32>, quality: bool) -> Result<()> {
+        let _one_at_a_time = self.report_refresh.lock().await;
+        let state = st.code();
+        let today = self.clock.now().date_naive();
+        let policy = ChildCountPolicy::default();
+        let qpolicy = QualityPolicy::default();
+        let marks = self.store.report_marks(state).await?;
+        let mut years: Vec<i32> = marks
+            .iter()
+            .filter(|(k, _)| k == KIND_COUNT)
+            .map(|(_, y)| *y)
+            .collect();
+        let mut quality_marked = marks.iter().any(|(k, _)| k == KIND_QUALITY);
+        let periods = |years: &[i32]| -> Result<Vec<PerformancePeriod>> {
+            years
+                .iter()
+                .map(|y| Self::period_of(*y).map(|(_, p)| p))
+                .collect()
+        };
+        // 1. Children whose data changed: every kept row of theirs is computed again.
+        let kept = periods(&years)?;
+        let mut after = String::new();
+        loop {
+            let dirty = self.store.report_dirty(state, &after, DIRTY_CHUNK).await?;
+            let Some((last, _)) = dirty.last() else { break };
+            after = last.clone();
+            let ids: Vec<String> = dirty.iter().map(|(c, _)| c.clone()).collect();
+            let children = self.store.report_children_by_ids(state, &ids).await?;
+            let mut w = CacheWrite {
+                state: state.into(),
+                children: ids,
+                count_scope: CountScope::All,
+                quality: true,
+                consumed: dirty.clone(),
+                ..Default::default()
+            };
+            for c in &children {
+                for p in &kept {
+                    w.counts.push(count_row(c, p, &policy));
+                }
+                if quality_marked {
+                    w.quality_rows.push(quality_row(c, today, &qpolicy));
+                }
+            }
+            self.store.report_cache_write(&w).await?;
+            if (dirty.len() as i64) < DIRTY_CHUNK {
+                break;
+            }
+        }
+        // 2. A period or the quality report never computed in this state: every child.
+        let new_year = year.filter(|y| !years.contains(y));
+        let new_quality = quality && !quality_marked;
+        if new_year.is_some() || new_quality {
+            let period = new_year.map(Self::period_of).transpose()?.map(|(_, p)| p);
+            let mut after = String::new();
+            loop {
+                let page = self.store.report_children_page(state, &after, PAGE).await?;
+                let Some(last) = page.last() else { break };
+                after = last.child_id.clone();
+                let mut w = CacheWrite {
+                    state: state.into(),
+                    children: page.iter().map(|c| c.child_id.clone()).collect(),
+                    count_scope: new_year.map_or(CountScope::Untouched, CountScope::Year),
+                    quality: new_quality,
+                    ..Default::default()
+                };
+                for c in &page {
+                    if let Some(p) = &period {
+                        w.counts.push(count_row(c, p, &policy));
+                    }
+                    if new_quality {
+                        w.quality_rows.push(quality_row(c, today, &qpolicy));
+                    }
+                }
+                self.store.report_cache_write(&w).await?;
+                if (page.len() as i64) < PAGE {
+                    break;
+                }
+            }
+            if let Some(y) = new_year {
+                self.store.report_mark(state, KIND_COUNT, y).await?;
+                years.push(y);
+            }
+            if new_quality {
+                self.store.report_mark(state, KIND_QUALITY, 0).await?;
+                quality_marked = true;
+            }
+        }
+        // 3. Quality rows whose days have passed (a clock ran out, a birthday, a future date
+        // reached).
+        if quality && quality_marked {
+            let expired = self.store.report_quality_expired(state, today).await?;
+            for ids in expired.chunks(DIRTY_CHUNK as usize) {
+                let children = self.store.report_children_by_ids(state, ids).await?;
+                let w = CacheWrite {
+                    state: state.into(),
+                    children: ids.to_vec(),
+                    quality: true,
+                    quality_rows: children
+                        .iter()
+                        .map(|c| quality_row(c, today, &qpolicy))
+                        .collect(),
+                    ..Default::default()
+                };
+                self.store.report_cache_write(&w).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A state's child-count tally for a period, from its kept rows (brought up to date first).
     async fn tally_state(
         &self,
-        state: StateCode,
+        st: StateCode,
         year: i32,
-        dups: &BTreeSet<String>,
-    ) -> Result<(PerformancePeriod, ChildCountTally, Vec<String>)> {
-        let (policy, period) = Self::period_of(year)?;
+    ) -> Result<(PerformancePeriod, ChildCountTally)> {
+        let (_, period) = Self::period_of(year)?;
+        self.refresh_reports(st, Some(year), false).await?;
         let mut tally = ChildCountTally::default();
-        let mut dup_ids = Vec::new();
-        self.for_each_child(state, |c| {
-            let d = decide(&c.facts.eligibility(), &period, &policy);
-            if d.in_category1() && dups.contains(&c.child_id) {
-                dup_ids.push(c.msix_id.clone());
-            }
-            tally.add(&d);
-        })
-        .await?;
-        Ok((period, tally, dup_ids))
+        for g in self.store.report_count_groups(st.code(), year).await? {
+            add_group(&mut tally, &g);
+        }
+        Ok((period, tally))
+    }
+
+    /// MSIX IDs of a state's possible duplicates counted in Category 1 (child id order).
+    async fn counted_duplicates(&self, st: StateCode, year: i32) -> Result<Vec<String>> {
+        let dups: Vec<String> = self
+            .store
+            .possible_duplicate_children(st.code())
+            .await?
+            .into_iter()
+            .collect();
+        if dups.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(self
+            .store
+            .report_count_children(st.code(), year, COUNTED, None, Some(&dups))
+            .await?
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect())
     }
 
     /// The child count of `state` for the period starting 1 September `period_start_year`
@@ -190,8 +342,8 @@ impl App {
     ) -> Result<ChildCountReport> {
         actor.require_in_state(Capability::ViewReports, state)?;
         let st = parse_state(state)?;
-        let dups = self.store.possible_duplicate_children(st.code()).await?;
-        let (period, tally, dup_ids) = self.tally_state(st, period_start_year, &dups).await?;
+        let (period, tally) = self.tally_state(st, period_start_year).await?;
+        let dup_ids = self.counted_duplicates(st, period_start_year).await?;
         let redact = !may_list_children(actor);
         let details = format!(
             "{{\"state\":\"{}\",\"year\":{period_start_year}}}",
@@ -228,9 +380,7 @@ impl App {
             let Some(st) = StateCode::parse(&s) else {
                 continue;
             };
-            let (_, t, _) = self
-                .tally_state(st, period_start_year, &BTreeSet::new())
-                .await?;
+            let (_, t) = self.tally_state(st, period_start_year).await?;
             total.merge(&t);
             by_state.insert(s, t);
         }
@@ -242,6 +392,34 @@ impl App {
             by_state,
             total,
         })
+    }
+
+    /// Brings every state's kept report rows up to date for the period starting 1 September
+    /// `period_start_year` and for data quality (same access as
+    /// [`App::national_child_count`]); returns the states. Audited as `report.refresh`.
+    pub async fn refresh_all_reports(
+        &self,
+        actor: &Actor,
+        period_start_year: i32,
+    ) -> Result<Vec<String>> {
+        if !(actor.can(Capability::ViewNationalStatistics)
+            || (actor.can(Capability::ViewReports) && actor.state().is_none()))
+        {
+            return Err(AppError::Forbidden);
+        }
+        Self::period_of(period_start_year)?;
+        let mut done = Vec::new();
+        for s in self.store.report_states().await? {
+            let Some(st) = StateCode::parse(&s) else {
+                continue;
+            };
+            self.refresh_reports(st, Some(period_start_year), true)
+                .await?;
+            done.push(s);
+        }
+        let details = format!("{{\"year\":{period_start_year},\"states\":{}}}", done.len());
+        self.audit(actor, "report.refresh", Some(&details)).await?;
+        Ok(done)
     }
 
     /// Interstate mobility in the performance period starting 1 September `period_start_year`
@@ -322,17 +500,19 @@ impl App {
             return Err(AppError::Forbidden);
         }
         let st = parse_state(state)?;
-        let (_, lines) = self.count_lines(st, period_start_year).await?;
-        let ids: Vec<String> = lines
-            .into_iter()
-            .filter(|l| match list {
-                CountList::Category1 => l.decision.in_category1(),
-                CountList::Category2 => l.decision.in_category2(),
-                CountList::NotCounted(r) => l.decision.category1 == Err(r),
-                CountList::PossibleDuplicates => l.possible_duplicate && l.decision.in_category1(),
-            })
-            .map(|l| l.msix_id)
-            .collect();
+        Self::period_of(period_start_year)?;
+        self.refresh_reports(st, Some(period_start_year), false)
+            .await?;
+        let ids: Vec<String> = match list.stored_values() {
+            None => self.counted_duplicates(st, period_start_year).await?,
+            Some((c1, c2)) => self
+                .store
+                .report_count_children(st.code(), period_start_year, c1, c2, None)
+                .await?
+                .into_iter()
+                .map(|(_, m)| m)
+                .collect(),
+        };
         let details = format!(
             "{{\"state\":\"{}\",\"year\":{period_start_year},\"list\":\"{list:?}\",\"children\":{}}}",
             st.code(),
@@ -381,12 +561,8 @@ impl App {
         actor.require_in_state(Capability::ViewReports, state)?;
         let st = parse_state(state)?;
         let today = self.clock.now().date_naive();
-        let policy = QualityPolicy::default();
-        let mut tally = QualityTally::default();
-        self.for_each_child(st, |c| {
-            tally.add(&c.facts.district(), &check(&c.facts, today, &policy));
-        })
-        .await?;
+        self.refresh_reports(st, None, true).await?;
+        let tally = quality_tally(self.store.report_quality_groups(st.code()).await?);
         let (rejected, files) = self.store.rejected_submissions(st.code()).await?;
         let open_near_matches = self.open_near_match_children(st).await?.len() as u64;
         let details = format!("{{\"state\":\"{}\"}}", st.code());
@@ -431,8 +607,6 @@ impl App {
             return Err(AppError::Forbidden);
         }
         let st = parse_state(state)?;
-        let today = self.clock.now().date_naive();
-        let policy = QualityPolicy::default();
         let mut ids = Vec::new();
         if code == OPEN_NEAR_MATCH {
             for (child, d) in self.open_near_match_children(st).await? {
@@ -444,18 +618,14 @@ impl App {
                 }
             }
         }
-        self.for_each_child(st, |c| {
-            if district.is_some_and(|d| c.facts.district() != d) {
-                return;
-            }
-            if check(&c.facts, today, &policy)
-                .iter()
-                .any(|f| f.code == code)
-            {
-                ids.push(c.msix_id.clone());
-            }
-        })
-        .await?;
+        self.refresh_reports(st, None, true).await?;
+        ids.extend(
+            self.store
+                .report_quality_children(st.code(), code, district)
+                .await?
+                .into_iter()
+                .map(|(_, m)| m),
+        );
         let details = format!(
             "{{\"state\":\"{}\",\"code\":{code:?},\"district\":{district:?},\"children\":{}}}",
             st.code(),
@@ -483,4 +653,94 @@ impl App {
             .await?;
         Ok(rows)
     }
+}
+
+/// The kept child-count row of one child for one period.
+fn count_row(c: &ReportChild, period: &PerformancePeriod, policy: &ChildCountPolicy) -> CountRow {
+    let d = decide(&c.facts.eligibility(), period, policy);
+    let value = |r: &std::result::Result<NaiveDate, NotCounted>| match r {
+        Ok(_) => COUNTED.to_string(),
+        Err(reason) => reason.code().to_string(),
+    };
+    CountRow {
+        child_id: c.child_id.clone(),
+        year: period_start_year_of(period.start, policy),
+        category1: value(&d.category1),
+        category2: value(&d.category2),
+        age: d.age,
+        grade: d.grade.map(|g| g.code().to_string()),
+    }
+}
+
+/// The kept data-quality row of one child, holding from `today` until the facts' answer may
+/// change.
+fn quality_row(c: &ReportChild, today: NaiveDate, policy: &QualityPolicy) -> QualityRow {
+    QualityRow {
+        child_id: c.child_id.clone(),
+        district: c.facts.district(),
+        computed_on: today,
+        valid_until: stable_until(&c.facts, today, policy),
+        codes: check(&c.facts, today, policy)
+            .into_iter()
+            .map(|f| f.code)
+            .collect(),
+    }
+}
+
+/// Adds a group of children with the same kept decision to a tally (as
+/// [`ChildCountTally::add`] does one child).
+fn add_group(t: &mut ChildCountTally, g: &CountGroup) {
+    let n = g.children;
+    t.children += n;
+    if g.category1 != COUNTED {
+        *t.not_counted_category1
+            .entry(g.category1.clone())
+            .or_default() += n;
+        return;
+    }
+    let c2 = if g.category2 == COUNTED { n } else { 0 };
+    t.totals.category1 += n;
+    t.totals.category2 += c2;
+    let e = t
+        .by_grade
+        .entry(g.grade.clone().unwrap_or_else(|| "none".into()))
+        .or_default();
+    e.category1 += n;
+    e.category2 += c2;
+    if let Some(age) = g.age {
+        let e = t.by_age.entry(age).or_default();
+        e.category1 += n;
+        e.category2 += c2;
+    }
+    if g.category2 != COUNTED {
+        *t.not_counted_category2
+            .entry(g.category2.clone())
+            .or_default() += n;
+    }
+}
+
+/// The data-quality tally of a state from its kept rows' groups.
+fn quality_tally(g: QualityGroups) -> QualityTally {
+    let mut t = QualityTally::default();
+    for (district, children, with_findings) in g.districts {
+        t.children += children;
+        t.children_with_findings += with_findings;
+        t.by_district.insert(
+            district,
+            DistrictTally {
+                children,
+                by_code: Default::default(),
+            },
+        );
+    }
+    for (district, code, n) in g.codes {
+        *t.by_code.entry(code.clone()).or_default() += n;
+        *t.by_district
+            .entry(district)
+            .or_default()
+            .by_code
+            .entry(code)
+            .or_default() += n;
+    }
+    t
 }

@@ -500,3 +500,126 @@ async fn interstate_mobility_counts_each_childs_move_once_by_pair_and_month() {
         Err(AppError::Forbidden)
     ));
 }
+
+async fn write(db: &TestDb, child: &str, record: StudentRecord) {
+    db.store
+        .write_records(&[RecordWrite {
+            record,
+            child_id: child.into(),
+            search_keys: vec![],
+            submission_id: None,
+            received_at: Utc.with_ymd_and_hms(2026, 11, 23, 10, 0, 0).unwrap(),
+        }])
+        .await
+        .unwrap();
+}
+
+/// Reports keep each child's decision between runs; every write that changes a child's data
+/// (a new or re-sent record, a deletion, a record moved by a merge) must show in the next
+/// report, which must equal a report computed from nothing.
+#[tokio::test]
+async fn kept_report_rows_follow_every_write_that_changes_a_childs_data() {
+    let (app, db, msix) = setup().await;
+    let admin = tx_admin();
+    let count = app.child_count(&admin, "TX", 2025).await.unwrap();
+    assert_eq!(count.tally.totals.category1, 4);
+    let quality = app.data_quality(&admin, "TX").await.unwrap();
+    assert_eq!(quality.tally.children, 5);
+
+    // A new child of Texas, counted.
+    write(
+        &db,
+        "child-e",
+        student(StateCode::TX, "TE", "Rosa", "Vega", "", "20130303"),
+    )
+    .await;
+    let r = app.child_count(&admin, "TX", 2025).await.unwrap();
+    assert_eq!((r.tally.children, r.tally.totals.category1), (6, 5));
+    assert_eq!(
+        app.data_quality(&admin, "TX").await.unwrap().tally.children,
+        6
+    );
+
+    // B's record re-sent without its summer enrollment: no longer in Category 2.
+    let mut b = student(StateCode::TX, "TB", "Luis", "Gomez", "", "20110101");
+    b.enrollments.truncate(1);
+    write(&db, "child-b", b).await;
+    let r = app.child_count(&admin, "TX", 2025).await.unwrap();
+    assert_eq!(r.tally.totals.category2, 0);
+    assert_eq!(r.tally.not_counted_category2["no_summer_service"], 5);
+
+    // A's Texas record deleted: A leaves the Texas count (its Michigan record stays).
+    assert!(
+        db.store
+            .delete_state_record(StateCode::TX, "TA", Utc::now())
+            .await
+            .unwrap()
+    );
+    let r = app.child_count(&admin, "TX", 2025).await.unwrap();
+    assert_eq!((r.tally.children, r.tally.totals.category1), (5, 4));
+    let c1 = app
+        .child_count_list(&admin, "TX", 2025, CountList::Category1)
+        .await
+        .unwrap();
+    assert!(!c1.contains(&msix[0]));
+
+    // D2's record merged into D1: one child, no longer a possible duplicate.
+    assert_eq!(r.possible_duplicates, 2);
+    let (record, _, _) = db
+        .store
+        .find_state_record(StateCode::TX, "TD2")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut tx = db.store.begin().await.unwrap();
+    tx.move_records(&[record], "child-d1", &msix[4], Utc::now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let r = app.child_count(&admin, "TX", 2025).await.unwrap();
+    assert_eq!((r.tally.children, r.tally.totals.category1), (4, 3));
+    assert_eq!(r.possible_duplicates, 0);
+    let q = app.data_quality(&admin, "TX").await.unwrap();
+    assert_eq!(q.tally.children, 4);
+
+    // The kept rows give what a computation from nothing gives.
+    let next = app.child_count(&admin, "TX", 2026).await.unwrap();
+    db.store.report_cache_clear().await.unwrap();
+    assert_eq!(app.child_count(&admin, "TX", 2025).await.unwrap(), r);
+    assert_eq!(app.child_count(&admin, "TX", 2026).await.unwrap(), next);
+    assert_eq!(app.data_quality(&admin, "TX").await.unwrap(), q);
+}
+
+/// A quality result that depends on the day (here an enrollment dated in the future) is
+/// computed again once that day comes, without any write.
+#[tokio::test]
+async fn kept_quality_rows_are_computed_again_when_their_day_comes() {
+    let (_, db, _) = setup().await;
+    let clock = Arc::new(FixedClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap(),
+    ));
+    let app = App::new(db.store.clone(), clock.clone()).await.unwrap();
+    let mut r = student(StateCode::TX, "TF", "Mia", "Soto", "", "20140202");
+    r.enrollments[0].enrollment_date = d(2026, 12, 7);
+    r.enrollments[0].withdrawal_date = None;
+    write(&db, "child-f", r).await;
+    let future = |q: &puente_app::reports::QualityReport| {
+        q.tally
+            .by_code
+            .get("implausible.enrollment_future")
+            .copied()
+            .unwrap_or(0)
+    };
+    let q = app.data_quality(&tx_admin(), "TX").await.unwrap();
+    assert_eq!(future(&q), 1);
+    clock.set(Utc.with_ymd_and_hms(2026, 12, 6, 9, 0, 0).unwrap());
+    assert_eq!(
+        future(&app.data_quality(&tx_admin(), "TX").await.unwrap()),
+        1
+    );
+    clock.set(Utc.with_ymd_and_hms(2026, 12, 7, 9, 0, 0).unwrap());
+    assert_eq!(
+        future(&app.data_quality(&tx_admin(), "TX").await.unwrap()),
+        0
+    );
+}

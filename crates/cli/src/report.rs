@@ -47,6 +47,15 @@ pub enum ReportCmd {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Bring every state's kept report rows up to date (child count of the period, data
+    /// quality): the first run after an upgrade or a bulk load computes every child, later runs
+    /// only the children whose data changed. Reports do the same for their own state on demand.
+    Refresh {
+        #[arg(long)]
+        year: Option<i32>,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Data quality of a state: missing elements, implausible values, late and rejected records.
     Quality {
         #[arg(long)]
@@ -123,6 +132,15 @@ pub async fn run(cmd: ReportCmd) -> anyhow::Result<()> {
                 }
             }
             eprintln!("report time: {secs:.3} s");
+        }
+        ReportCmd::Refresh { year, db } => {
+            let app = app(&db).await?;
+            let t = Instant::now();
+            let states = app
+                .refresh_all_reports(&actor, year_or_current(year))
+                .await?;
+            println!("kept report rows up to date for {} states", states.len());
+            eprintln!("refresh time: {:.3} s", t.elapsed().as_secs_f64());
         }
         ReportCmd::National { year, json, db } => {
             let app = app(&db).await?;

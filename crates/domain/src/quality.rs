@@ -389,6 +389,50 @@ pub fn check(c: &ChildFacts, today: NaiveDate, p: &QualityPolicy) -> Vec<Finding
     out
 }
 
+/// The first day after `today` on which [`check`] may answer otherwise for the same facts, or
+/// `None` when no later day changes its answer. Only these findings depend on the day: a birth
+/// date, arrival or enrollment in the future; the age on the day (too old, and the latest
+/// enrollment's age-dependent elements when it has no date); an unanswered change-of-residence
+/// notice once its limit has passed. A stored result holds from `today` until the day before.
+pub fn stable_until(c: &ChildFacts, today: NaiveDate, p: &QualityPolicy) -> Option<NaiveDate> {
+    let mut days: Vec<NaiveDate> = Vec::new();
+    if let Some(b) = c.birth_date {
+        days.push(b);
+        // Too old from the day the child is older than the oldest plausible age.
+        days.extend(age_reached(b, p.max_plausible_age_years + 1));
+        let undated = c
+            .latest_enrollment()
+            .is_some_and(|e| e.enrollment_date.is_none());
+        if undated {
+            // The latest enrollment is judged at today's age.
+            let age = policy::age_on(b, today);
+            days.extend(u32::try_from(age + 1).ok().and_then(|a| age_reached(b, a)));
+        }
+    }
+    days.extend(c.moves.iter().map(|m| m.qualifying_arrival_date));
+    days.extend(c.enrollments.iter().filter_map(|e| e.enrollment_date));
+    days.extend(
+        c.residence_notices
+            .iter()
+            .filter(|n| n.updated_on.is_none())
+            .filter_map(|n| {
+                calendar::add_working_days(n.sent_on, p.change_of_residence_working_days).succ_opt()
+            }),
+    );
+    days.into_iter().filter(|d| *d > today).min()
+}
+
+/// The first day on which a child born on `birth` is `years` old by [`policy::age_on`] (a
+/// 29 February birthday counts from 1 March in other years).
+fn age_reached(birth: NaiveDate, years: u32) -> Option<NaiveDate> {
+    let day = policy::birthday(birth, years)?;
+    if policy::age_on(birth, day) >= years as i32 {
+        Some(day)
+    } else {
+        day.succ_opt()
+    }
+}
+
 /// Children per finding code, for a state and for each district.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QualityTally {

@@ -139,3 +139,124 @@ fn change_of_residence_clock_counts_four_working_days_across_thanksgiving() {
     assert!(late(None, d(2025, 12, 4)));
     assert!(!late(Some(d(2025, 11, 28)), d(2026, 1, 15)));
 }
+
+mod stable_until_property {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// A day within about three years either side of 2026-01-15.
+    fn day() -> impl Strategy<Value = NaiveDate> {
+        (-1100i64..1100).prop_map(|o| d(2026, 1, 15) + chrono::Duration::days(o))
+    }
+
+    fn facts() -> impl Strategy<Value = ChildFacts> {
+        (
+            prop_oneof![
+                Just(None),
+                (-11000i64..2000).prop_map(|o| Some(d(2026, 1, 15) + chrono::Duration::days(o))),
+                Just(Some(d(1995, 2, 28))),
+                Just(Some(d(1996, 2, 29))),
+            ],
+            proptest::collection::vec((day(), day()), 0..3),
+            proptest::collection::vec(
+                (
+                    prop_oneof![Just(None), day().prop_map(Some)],
+                    prop_oneof![
+                        Just(Some(GradeLevel::UG)),
+                        Just(Some(GradeLevel::G03)),
+                        Just(Some(GradeLevel::G10)),
+                        Just(None)
+                    ],
+                    any::<bool>(),
+                ),
+                0..3,
+            ),
+            proptest::collection::vec((day(), prop_oneof![Just(None), day().prop_map(Some)]), 0..3),
+        )
+            .prop_map(|(birth, moves, enrollments, notices)| {
+                let mut c = complete(GradeLevel::G03, d(2017, 2, 1));
+                c.birth_date = birth;
+                c.moves = moves
+                    .into_iter()
+                    .map(|(q, e)| EligibilitySpan {
+                        qualifying_arrival_date: q,
+                        eligibility_expiration_date: e,
+                    })
+                    .collect();
+                let template = c.enrollments[0].clone();
+                c.enrollments = enrollments
+                    .into_iter()
+                    .map(|(date, grade, lep)| EnrollmentFacts {
+                        enrollment_date: date,
+                        grade_level: grade,
+                        lep: lep.then_some(true),
+                        ..template.clone()
+                    })
+                    .collect();
+                c.residence_notices = notices
+                    .into_iter()
+                    .map(|(sent_on, updated_on)| ResidenceNoticeFacts {
+                        sent_on,
+                        updated_on,
+                    })
+                    .collect();
+                c
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+        /// A stored quality result is reused from `today` until the day before `stable_until`:
+        /// every one of those days gives the same findings.
+        #[test]
+        fn check_gives_the_same_findings_until_stable_until(c in facts(), today in day()) {
+            let p = QualityPolicy::default();
+            let first = check(&c, today, &p);
+            let until = stable_until(&c, today, &p);
+            prop_assert!(until.is_none_or(|u| u > today));
+            let horizon = today + chrono::Duration::days(500);
+            let last = until.map_or(horizon, |u| u.pred_opt().unwrap().min(horizon));
+            let mut day = today;
+            while day <= last {
+                prop_assert_eq!(&check(&c, day, &p), &first, "changed on {} (until {:?})", day, until);
+                day = day.succ_opt().unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn an_unanswered_change_of_residence_notice_turns_late_on_the_day_stable_until_gives() {
+        let p = QualityPolicy::default();
+        let mut c = complete(GradeLevel::G03, d(2017, 2, 1));
+        // Sent on Monday 2026-01-05: due Friday 2026-01-09, late from Saturday 2026-01-10.
+        c.residence_notices = vec![ResidenceNoticeFacts {
+            sent_on: d(2026, 1, 5),
+            updated_on: None,
+        }];
+        let today = d(2026, 1, 6);
+        let until = stable_until(&c, today, &p).unwrap();
+        assert_eq!(until, d(2026, 1, 10));
+        let late = |day| {
+            check(&c, day, &p)
+                .iter()
+                .any(|f| f.code == "late.change_of_residence")
+        };
+        assert!(!late(until.pred_opt().unwrap()));
+        assert!(late(until));
+    }
+
+    #[test]
+    fn a_complete_past_record_holds_until_the_child_is_older_than_plausible() {
+        let c = complete(GradeLevel::G03, d(2017, 2, 1));
+        let p = QualityPolicy::default();
+        assert_eq!(stable_until(&c, d(2026, 1, 15), &p), Some(d(2048, 2, 1)));
+        assert!(check(&c, d(2048, 1, 31), &p).is_empty());
+        assert_eq!(
+            check(&c, d(2048, 2, 1), &p)
+                .into_iter()
+                .map(|f| f.code)
+                .collect::<Vec<_>>(),
+            ["implausible.birth_date_too_old"]
+        );
+    }
+}

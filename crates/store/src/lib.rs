@@ -6,6 +6,7 @@ mod applications;
 mod audit;
 mod notices;
 mod records;
+mod report_cache;
 mod reports;
 mod search;
 mod sessions;
@@ -29,6 +30,7 @@ pub use applications::{
 pub use audit::{AuditEvent, AuditFilter, GENESIS_HASH, NewAuditEvent, Tx, audit_hash};
 pub use notices::{NoticeMessageRow, NoticeRow, OutboxCounts, OutboxRow, RecipientRow};
 pub use records::{LinkRow, RecordWrite, StoredRecord, WriteOutcome};
+pub use report_cache::{CacheWrite, CountGroup, CountRow, CountScope, QualityGroups, QualityRow};
 pub use reports::{RejectedRow, ReportChild};
 pub use search::ChildSummary;
 pub use sessions::SessionRow;

@@ -227,11 +227,27 @@ impl Tx {
             .bind(&n.arrival).bind(n.arrival_on).bind(&n.decision).bind(&n.decided_by).bind(n.decided_on)
             .bind(&n.outcome).bind(&n.closed_by).bind(n.closed_at).bind(&n.dedupe_key).bind(n.updated_at)
             .execute(&mut *c).await?.rows_affected());
+        // The state a change-of-residence notice goes to has a new clock on the child.
+        if done == 1 && n.kind == "change_of_residence" {
+            on_tx!(self, c => crate::report_cache::mark_dirty!(c, [(n.to_state.as_str(), n.child_id.as_str())]));
+        }
         Ok(done == 1)
     }
 
     /// Saves the mutable fields of a notice.
     pub async fn save_notice(&mut self, n: &NoticeRow) -> Result<()> {
+        // A forwarded change-of-residence notice moves its clock from one state to another.
+        if n.kind == "change_of_residence" {
+            on_tx!(self, c => {
+                let before: Option<String> = sqlx::query("SELECT to_state FROM notices WHERE id = $1")
+                    .bind(&n.id).fetch_optional(&mut *c).await?.map(|r| r.try_get(0)).transpose()?;
+                let mut pairs = vec![(n.to_state.as_str(), n.child_id.as_str())];
+                if let Some(b) = &before {
+                    pairs.push((b.as_str(), n.child_id.as_str()));
+                }
+                crate::report_cache::mark_dirty!(c, pairs);
+            });
+        }
         on_tx!(self, c => sqlx::query(UPDATE_NOTICE)
             .bind(&n.id).bind(&n.status).bind(&n.to_state).bind(&n.to_district).bind(&n.level)
             .bind(n.due_on).bind(&n.acknowledged_by).bind(n.acknowledged_at).bind(n.escalated_at)

@@ -158,6 +158,17 @@ macro_rules! write_one {
         };
         let r = &w.record;
         let d = &r.demographics;
+        // A record that moves to another child leaves the old child's reports out of date.
+        let previous: Option<String> = sqlx::query("SELECT child_id FROM state_records WHERE reporting_state = $1 AND state_student_id = $2")
+            .bind(r.reporting_state.code())
+            .bind(&r.state_student_id)
+            .fetch_optional(&mut *$tx)
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?;
+        if let Some(old) = previous.filter(|old| *old != child_id) {
+            $crate::report_cache::mark_dirty!($tx, [(r.reporting_state.code(), old.as_str())]);
+        }
         let new_record_id = new_id();
         let row = sqlx::query(UPSERT_RECORD)
             .bind(&new_record_id)
@@ -255,6 +266,11 @@ macro_rules! write_child_rows {
             }
         }
         last.reverse();
+        $crate::report_cache::mark_dirty!(
+            $tx,
+            last.iter()
+                .map(|&(_, c, w)| (w.record.reporting_state.code(), c))
+        );
         let keys = child_rows(&last, |w| &w.search_keys);
         insert_rows!(
             $tx,
@@ -694,12 +710,20 @@ impl Store {
         state_student_id: &str,
         at: DateTime<Utc>,
     ) -> Result<bool> {
-        write_pool!(self, p => sqlx::query("DELETE FROM search_keys WHERE state_record_id IN (SELECT id FROM state_records WHERE reporting_state = $1 AND state_student_id = $2)")
-            .bind(state.code()).bind(state_student_id).execute(p).await.map(|_| ()))?;
-        let done = write_pool!(self, p => sqlx::query(
-            "UPDATE state_records SET deleted = TRUE, updated_at = $3 WHERE reporting_state = $1 AND state_student_id = $2 AND deleted = FALSE")
-            .bind(state.code()).bind(state_student_id).bind(at).execute(p).await?.rows_affected());
-        Ok(done == 1)
+        write_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("DELETE FROM search_keys WHERE state_record_id IN (SELECT id FROM state_records WHERE reporting_state = $1 AND state_student_id = $2)")
+                .bind(state.code()).bind(state_student_id).execute(&mut *tx).await?;
+            let child: Option<String> = sqlx::query(
+                "UPDATE state_records SET deleted = TRUE, updated_at = $3 WHERE reporting_state = $1 AND state_student_id = $2 AND deleted = FALSE RETURNING child_id")
+                .bind(state.code()).bind(state_student_id).bind(at).fetch_optional(&mut *tx).await?
+                .map(|r| r.try_get(0)).transpose()?;
+            if let Some(c) = &child {
+                crate::report_cache::mark_dirty!(tx, [(state.code(), c.as_str())]);
+            }
+            tx.commit().await?;
+            Ok(child.is_some())
+        })
     }
 }
 

@@ -16,7 +16,7 @@ use puente_domain::quality::{ChildFacts, EnrollmentFacts, ResidenceNoticeFacts};
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::{Result, Store, read_pool};
+use crate::{Backend, Result, Store, read_pool};
 
 /// One child of a state with the facts of every live record of that state.
 #[derive(Debug, Clone)]
@@ -39,32 +39,32 @@ const PAGE_CHILDREN: &str = "SELECT DISTINCT child_id FROM state_records WHERE r
 
 const PAGE_RECORDS: &str = "SELECT r.child_id, c.msix_id, r.state_student_id, r.birth_date, r.sex, r.birth_date_verification, r.birth_country, \
  r.parent1_first_name, r.parent1_last_name FROM state_records r JOIN children c ON c.id = r.child_id \
- WHERE r.reporting_state = $1 AND r.deleted = FALSE AND r.child_id > $2 AND r.child_id <= $3 ORDER BY r.child_id, r.received_at, r.id";
+ WHERE r.reporting_state = $1 AND r.deleted = FALSE AND {r} ORDER BY r.child_id, r.received_at, r.id";
 
 const PAGE_MOVES: &str = "SELECT r.child_id, m.qualifying_arrival_date, m.eligibility_expiration_date FROM state_records r \
  JOIN qualifying_moves m ON m.state_record_id = r.id \
- WHERE r.reporting_state = $1 AND r.deleted = FALSE AND r.child_id > $2 AND r.child_id <= $3";
+ WHERE r.reporting_state = $1 AND r.deleted = FALSE AND {r}";
 
 const PAGE_ENROLLMENTS: &str = "SELECT e.child_id, e.enrollment_date, e.withdrawal_date, e.enrollment_type, e.mep_project_type, e.grade_level, \
  e.school_or_project_name, e.school_id, e.district_id, e.facility_state, e.residency_date, e.lep, e.idea, e.med_alert, e.immunization_record, \
  e.designated_graduation_school, e.graduation_hse, e.graduation_hse_date, e.out_of_state_transcript, e.algebra1, r.received_at \
  FROM state_records r JOIN enrollments e ON e.state_record_id = r.id \
- WHERE r.reporting_state = $1 AND r.deleted = FALSE AND r.child_id > $2 AND r.child_id <= $3";
+ WHERE r.reporting_state = $1 AND r.deleted = FALSE AND {r}";
 
 const PAGE_COURSES: &str = "SELECT r.child_id, COUNT(*) FROM state_records r JOIN courses k ON k.state_record_id = r.id \
- WHERE r.reporting_state = $1 AND r.deleted = FALSE AND r.child_id > $2 AND r.child_id <= $3 GROUP BY r.child_id";
+ WHERE r.reporting_state = $1 AND r.deleted = FALSE AND {r} GROUP BY r.child_id";
 
 /// Change-of-residence notices sent to the state, with the state's latest update of the child.
 const PAGE_RESIDENCE_NOTICES: &str = "SELECT n.child_id, n.created_at, (SELECT MAX(r.updated_at) FROM state_records r \
  WHERE r.child_id = n.child_id AND r.reporting_state = $1 AND r.deleted = FALSE) \
- FROM notices n WHERE n.kind = 'change_of_residence' AND n.to_state = $1 AND n.child_id > $2 AND n.child_id <= $3";
+ FROM notices n WHERE n.kind = 'change_of_residence' AND n.to_state = $1 AND {n}";
 
 /// Children of a state sharing folded first name, folded first last name and birth date with
 /// another child of that state.
 const DUPLICATES: &str = "SELECT DISTINCT r.child_id FROM state_records r JOIN ( \
    SELECT first_name_norm, last_name_1_norm, birth_date FROM state_records \
    WHERE reporting_state = $1 AND deleted = FALSE AND birth_date IS NOT NULL \
-   GROUP BY first_name_norm, last_name_1_norm, birth_date HAVING COUNT(DISTINCT child_id) > 1) g \
+   GROUP BY first_name_norm, last_name_1_norm, birth_date HAVING MIN(child_id) <> MAX(child_id)) g \
  ON r.first_name_norm = g.first_name_norm AND r.last_name_1_norm = g.last_name_1_norm AND r.birth_date = g.birth_date \
  WHERE r.reporting_state = $1 AND r.deleted = FALSE";
 
@@ -80,6 +80,24 @@ const REPORT_STATES: &str = "WITH RECURSIVE s(st) AS ( \
 const REJECTED: &str = "SELECT s.id, s.received_at, x.student_record_id, x.state_student_id FROM submission_results x \
  JOIN submissions s ON s.id = x.submission_id WHERE s.state = $1 AND x.status = 'rejected' ORDER BY s.received_at, s.id, x.seq";
 
+/// Which children of a state a report read loads: a child-id range `(after, last]`, or the
+/// children of a JSON list.
+#[derive(Clone, Copy)]
+enum Which<'a> {
+    Range(&'a str, &'a str),
+    Ids(&'a str),
+}
+
+impl Which<'_> {
+    /// The condition on `alias.child_id` (parameters `$2`, and `$3` for a range).
+    fn condition(&self, backend: Backend, alias: &str) -> String {
+        match self {
+            Which::Range(..) => format!("{alias}.child_id > $2 AND {alias}.child_id <= $3"),
+            Which::Ids(_) => crate::report_cache::in_list(backend, &format!("{alias}.child_id"), 2),
+        }
+    }
+}
+
 fn code<T: CodeSet>(v: Option<String>) -> Option<T> {
     v.as_deref().and_then(T::parse)
 }
@@ -93,13 +111,62 @@ impl Store {
         after_child: &str,
         limit: i64,
     ) -> Result<Vec<ReportChild>> {
-        read_pool!(self, p => {
+        let last: Option<String> = read_pool!(self, p => {
             let ids = sqlx::query(PAGE_CHILDREN).bind(state).bind(after_child).bind(limit).fetch_all(p).await?;
-            let Some(last) = ids.last() else { return Ok(Vec::new()) };
-            let last: String = last.try_get(0)?;
-            let mut out: Vec<ReportChild> = Vec::with_capacity(ids.len());
+            ids.last().map(|r| r.try_get(0)).transpose()?
+        });
+        let Some(last) = last else {
+            return Ok(Vec::new());
+        };
+        self.report_children_where(state, Which::Range(after_child, &last))
+            .await
+    }
+
+    /// The children of a state among `ids` that have a live record there (child id order).
+    pub async fn report_children_by_ids(
+        &self,
+        state: &str,
+        ids: &[String],
+    ) -> Result<Vec<ReportChild>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
+        let mut out = self.report_children_where(state, Which::Ids(&list)).await?;
+        out.sort_by(|a, b| a.child_id.cmp(&b.child_id));
+        Ok(out)
+    }
+
+    async fn report_children_where(
+        &self,
+        state: &str,
+        which: Which<'_>,
+    ) -> Result<Vec<ReportChild>> {
+        let b = self.backend();
+        let sql = |base: &str| -> String {
+            base.replace("{r}", &which.condition(b, "r"))
+                .replace("{n}", &which.condition(b, "n"))
+        };
+        let (records, moves, enrollments, courses, notices) = (
+            sql(PAGE_RECORDS),
+            sql(PAGE_MOVES),
+            sql(PAGE_ENROLLMENTS),
+            sql(PAGE_COURSES),
+            sql(PAGE_RESIDENCE_NOTICES),
+        );
+        macro_rules! q {
+            ($sql:expr) => {{
+                let q = sqlx::query(sqlx::AssertSqlSafe($sql.clone())).bind(state);
+                match which {
+                    Which::Range(after, last) => q.bind(after).bind(last),
+                    Which::Ids(list) => q.bind(list),
+                }
+            }};
+        }
+        read_pool!(self, p => {
+            let mut out: Vec<ReportChild> = Vec::new();
             let mut index: BTreeMap<String, usize> = BTreeMap::new();
-            for r in sqlx::query(PAGE_RECORDS).bind(state).bind(after_child).bind(&last).fetch_all(p).await? {
+            for r in q!(records).fetch_all(p).await? {
                 let child_id: String = r.try_get(0)?;
                 let i = match index.get(&child_id) {
                     Some(&i) => i,
@@ -125,7 +192,7 @@ impl Store {
                 let v: Option<String> = r.try_get(8)?;
                 f.parent1_last_name = f.parent1_last_name.take().or(v);
             }
-            for r in sqlx::query(PAGE_MOVES).bind(state).bind(after_child).bind(&last).fetch_all(p).await? {
+            for r in q!(moves).fetch_all(p).await? {
                 let child_id: String = r.try_get(0)?;
                 if let Some(&i) = index.get(&child_id) {
                     out[i].facts.moves.push(EligibilitySpan {
@@ -134,7 +201,7 @@ impl Store {
                     });
                 }
             }
-            for r in sqlx::query(PAGE_ENROLLMENTS).bind(state).bind(after_child).bind(&last).fetch_all(p).await? {
+            for r in q!(enrollments).fetch_all(p).await? {
                 let child_id: String = r.try_get(0)?;
                 let Some(&i) = index.get(&child_id) else { continue };
                 let received: DateTime<Utc> = r.try_get(20)?;
@@ -161,14 +228,14 @@ impl Store {
                     received_on: Some(received.date_naive()),
                 });
             }
-            for r in sqlx::query(PAGE_COURSES).bind(state).bind(after_child).bind(&last).fetch_all(p).await? {
+            for r in q!(courses).fetch_all(p).await? {
                 let child_id: String = r.try_get(0)?;
                 let n: i64 = r.try_get(1)?;
                 if let Some(&i) = index.get(&child_id) {
                     out[i].facts.courses = u32::try_from(n).unwrap_or(u32::MAX);
                 }
             }
-            for r in sqlx::query(PAGE_RESIDENCE_NOTICES).bind(state).bind(after_child).bind(&last).fetch_all(p).await? {
+            for r in q!(notices).fetch_all(p).await? {
                 let child_id: String = r.try_get(0)?;
                 let Some(&i) = index.get(&child_id) else { continue };
                 let sent: DateTime<Utc> = r.try_get(1)?;

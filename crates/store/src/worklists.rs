@@ -352,6 +352,12 @@ impl Tx {
     ) -> Result<()> {
         for id in record_ids {
             on_tx!(self, c => {
+                // Both children's reports in the record's state are out of date.
+                if let Some(row) = sqlx::query("SELECT reporting_state, child_id FROM state_records WHERE id = $1")
+                    .bind(id).fetch_optional(&mut *c).await? {
+                    let (state, from): (String, String) = (row.try_get(0)?, row.try_get(1)?);
+                    crate::report_cache::mark_dirty!(c, [(state.as_str(), from.as_str()), (state.as_str(), to_child)]);
+                }
                 sqlx::query("UPDATE state_records SET child_id = $1, msix_id = $2, updated_at = $3 WHERE id = $4")
                     .bind(to_child).bind(to_msix).bind(at).bind(id).execute(&mut *c).await?;
                 for sql in CHILD_ROW_TABLES {

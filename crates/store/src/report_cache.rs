@@ -1,0 +1,350 @@
+//! Report facts kept between runs (migration 0012, docs/reports.md "Performance"): each child's
+//! child-count decision per state and performance period, and its data-quality findings per state
+//! with the days they hold. Every write of a state record's data (record upsert or deletion, a
+//! merge or split moving a record, a change-of-residence notice) marks the (state, child) pair in
+//! `report_dirty` in its own transaction ([`mark_dirty!`]); a report recomputes the marked
+//! children, then counts with grouped queries.
+
+use chrono::NaiveDate;
+use sqlx::Row;
+
+use crate::{Backend, Result, Store, read_pool, write_pool};
+
+/// Marks a report row out of date; a new token at every mark, so a report that read an older
+/// mark does not remove this one.
+pub(crate) const MARK_DIRTY: &str = "INSERT INTO report_dirty (state, child_id, token) VALUES ($1, $2, $3) \
+ ON CONFLICT (state, child_id) DO UPDATE SET token = excluded.token";
+
+/// Marks (state, child) pairs out of date inside the open transaction `$c` (an
+/// `&mut Connection` of either backend), one statement per distinct pair.
+macro_rules! mark_dirty {
+    ($c:expr, $pairs:expr) => {{
+        let mut pairs: Vec<(&str, &str)> = $pairs.into_iter().collect();
+        pairs.sort_unstable();
+        pairs.dedup();
+        for (state, child) in pairs {
+            sqlx::query($crate::report_cache::MARK_DIRTY)
+                .bind(state)
+                .bind(child)
+                .bind($crate::new_id())
+                .execute(&mut *$c)
+                .await?;
+        }
+    }};
+}
+pub(crate) use mark_dirty;
+
+/// One child's child-count decision in one state and performance period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountRow {
+    pub child_id: String,
+    pub year: i32,
+    /// `counted` or the reason code.
+    pub category1: String,
+    /// `counted` or the reason code.
+    pub category2: String,
+    pub age: Option<i32>,
+    pub grade: Option<String>,
+}
+
+/// One child's data-quality result in one state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QualityRow {
+    pub child_id: String,
+    pub district: String,
+    pub computed_on: NaiveDate,
+    /// First day the result may no longer hold (`None`: no end).
+    pub valid_until: Option<NaiveDate>,
+    pub codes: Vec<String>,
+}
+
+/// Children sharing one set of child-count values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountGroup {
+    pub category1: String,
+    pub category2: String,
+    pub age: Option<i32>,
+    pub grade: Option<String>,
+    pub children: u64,
+}
+
+/// Data-quality counts of a state: per district (children, children with findings) and per
+/// (district, code).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QualityGroups {
+    pub districts: Vec<(String, u64, u64)>,
+    pub codes: Vec<(String, String, u64)>,
+}
+
+/// Which count rows of a [`CacheWrite`]'s children it replaces.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum CountScope {
+    /// None (a quality-only write).
+    #[default]
+    Untouched,
+    /// Those of one performance period.
+    Year(i32),
+    /// All of them (the children's data changed).
+    All,
+}
+
+/// What one report refresh writes for a set of children of a state, in one transaction.
+#[derive(Debug, Clone, Default)]
+pub struct CacheWrite {
+    pub state: String,
+    /// The children whose rows are replaced.
+    pub children: Vec<String>,
+    /// Which count rows of `children` are replaced.
+    pub count_scope: CountScope,
+    /// Whether the quality rows of `children` are replaced.
+    pub quality: bool,
+    pub counts: Vec<CountRow>,
+    pub quality_rows: Vec<QualityRow>,
+    /// Marks (child, token) read before the facts were: removed when still the same.
+    pub consumed: Vec<(String, String)>,
+}
+
+fn u(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+/// The child-id list of a statement as one JSON text parameter.
+fn id_list(ids: &[String]) -> String {
+    serde_json::to_string(ids).unwrap_or_else(|_| "[]".into())
+}
+
+/// SQL that is true when `col` is in the JSON list bound as `$n`.
+pub(crate) fn in_list(backend: Backend, col: &str, n: u8) -> String {
+    match backend {
+        Backend::Sqlite => format!("{col} IN (SELECT value FROM json_each(${n}))"),
+        Backend::Postgres => {
+            format!("{col} IN (SELECT jsonb_array_elements_text(${n}::jsonb))")
+        }
+    }
+}
+
+/// Rows per multi-row statement (parameters stay under SQLite's limit).
+const ROWS: usize = 2_000;
+
+impl Store {
+    /// Up to `limit` out-of-date children of a state after `after` (child id order), with the
+    /// token of their mark.
+    pub async fn report_dirty(
+        &self,
+        state: &str,
+        after: &str,
+        limit: i64,
+    ) -> Result<Vec<(String, String)>> {
+        read_pool!(self, p => {
+            let rows = sqlx::query("SELECT child_id, token FROM report_dirty WHERE state = $1 AND child_id > $2 ORDER BY child_id LIMIT $3")
+                .bind(state).bind(after).bind(limit).fetch_all(p).await?;
+            rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+        })
+    }
+
+    /// The complete reports of a state: (kind, year).
+    pub async fn report_marks(&self, state: &str) -> Result<Vec<(String, i32)>> {
+        read_pool!(self, p => {
+            let rows = sqlx::query("SELECT kind, year FROM report_marks WHERE state = $1 ORDER BY kind, year")
+                .bind(state).fetch_all(p).await?;
+            rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+        })
+    }
+
+    /// Records that a state's report rows of `kind` (and `year`) are complete.
+    pub async fn report_mark(&self, state: &str, kind: &str, year: i32) -> Result<()> {
+        write_pool!(self, p => sqlx::query("INSERT INTO report_marks (state, kind, year) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .bind(state).bind(kind).bind(year).execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Forgets every kept report row and mark (the next reports compute everything again).
+    pub async fn report_cache_clear(&self) -> Result<()> {
+        write_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            for t in ["report_marks", "report_counts", "report_quality", "report_findings", "report_dirty"] {
+                sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {t}"))).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Replaces the report rows of a set of children and removes the marks it consumed, in one
+    /// transaction.
+    pub async fn report_cache_write(&self, w: &CacheWrite) -> Result<()> {
+        let b = self.backend();
+        let ids = id_list(&w.children);
+        let del_counts = match w.count_scope {
+            CountScope::Year(_) => format!(
+                "DELETE FROM report_counts WHERE state = $1 AND year = $3 AND {}",
+                in_list(b, "child_id", 2)
+            ),
+            _ => format!(
+                "DELETE FROM report_counts WHERE state = $1 AND {}",
+                in_list(b, "child_id", 2)
+            ),
+        };
+        let del_quality = format!(
+            "DELETE FROM report_quality WHERE state = $1 AND {}",
+            in_list(b, "child_id", 2)
+        );
+        let del_findings = format!(
+            "DELETE FROM report_findings WHERE state = $1 AND {}",
+            in_list(b, "child_id", 2)
+        );
+        let consume = match b {
+            Backend::Sqlite => {
+                "DELETE FROM report_dirty WHERE state = $1 AND (child_id, token) IN \
+                (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each($2))"
+            }
+            Backend::Postgres => {
+                "DELETE FROM report_dirty WHERE state = $1 AND (child_id, token) IN \
+                (SELECT x->>0, x->>1 FROM jsonb_array_elements($2::jsonb) x)"
+            }
+        };
+        let consumed: Vec<[&str; 2]> = w
+            .consumed
+            .iter()
+            .map(|(c, t)| [c.as_str(), t.as_str()])
+            .collect();
+        let consumed = serde_json::to_string(&consumed).unwrap_or_else(|_| "[]".into());
+        write_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            if !w.children.is_empty() {
+                let q = sqlx::query(sqlx::AssertSqlSafe(del_counts.clone())).bind(&w.state).bind(&ids);
+                match w.count_scope {
+                    CountScope::Year(y) => { q.bind(y).execute(&mut *tx).await?; }
+                    CountScope::All => { q.execute(&mut *tx).await?; }
+                    CountScope::Untouched => {}
+                }
+                if w.quality {
+                    sqlx::query(sqlx::AssertSqlSafe(del_quality.clone())).bind(&w.state).bind(&ids).execute(&mut *tx).await?;
+                    sqlx::query(sqlx::AssertSqlSafe(del_findings.clone())).bind(&w.state).bind(&ids).execute(&mut *tx).await?;
+                }
+            }
+            for chunk in w.counts.chunks(ROWS) {
+                let mut qb = sqlx::QueryBuilder::new("INSERT INTO report_counts (state, year, child_id, category1, category2, age, grade) ");
+                qb.push_values(chunk, |mut r, c| {
+                    r.push_bind(&w.state).push_bind(c.year).push_bind(&c.child_id).push_bind(&c.category1)
+                        .push_bind(&c.category2).push_bind(c.age).push_bind(&c.grade);
+                });
+                qb.build().execute(&mut *tx).await?;
+            }
+            for chunk in w.quality_rows.chunks(ROWS) {
+                let mut qb = sqlx::QueryBuilder::new("INSERT INTO report_quality (state, child_id, district, computed_on, valid_until, findings) ");
+                qb.push_values(chunk, |mut r, q| {
+                    r.push_bind(&w.state).push_bind(&q.child_id).push_bind(&q.district).push_bind(q.computed_on)
+                        .push_bind(q.valid_until).push_bind(i32::try_from(q.codes.len()).unwrap_or(i32::MAX));
+                });
+                qb.build().execute(&mut *tx).await?;
+            }
+            let findings: Vec<(&str, &str, &str)> = w.quality_rows.iter()
+                .flat_map(|q| q.codes.iter().map(move |c| (q.child_id.as_str(), q.district.as_str(), c.as_str())))
+                .collect();
+            for chunk in findings.chunks(ROWS) {
+                let mut qb = sqlx::QueryBuilder::new("INSERT INTO report_findings (state, child_id, district, code) ");
+                qb.push_values(chunk, |mut r, (c, d, code)| {
+                    r.push_bind(&w.state).push_bind(*c).push_bind(*d).push_bind(*code);
+                });
+                qb.build().execute(&mut *tx).await?;
+            }
+            if !w.consumed.is_empty() {
+                sqlx::query(consume).bind(&w.state).bind(&consumed).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// A state's child-count decisions of one period, grouped.
+    pub async fn report_count_groups(&self, state: &str, year: i32) -> Result<Vec<CountGroup>> {
+        read_pool!(self, p => {
+            let rows = sqlx::query("SELECT category1, category2, age, grade, COUNT(*) FROM report_counts \
+                WHERE state = $1 AND year = $2 GROUP BY category1, category2, age, grade")
+                .bind(state).bind(year).fetch_all(p).await?;
+            rows.iter().map(|r| Ok(CountGroup {
+                category1: r.try_get(0)?,
+                category2: r.try_get(1)?,
+                age: r.try_get(2)?,
+                grade: r.try_get(3)?,
+                children: u(r.try_get(4)?),
+            })).collect()
+        })
+    }
+
+    /// (child id, MSIX ID) of a state's children in one period whose Category 1 value is
+    /// `category1` (and Category 2 value `category2`, when given), among `among` when given,
+    /// by child id.
+    pub async fn report_count_children(
+        &self,
+        state: &str,
+        year: i32,
+        category1: &str,
+        category2: Option<&str>,
+        among: Option<&[String]>,
+    ) -> Result<Vec<(String, String)>> {
+        let sql = format!(
+            "SELECT r.child_id, c.msix_id FROM report_counts r JOIN children c ON c.id = r.child_id \
+             WHERE r.state = $1 AND r.year = $2 AND r.category1 = $3 AND ($4 IS NULL OR r.category2 = $4) {} ORDER BY r.child_id",
+            if among.is_some() {
+                format!("AND {}", in_list(self.backend(), "r.child_id", 5))
+            } else {
+                String::new()
+            }
+        );
+        let list = among.map(id_list);
+        read_pool!(self, p => {
+            let q = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(state).bind(year).bind(category1).bind(category2);
+            let q = match &list { Some(l) => q.bind(l), None => q };
+            let rows = q.fetch_all(p).await?;
+            rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+        })
+    }
+
+    /// A state's data-quality results, grouped by district and by (district, code).
+    pub async fn report_quality_groups(&self, state: &str) -> Result<QualityGroups> {
+        read_pool!(self, p => {
+            let mut out = QualityGroups::default();
+            for r in sqlx::query("SELECT district, COUNT(*), SUM(CASE WHEN findings > 0 THEN 1 ELSE 0 END) FROM report_quality \
+                WHERE state = $1 GROUP BY district").bind(state).fetch_all(p).await? {
+                out.districts.push((r.try_get(0)?, u(r.try_get(1)?), u(r.try_get(2)?)));
+            }
+            for r in sqlx::query("SELECT district, code, COUNT(*) FROM report_findings WHERE state = $1 GROUP BY district, code")
+                .bind(state).fetch_all(p).await? {
+                out.codes.push((r.try_get(0)?, r.try_get(1)?, u(r.try_get(2)?)));
+            }
+            Ok(out)
+        })
+    }
+
+    /// (child id, MSIX ID) of a state's children with finding `code` (in `district`, when
+    /// given), by child id.
+    pub async fn report_quality_children(
+        &self,
+        state: &str,
+        code: &str,
+        district: Option<&str>,
+    ) -> Result<Vec<(String, String)>> {
+        read_pool!(self, p => {
+            let rows = sqlx::query("SELECT f.child_id, c.msix_id FROM report_findings f JOIN children c ON c.id = f.child_id \
+                WHERE f.state = $1 AND f.code = $2 AND ($3 IS NULL OR f.district = $3) ORDER BY f.child_id")
+                .bind(state).bind(code).bind(district).fetch_all(p).await?;
+            rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+        })
+    }
+
+    /// Children of a state whose quality result does not hold on `today` (child id order).
+    pub async fn report_quality_expired(
+        &self,
+        state: &str,
+        today: NaiveDate,
+    ) -> Result<Vec<String>> {
+        read_pool!(self, p => {
+            let rows = sqlx::query("SELECT child_id FROM report_quality WHERE state = $1 AND valid_until <= $2 \
+                UNION SELECT child_id FROM report_quality WHERE state = $1 AND computed_on > $2 ORDER BY 1")
+                .bind(state).bind(today).fetch_all(p).await?;
+            rows.iter().map(|r| r.try_get(0).map_err(Into::into)).collect()
+        })
+    }
+}
