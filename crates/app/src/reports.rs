@@ -213,7 +213,12 @@ impl App {
             let Some((last, _)) = dirty.last() else { break };
             after = last.clone();
             let ids: Vec<String> = dirty.iter().map(|(c, _)| c.clone()).collect();
-            let children = self.store.report_children_by_ids(state, &ids).await?;
+            // Nothing kept in this state yet: the marks only need removing.
+            let children = if kept.is_empty() && !quality_marked {
+                Vec::new()
+            } else {
+                self.store.report_children_by_ids(state, &ids).await?
+            };
             let mut w = CacheWrite {
                 state: state.into(),
                 children: ids,
