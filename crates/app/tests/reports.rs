@@ -623,3 +623,57 @@ async fn kept_quality_rows_are_computed_again_when_their_day_comes() {
         0
     );
 }
+
+/// The 30-calendar-day term-end clock: a withdrawal date (the end of the child's term at that
+/// school or project) counts from when it first reached the exchange, and a later re-send of the
+/// same record does not move it.
+#[tokio::test]
+async fn a_term_end_is_late_when_it_first_arrives_more_than_30_days_after() {
+    let db = test_db().await.unwrap();
+    let clock = Arc::new(FixedClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap(),
+    ));
+    let app = App::new(db.store.clone(), clock).await.unwrap();
+    let ended = |ssid: &str, first: &str| {
+        let mut r = student(StateCode::TX, ssid, first, "Reyes", "", "20120505");
+        r.enrollments[0].withdrawal_date = Some(d(2026, 6, 5));
+        r
+    };
+    let send = |record: StudentRecord, child: &'static str, on: NaiveDate| {
+        let store = db.store.clone();
+        async move {
+            store
+                .write_records(&[RecordWrite {
+                    record,
+                    child_id: child.into(),
+                    search_keys: vec![],
+                    submission_id: None,
+                    received_at: Utc.from_utc_datetime(&on.and_hms_opt(12, 0, 0).unwrap()),
+                }])
+                .await
+                .unwrap();
+        }
+    };
+    // Ana's term end arrives on 5 July (30 days after): on time, and re-sent in November.
+    send(ended("T1", "Ana"), "child-1", d(2026, 7, 5)).await;
+    send(ended("T1", "Ana"), "child-1", d(2026, 11, 2)).await;
+    // Eva's record was known before the term ended; the end arrives on 6 July: late.
+    let mut before = ended("T2", "Eva");
+    before.enrollments[0].withdrawal_date = None;
+    send(before, "child-2", d(2026, 5, 1)).await;
+    send(ended("T2", "Eva"), "child-2", d(2026, 7, 6)).await;
+    let q = app.data_quality(&tx_admin(), "TX").await.unwrap();
+    assert_eq!(q.tally.by_code.get("late.term_end"), Some(&1));
+    let ids = app
+        .data_quality_list(&tx_admin(), "TX", "late.term_end", None)
+        .await
+        .unwrap();
+    let eva = db
+        .store
+        .find_state_record(StateCode::TX, "T2")
+        .await
+        .unwrap()
+        .unwrap()
+        .2;
+    assert_eq!(ids, vec![eva.to_string()]);
+}

@@ -35,6 +35,9 @@ pub struct QualityPolicy {
     /// After a change-of-residence notice, the state it went to sends new and updated elements
     /// within this many working days (4).
     pub change_of_residence_working_days: u32,
+    /// After a term ends, the state sends the updates of every child eligible during it within
+    /// this many calendar days (30).
+    pub term_end_calendar_days: u32,
 }
 
 impl Default for QualityPolicy {
@@ -50,6 +53,7 @@ impl Default for QualityPolicy {
             eligibility_months: p.eligibility_months,
             eligibility_age_limit_years: p.eligibility_age_limit_years,
             change_of_residence_working_days: 4,
+            term_end_calendar_days: 30,
         }
     }
 }
@@ -78,6 +82,9 @@ pub struct EnrollmentFacts {
     pub algebra1: Option<bool>,
     /// Day the record carrying the enrollment was first received.
     pub received_on: Option<NaiveDate>,
+    /// Day the withdrawal date first reached the exchange (`None`: no withdrawal date, or not
+    /// known).
+    pub withdrawal_received_on: Option<NaiveDate>,
 }
 
 /// What the store holds of one child in one state (every live record of that state).
@@ -152,7 +159,7 @@ pub enum FindingKind {
 }
 
 /// One problem with a child's data. `code` is `missing.<element>`, `implausible.<rule>`,
-/// `late.enrollment` or `late.change_of_residence`.
+/// `late.enrollment`, `late.term_end` or `late.change_of_residence`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     pub kind: FindingKind,
@@ -370,6 +377,13 @@ pub fn check(c: &ChildFacts, today: NaiveDate, p: &QualityPolicy) -> Vec<Finding
             && received > calendar::add_working_days(start, p.timeliness_working_days)
         {
             out.push(f(Late, "late.enrollment"));
+        }
+        // The end of the child's term at this school or project (its withdrawal date) reached
+        // the exchange more than 30 calendar days after it.
+        if let (Some(end), Some(arrived)) = (e.withdrawal_date, e.withdrawal_received_on)
+            && (arrived - end).num_days() > i64::from(p.term_end_calendar_days)
+        {
+            out.push(f(Late, "late.term_end"));
         }
     }
     // A change-of-residence notice: the state's update came after the limit, or has not come

@@ -260,3 +260,18 @@ mod stable_until_property {
         );
     }
 }
+
+#[test]
+fn a_term_end_reported_more_than_30_calendar_days_late_is_found() {
+    let mut c = complete(GradeLevel::G03, d(2017, 2, 1));
+    // The term ends on 19 December 2025; 30 calendar days later is 18 January 2026 (holidays
+    // and weekends count: the clock is in calendar days).
+    c.enrollments[0].withdrawal_date = Some(d(2025, 12, 19));
+    c.enrollments[0].withdrawal_received_on = Some(d(2026, 1, 18));
+    assert!(!codes(&c).contains(&"late.term_end".to_string()));
+    c.enrollments[0].withdrawal_received_on = Some(d(2026, 1, 19));
+    assert!(codes(&c).contains(&"late.term_end".to_string()));
+    // Not known (stored before the exchange kept it): not judged.
+    c.enrollments[0].withdrawal_received_on = None;
+    assert!(!codes(&c).contains(&"late.term_end".to_string()));
+}

@@ -103,10 +103,41 @@ const INSERT_MOVE: &str = "INSERT INTO qualifying_moves (id, state_record_id, ch
 const INSERT_ENROLLMENT: &str = "INSERT INTO enrollments (id, state_record_id, child_id, seq, enrollment_date, enrollment_type, school_or_project_name, mep_project_type, school_id, facility_name, \
  facility_address_1, facility_address_2, facility_address_3, facility_city, district_id, district_name, facility_state, facility_zip, telephone, grade_level, lep, idea, med_alert, pfs, \
  immunization_record, withdrawal_date, district_of_residence, residency_date, residency_verification_date, designated_graduation_school, graduation_hse, graduation_hse_date, \
- out_of_state_transcript, continuation_reason, algebra1, comment) ";
+ out_of_state_transcript, continuation_reason, algebra1, comment, withdrawal_received_at) ";
 const INSERT_COURSE: &str = "INSERT INTO courses (id, state_record_id, child_id, seq, course_title, subject_area, course_type, begin_year, end_year, course_section, term_type, clock_hours, grade_to_date, credits_hundredths, final_grade) ";
 const INSERT_ASSESSMENT: &str = "INSERT INTO assessments (id, state_record_id, child_id, seq, title, content, assessment_type, administration_month, reporting_method, score, interpretation) ";
 const INSERT_SEARCH_KEYS: &str = "INSERT INTO search_keys (state_record_id, child_id, key) ";
+
+/// Per state record rewritten in a batch: its stored enrollments' (enrollment date, school or
+/// project name, withdrawal date, when that withdrawal date first arrived).
+type Carried =
+    std::collections::HashMap<String, Vec<(NaiveDate, Option<String>, NaiveDate, DateTime<Utc>)>>;
+
+/// When an enrollment's withdrawal date first reached the exchange: kept from the record's
+/// previous write when the same enrollment (date and school or project) had the same
+/// withdrawal date, else now (`received`); `None` without a withdrawal date.
+fn withdrawal_received(
+    carried: &Carried,
+    record_id: &str,
+    e: &puente_domain::records::Enrollment,
+    received: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let w = e.withdrawal_date?;
+    Some(
+        carried
+            .get(record_id)
+            .and_then(|rows| {
+                rows.iter()
+                    .find(|(date, school, wd, _)| {
+                        *date == e.enrollment_date
+                            && *school == e.school_or_project_name
+                            && *wd == w
+                    })
+                    .map(|row| row.3)
+            })
+            .unwrap_or(received),
+    )
+}
 
 /// Rows per multi-row statement for a table of `cols` columns: the bound parameters stay well
 /// under SQLite's 32,766 (and PostgreSQL's 65,535).
@@ -126,7 +157,7 @@ const CHILD_TABLES: [&str; 6] = [
 /// Writes one record (its child and its `state_records` row) inside the open transaction `$tx`;
 /// its child rows are written afterwards, for the whole batch, by `write_child_rows!`.
 macro_rules! write_one {
-    ($tx:expr, $w:expr) => {{
+    ($tx:expr, $w:expr, $carried:expr) => {{
         let w: &RecordWrite = $w;
         let now = w.received_at;
         let child_id = w.child_id.clone();
@@ -211,8 +242,23 @@ macro_rules! write_one {
             .fetch_one(&mut *$tx)
             .await?;
         let record_id: String = row.try_get(0)?;
-        // A record seen before: its child rows are replaced (a new one has none yet).
+        // A record seen before: its child rows are replaced (a new one has none yet). When each
+        // withdrawal date first arrived is carried over to the new rows.
         if record_id != new_record_id {
+            let carried: &mut Carried = $carried;
+            for row in sqlx::query("SELECT enrollment_date, school_or_project_name, withdrawal_date, withdrawal_received_at FROM enrollments \
+                WHERE state_record_id = $1 AND withdrawal_date IS NOT NULL AND withdrawal_received_at IS NOT NULL")
+                .bind(&record_id)
+                .fetch_all(&mut *$tx)
+                .await?
+            {
+                carried.entry(record_id.clone()).or_default().push((
+                    row.try_get(0)?,
+                    row.try_get(1)?,
+                    row.try_get(2)?,
+                    row.try_get(3)?,
+                ));
+            }
             for sql in CHILD_TABLES {
                 sqlx::query(sql).bind(&record_id).execute(&mut *$tx).await?;
             }
@@ -255,9 +301,10 @@ fn child_rows<'a, T>(
 /// assessments) of a batch written by `write_one!`, a few multi-row statements per table. A
 /// record written twice in one batch keeps the rows of its last write.
 macro_rules! write_child_rows {
-    ($tx:expr, $batch:expr, $outcomes:expr) => {{
+    ($tx:expr, $batch:expr, $outcomes:expr, $carried:expr) => {{
         let batch: &[RecordWrite] = $batch;
         let outcomes: &[WriteOutcome] = $outcomes;
+        let carried: &Carried = $carried;
         let mut seen = std::collections::HashSet::new();
         let mut last: Vec<(&str, &str, &RecordWrite)> = Vec::with_capacity(batch.len());
         for (w, o) in batch.iter().zip(outcomes).rev() {
@@ -266,6 +313,8 @@ macro_rules! write_child_rows {
             }
         }
         last.reverse();
+        let received_of: std::collections::HashMap<&str, DateTime<Utc>> =
+            last.iter().map(|&(r, _, w)| (r, w.received_at)).collect();
         $crate::report_cache::mark_dirty!(
             $tx,
             last.iter()
@@ -307,7 +356,7 @@ macro_rules! write_child_rows {
                 .push_bind(m.expiration_defaulted);
         });
         let enrollments = child_rows(&last, |w| &w.record.enrollments);
-        insert_rows!($tx, INSERT_ENROLLMENT, "", 36, enrollments, |b,
+        insert_rows!($tx, INSERT_ENROLLMENT, "", 37, enrollments, |b,
                                                                    &(
             r,
             c,
@@ -349,7 +398,8 @@ macro_rules! write_child_rows {
                 .push_bind(e.out_of_state_transcript)
                 .push_bind(code(&e.continuation_reason))
                 .push_bind(e.algebra1)
-                .push_bind(&e.comment);
+                .push_bind(&e.comment)
+                .push_bind(withdrawal_received(carried, r, e, received_of[r]));
         });
         let courses = child_rows(&last, |w| &w.record.courses);
         insert_rows!($tx, INSERT_COURSE, "", 15, courses, |b, &(r, c, i, x)| {
@@ -463,10 +513,11 @@ impl Store {
         let mut out = Vec::with_capacity(batch.len());
         write_pool!(self, p => {
             let mut tx = p.begin().await?;
+            let mut carried = Carried::new();
             for w in batch {
-                out.push(write_one!(tx, w));
+                out.push(write_one!(tx, w, &mut carried));
             }
-            write_child_rows!(tx, batch, &out);
+            write_child_rows!(tx, batch, &out, &carried);
             tx.commit().await?;
         });
         Ok(out)
@@ -733,10 +784,11 @@ impl crate::audit::Tx {
     pub async fn write_records(&mut self, batch: &[RecordWrite]) -> Result<Vec<WriteOutcome>> {
         let mut out = Vec::with_capacity(batch.len());
         crate::audit::on_tx!(self, c => {
+            let mut carried = Carried::new();
             for w in batch {
-                out.push(write_one!(c, w));
+                out.push(write_one!(c, w, &mut carried));
             }
-            write_child_rows!(c, batch, &out);
+            write_child_rows!(c, batch, &out, &carried);
         });
         Ok(out)
     }
