@@ -141,5 +141,6 @@ rep-rec-too-large = The list is larger than 32 MB.
 rep-rec-bad-list = The list could not be read: { $reason }
 rep-rec-puente_counts_category_2 = Puente counts the child in Category 2 (summer or intersession service while eligible)
 rep-finding-late-change_of_residence = Late: update sent more than 4 working days after a change-of-residence notice, or not yet sent
+rep-finding-late-term_end = Late: end of a term (withdrawal date) sent more than 30 calendar days after it
 rep-rec-format-csv = CSV file
 rep-rec-format-xlsx = Excel workbook (XLSX)

@@ -141,5 +141,6 @@ rep-rec-too-large = La lista supera los 32 MB.
 rep-rec-bad-list = No se pudo leer la lista: { $reason }
 rep-rec-puente_counts_category_2 = Puente cuenta al niño en la Categoría 2 (servicio de verano o intersesión mientras era elegible)
 rep-finding-late-change_of_residence = Tardía: actualización enviada más de 4 días hábiles después de un aviso de cambio de residencia, o aún no enviada
+rep-finding-late-term_end = Tardía: fin de un período (fecha de baja) enviado más de 30 días naturales después
 rep-rec-format-csv = Archivo CSV
 rep-rec-format-xlsx = Libro de Excel (XLSX)
