@@ -49,12 +49,19 @@ fn main() {
     let mut recs = Vec::new();
     let mut input = BatchInput::new();
     for l in lines {
-        let row = split(&l);
+        // fields borrowed from the line unless it has quotes
+        let quoted;
+        let row: Vec<&str> = if l.contains('"') {
+            quoted = split(&l);
+            quoted.iter().map(String::as_str).collect()
+        } else {
+            l.split(',').collect()
+        };
         let get = |n: &str| {
             col.get(n)
                 .and_then(|i| row.get(*i))
                 .filter(|v| !v.is_empty())
-                .cloned()
+                .map(|v| v.to_string())
         };
         let rec = LinkRecord {
             record_id: get("record_id").unwrap_or_default(),

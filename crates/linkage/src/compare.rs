@@ -4,8 +4,9 @@
 use crate::LinkRecord;
 use crate::model::{NF, WeightTable, field, level::*};
 use crate::normalize::{
-    Ymd, combine, fold, hash_bytes, hash_str, jaro_winkler, jaro_winkler_bytes, name_tokens,
-    nickname_canon, norm_id, parse_date, parse_sex, phonetic_folded_token, within_one_edit,
+    Ymd, combine, fold, hash_bytes, hash_concat, hash_str, jaro_winkler, jaro_winkler_bytes,
+    name_tokens, nickname_canon, norm_id, parse_date, parse_sex, phonetic_folded_token,
+    within_one_edit,
 };
 
 /// The keys of a name token, shared by every record with that token (names repeat
@@ -161,29 +162,55 @@ fn opt(s: &Option<String>) -> &str {
     s.as_deref().unwrap_or("")
 }
 
-type TokCache = std::collections::HashMap<(Box<str>, bool), Vec<Tok>>;
+/// FNV-1a over the bytes (then mixed): the token cache's hasher (names are short; the
+/// cache is private to a thread).
+#[derive(Default)]
+struct FnvHasher(u64);
+
+impl std::hash::Hasher for FnvHasher {
+    fn finish(&self) -> u64 {
+        crate::normalize::mix(self.0)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = self.0 ^ 0xcbf2_9ce4_8422_2325;
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        self.0 = h;
+    }
+}
+
+/// Tokenised name fields by text: with nickname forms (given names), without (surnames).
+type TokCache =
+    [std::collections::HashMap<Box<str>, Box<[Tok]>, std::hash::BuildHasherDefault<FnvHasher>>; 2];
 
 thread_local! {
     /// Per-thread cache of tokenised name fields (names repeat heavily).
-    static TOK_CACHE: std::cell::RefCell<TokCache> =
-        std::cell::RefCell::new(std::collections::HashMap::new());
+    static TOK_CACHE: std::cell::RefCell<TokCache> = Default::default();
 }
 
-fn toks(s: &str, canon: bool) -> Vec<Tok> {
+/// Appends the tokens of a name field (at most `max`) to `out`; returns how many.
+fn toks_into(s: &str, canon: bool, out: &mut Vec<Tok>, max: usize) -> usize {
     if s.is_empty() {
-        return Vec::new();
+        return 0;
     }
     TOK_CACHE.with(|c| {
         let mut c = c.borrow_mut();
-        if let Some(v) = c.get(&(Box::from(s), canon)) {
-            return v.clone();
+        let c = &mut c[usize::from(canon)];
+        if let Some(v) = c.get(s) {
+            let n = v.len().min(max);
+            out.extend_from_slice(&v[..n]);
+            return n;
         }
-        let v: Vec<Tok> = name_tokens(s).iter().map(|t| Tok::new(t, canon)).collect();
-        if c.len() > 500_000 {
+        let v: Box<[Tok]> = name_tokens(s).iter().map(|t| Tok::new(t, canon)).collect();
+        let n = v.len().min(max);
+        out.extend_from_slice(&v[..n]);
+        if c.len() > 250_000 {
             c.clear();
         }
-        c.insert((Box::from(s), canon), v.clone());
-        v
+        c.insert(Box::from(s), v);
+        n
     })
 }
 
@@ -226,24 +253,24 @@ fn address_parts(raw: &str) -> (Box<str>, Vec<u16>, u64) {
 }
 
 pub(crate) fn prepare(r: &LinkRecord) -> Prep {
-    let mut given = toks(opt(&r.first_name), true);
-    given.extend(toks(opt(&r.middle_name), true));
-    given.truncate(4);
-    let mut sur = toks(opt(&r.last_name_1), false);
-    sur.extend(toks(opt(&r.last_name_2), false));
-    sur.truncate(4);
-    let concat: String = sur.iter().map(|t| &*t.s).collect();
-    let concat_rev: String = sur.iter().rev().map(|t| &*t.s).collect();
-    let sur_concat = if concat.is_empty() {
-        0
-    } else {
-        hash_str(&concat)
+    // given names (at most four), surnames (at most four), then each parent's names
+    let mut all: Vec<Tok> = Vec::with_capacity(12);
+    let mut n_given = toks_into(opt(&r.first_name), true, &mut all, 4);
+    n_given += toks_into(opt(&r.middle_name), true, &mut all, 4 - n_given);
+    let mut n_sur = toks_into(opt(&r.last_name_1), false, &mut all, 4);
+    n_sur += toks_into(opt(&r.last_name_2), false, &mut all, 4 - n_sur);
+    let (given, sur) = all.split_at(n_given);
+    // hashes of the surnames' texts joined, in order and reversed
+    let concat = |rev: bool| {
+        if sur.is_empty() {
+            0
+        } else if rev {
+            hash_concat(sur.iter().rev().map(|t| t.s.as_bytes()))
+        } else {
+            hash_concat(sur.iter().map(|t| t.s.as_bytes()))
+        }
     };
-    let sur_concat_rev = if concat_rev.is_empty() {
-        0
-    } else {
-        hash_str(&concat_rev)
-    };
+    let (sur_concat, sur_concat_rev) = (concat(false), concat(true));
     let mut sk = [0u8; 8];
     let mut i = 0;
     for t in sur.iter().take(1).chain(given.iter().take(1)) {
@@ -254,24 +281,19 @@ pub(crate) fn prepare(r: &LinkRecord) -> Prep {
             }
         }
     }
-    let (n_given, n_sur) = (given.len() as u8, sur.len() as u8);
-    let mut all = given;
-    all.extend(sur);
+    let (n_given, n_sur) = (n_given as u8, n_sur as u8);
     let (mut n_par, mut par) = (0u8, [(0u8, 0u8); 2]);
     for (f, l) in [
         (&r.parent1_first_name, &r.parent1_last_name),
         (&r.parent2_first_name, &r.parent2_last_name),
     ] {
-        let (mut first, mut last) = (toks(opt(f), true), toks(opt(l), false));
-        if first.is_empty() {
+        let first = toks_into(opt(f), true, &mut all, 255);
+        if first == 0 {
             continue;
         }
-        first.truncate(255);
-        last.truncate(255);
-        par[usize::from(n_par)] = (first.len() as u8, last.len() as u8);
+        let last = toks_into(opt(l), false, &mut all, 255);
+        par[usize::from(n_par)] = (first as u8, last as u8);
         n_par += 1;
-        all.extend(first);
-        all.extend(last);
     }
     let id_hash = |s: &str| {
         let n = norm_id(s);

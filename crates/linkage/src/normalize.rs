@@ -618,6 +618,18 @@ pub fn hash_str(s: &str) -> u64 {
     hash_bytes(s.as_bytes(), 0)
 }
 
+/// [`hash_str`] of the concatenation of `parts`, without building it.
+pub fn hash_concat<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in parts {
+        for &c in b {
+            h ^= u64::from(c);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    mix(h)
+}
+
 /// Deterministic 64-bit hash of bytes with a seed (domain separation).
 pub fn hash_bytes(b: &[u8], seed: u64) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed.wrapping_mul(0x9e37_79b9_7f4a_7c15);
@@ -666,6 +678,15 @@ pub fn within_one_edit(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hash_concat_is_hash_str_of_the_concatenation() {
+        assert_eq!(
+            hash_concat(["garcia".as_bytes(), "lopez".as_bytes()]),
+            hash_str("garcialopez")
+        );
+        assert_eq!(hash_concat(["".as_bytes()]), hash_str(""));
+    }
 
     #[test]
     fn fold_basic() {
