@@ -136,69 +136,99 @@ fn secondary(p: &Prep, fam: u64) -> u64 {
 }
 
 fn candidate_pairs(preps: &[Prep], config: &LinkConfig) -> Vec<u64> {
-    let mut pairs: Vec<u64> = Vec::new();
-    // pairs of the current family (sorted and merged into `pairs` once per family)
-    let mut fresh: Vec<u64> = Vec::new();
-    let mut keys: Vec<(u64, u32)> = Vec::with_capacity(preps.len() * 2);
-    for fam in 1..=compare::FAMILIES {
-        keys.clear();
-        // the keys of each record (in record order, whatever the number of threads)
-        let parts: Vec<Vec<(u64, u32)>> = par_chunks(preps.len(), config.threads, |r| {
-            let mut out = Vec::with_capacity(r.len() * 2);
-            let mut buf: Vec<u64> = Vec::with_capacity(16);
-            for i in r {
-                buf.clear();
-                compare::block_keys(&preps[i], fam, &mut buf);
-                buf.sort_unstable();
-                buf.dedup();
-                for k in &buf {
-                    out.push((*k, i as u32));
-                }
+    // Each thread takes the next family not taken yet and merges its pairs into its own
+    // list; the lists are merged at the end. The union of the families' pairs does not
+    // depend on which thread made which family.
+    let threads = config.threads.clamp(1, 16);
+    let next = std::sync::atomic::AtomicU64::new(1);
+    let work = || {
+        let mut pairs: Vec<u64> = Vec::new();
+        // pairs of the current family (sorted and merged into `pairs` once per family)
+        let mut fresh: Vec<u64> = Vec::new();
+        let mut keys: Vec<(u64, u32)> = Vec::new();
+        loop {
+            let fam = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if fam > compare::FAMILIES {
+                return pairs;
             }
-            vec![out]
-        });
-        for part in parts {
-            keys.extend(part);
+            family_pairs(preps, fam, config, &mut keys, &mut fresh);
+            merge_into(&mut pairs, &fresh);
+            fresh.clear();
         }
-        keys.sort_unstable();
-        let mut s = 0;
-        while s < keys.len() {
-            let mut e = s + 1;
-            while e < keys.len() && keys[e].0 == keys[s].0 {
-                e += 1;
-            }
-            let block = &keys[s..e];
-            if block.len() <= config.max_block {
-                for x in 0..block.len() {
-                    for y in x + 1..block.len() {
-                        fresh.push((u64::from(block[x].1) << 32) | u64::from(block[y].1));
-                    }
-                }
-            } else {
-                let mut members: Vec<(u64, u32)> = block
-                    .iter()
-                    .map(|(_, i)| (secondary(&preps[*i as usize], fam), *i))
-                    .collect();
-                members.sort_unstable();
-                let w = config.window.max(1);
-                for x in 0..members.len() {
-                    for y in x + 1..(x + 1 + w).min(members.len()) {
-                        let (a, b) = (
-                            members[x].1.min(members[y].1),
-                            members[x].1.max(members[y].1),
-                        );
-                        fresh.push((u64::from(a) << 32) | u64::from(b));
-                    }
-                }
-            }
-            s = e;
-        }
-        fresh.sort_unstable();
-        fresh.dedup();
-        merge_into(&mut pairs, &fresh);
-        fresh.clear();
+    };
+    let lists: Vec<Vec<u64>> = if threads == 1 {
+        vec![work()]
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads).map(|_| s.spawn(work)).collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_default())
+                .collect()
+        })
+    };
+    let mut lists = lists.into_iter();
+    let mut pairs = lists.next().unwrap_or_default();
+    for l in lists {
+        merge_into(&mut pairs, &l);
     }
     pairs
+}
+
+/// The candidate pairs of one key family in `fresh` (sorted, without duplicates).
+fn family_pairs(
+    preps: &[Prep],
+    fam: u64,
+    config: &LinkConfig,
+    keys: &mut Vec<(u64, u32)>,
+    fresh: &mut Vec<u64>,
+) {
+    keys.clear();
+    let mut buf: Vec<u64> = Vec::with_capacity(16);
+    for (i, p) in preps.iter().enumerate() {
+        buf.clear();
+        compare::block_keys(p, fam, &mut buf);
+        buf.sort_unstable();
+        buf.dedup();
+        for k in &buf {
+            keys.push((*k, i as u32));
+        }
+    }
+    keys.sort_unstable();
+    let mut s = 0;
+    while s < keys.len() {
+        let mut e = s + 1;
+        while e < keys.len() && keys[e].0 == keys[s].0 {
+            e += 1;
+        }
+        let block = &keys[s..e];
+        if block.len() <= config.max_block {
+            for x in 0..block.len() {
+                for y in x + 1..block.len() {
+                    fresh.push((u64::from(block[x].1) << 32) | u64::from(block[y].1));
+                }
+            }
+        } else {
+            let mut members: Vec<(u64, u32)> = block
+                .iter()
+                .map(|(_, i)| (secondary(&preps[*i as usize], fam), *i))
+                .collect();
+            members.sort_unstable();
+            let w = config.window.max(1);
+            for x in 0..members.len() {
+                for y in x + 1..(x + 1 + w).min(members.len()) {
+                    let (a, b) = (
+                        members[x].1.min(members[y].1),
+                        members[x].1.max(members[y].1),
+                    );
+                    fresh.push((u64::from(a) << 32) | u64::from(b));
+                }
+            }
+        }
+        s = e;
+    }
+    fresh.sort_unstable();
+    fresh.dedup();
 }
 
 /// `a` becomes the union of `a` and `b` (both sorted and duplicate-free), in place: `a`
