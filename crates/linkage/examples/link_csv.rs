@@ -14,6 +14,29 @@ use std::time::Instant;
 use puente_linkage::synth::{explanation_line, pairwise_prf, record_line};
 use puente_linkage::{BatchInput, LinkConfig, LinkRecord, explain_pair, link_prepared};
 
+/// Input columns read (`get(i)` reads `FIELDS[i]`).
+const FIELDS: [&str; 19] = [
+    "record_id",
+    "reporting_state",
+    "state_student_id",
+    "first_name",
+    "middle_name",
+    "last_name_1",
+    "last_name_2",
+    "sex",
+    "birth_date",
+    "birth_city",
+    "birth_state",
+    "birth_country",
+    "parent1_first_name",
+    "parent1_last_name",
+    "parent2_first_name",
+    "parent2_last_name",
+    "multiple_birth_flag",
+    "address",
+    "postal_code",
+];
+
 fn split(line: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
@@ -48,6 +71,8 @@ fn main() {
         || std::env::var("TRUEM").is_ok_and(|v| v == "1");
     let mut recs = Vec::new();
     let mut input = BatchInput::new();
+    // column of each field (looked up once): index in FIELDS
+    let ix: Vec<Option<usize>> = FIELDS.iter().map(|n| col.get(n).copied()).collect();
     for l in lines {
         // fields borrowed from the line unless it has quotes
         let quoted;
@@ -57,32 +82,32 @@ fn main() {
         } else {
             l.split(',').collect()
         };
-        let get = |n: &str| {
-            col.get(n)
-                .and_then(|i| row.get(*i))
+        let get = |f: usize| {
+            ix[f]
+                .and_then(|i| row.get(i))
                 .filter(|v| !v.is_empty())
                 .map(|v| v.to_string())
         };
         let rec = LinkRecord {
-            record_id: get("record_id").unwrap_or_default(),
-            reporting_state: get("reporting_state"),
-            state_student_id: get("state_student_id"),
-            first_name: get("first_name"),
-            middle_name: get("middle_name"),
-            last_name_1: get("last_name_1"),
-            last_name_2: get("last_name_2"),
-            sex: get("sex"),
-            birth_date: get("birth_date"),
-            birth_city: get("birth_city"),
-            birth_state: get("birth_state"),
-            birth_country: get("birth_country"),
-            parent1_first_name: get("parent1_first_name"),
-            parent1_last_name: get("parent1_last_name"),
-            parent2_first_name: get("parent2_first_name"),
-            parent2_last_name: get("parent2_last_name"),
-            multiple_birth: get("multiple_birth_flag").map(|v| v == "Yes" || v == "Y"),
-            address: get("address"),
-            postal_code: get("postal_code"),
+            record_id: get(0).unwrap_or_default(),
+            reporting_state: get(1),
+            state_student_id: get(2),
+            first_name: get(3),
+            middle_name: get(4),
+            last_name_1: get(5),
+            last_name_2: get(6),
+            sex: get(7),
+            birth_date: get(8),
+            birth_city: get(9),
+            birth_state: get(10),
+            birth_country: get(11),
+            parent1_first_name: get(12),
+            parent1_last_name: get(13),
+            parent2_first_name: get(14),
+            parent2_last_name: get(15),
+            multiple_birth: get(16).map(|v| v == "Yes" || v == "Y"),
+            address: get(17),
+            postal_code: get(18),
             alternate_ids: Vec::new(),
         };
         if keep {
