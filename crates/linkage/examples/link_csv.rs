@@ -80,7 +80,9 @@ fn main() {
             quoted = split(&l);
             quoted.iter().map(String::as_str).collect()
         } else {
-            l.split(',').collect()
+            let mut row = Vec::with_capacity(head.len() + 1);
+            row.extend(l.split(','));
+            row
         };
         let get = |f: usize| {
             ix[f]

@@ -617,7 +617,9 @@ impl BatchInput {
 
     /// Sends the pending records to be prepared (on this thread with one thread).
     fn flush(&mut self) {
-        let pending = std::mem::take(&mut self.pending);
+        // the next chunk's list is made at its full size (no growing: each large
+        // allocation makes the allocator consolidate the small blocks freed meanwhile)
+        let pending = std::mem::replace(&mut self.pending, Vec::with_capacity(PREPARE_CHUNK));
         if self.threads <= 1 {
             self.preps.extend(pending.iter().map(compare::prepare));
             return;

@@ -214,7 +214,64 @@ fn toks_into(s: &str, canon: bool, out: &mut Vec<Tok>, max: usize) -> usize {
     })
 }
 
+thread_local! {
+    /// Per-thread cache of [`place_hash_uncached`] (places repeat heavily).
+    static PLACE_CACHE: std::cell::RefCell<
+        std::collections::HashMap<Box<str>, u64, std::hash::BuildHasherDefault<FnvHasher>>,
+    > = Default::default();
+}
+
 fn place_hash(s: &str) -> u64 {
+    if s.is_empty() {
+        return 0;
+    }
+    PLACE_CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if let Some(h) = c.get(s) {
+            return *h;
+        }
+        let h = place_hash_uncached(s);
+        if c.len() > 100_000 {
+            c.clear();
+        }
+        c.insert(Box::from(s), h);
+        h
+    })
+}
+
+/// [`hash_str`] of [`norm_id`] (0 when empty), without allocating for a short ASCII id:
+/// its letters and digits in lower case, leading zeros dropped (unless it is all zeros).
+fn id_hash(s: &str) -> u64 {
+    let mut buf = [0u8; 64];
+    let mut n = 0;
+    if s.is_ascii() {
+        for b in s.bytes().filter(u8::is_ascii_alphanumeric) {
+            if n == buf.len() {
+                n = usize::MAX;
+                break;
+            }
+            buf[n] = b.to_ascii_lowercase();
+            n += 1;
+        }
+    } else {
+        n = usize::MAX;
+    }
+    if n == usize::MAX {
+        let id = norm_id(s);
+        return if id.is_empty() { 0 } else { hash_str(&id) };
+    }
+    let all = &buf[..n];
+    if all.is_empty() {
+        return 0;
+    }
+    let trimmed = match all.iter().position(|b| *b != b'0') {
+        Some(i) => &all[i..],
+        None => all,
+    };
+    hash_bytes(trimmed, 0)
+}
+
+fn place_hash_uncached(s: &str) -> u64 {
     let f = fold(s);
     if f.is_empty() {
         0
@@ -295,10 +352,6 @@ pub(crate) fn prepare(r: &LinkRecord) -> Prep {
         par[usize::from(n_par)] = (first as u8, last as u8);
         n_par += 1;
     }
-    let id_hash = |s: &str| {
-        let n = norm_id(s);
-        if n.is_empty() { 0 } else { hash_str(&n) }
-    };
     let state = place_hash(opt(&r.reporting_state));
     let ssid = id_hash(opt(&r.state_student_id));
     let mut alt: Vec<u64> = r
@@ -1620,6 +1673,28 @@ mod tests {
             }
         }
         assert!(skipped > 0 && kept > 0, "{skipped} {kept}");
+    }
+
+    #[test]
+    fn id_hash_is_the_hash_of_norm_id() {
+        for id in [
+            "",
+            " ",
+            "0",
+            "000",
+            "00123",
+            "A-0012b",
+            "12 34",
+            "ID\u{e9}7",
+            "x",
+            "0a0",
+            "-",
+            "1234567890123456789012345678901234567890123456789012345678901234567890",
+        ] {
+            let n = norm_id(id);
+            let want = if n.is_empty() { 0 } else { hash_str(&n) };
+            assert_eq!(id_hash(id), want, "{id:?}");
+        }
     }
 
     #[test]
