@@ -34,6 +34,15 @@ pub enum ReportCmd {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Interstate mobility: qualifying moves from state to state in the period, by pair and month.
+    Mobility {
+        #[arg(long)]
+        year: Option<i32>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Compare a state's own child list (CSV state_student_id,category) with Puente's count.
     Reconcile {
         #[arg(long)]
@@ -130,6 +139,24 @@ pub async fn run(cmd: ReportCmd) -> anyhow::Result<()> {
                 for (k, n) in &r.tally.not_counted_category2 {
                     println!("  {k}: {n}");
                 }
+            }
+            eprintln!("report time: {secs:.3} s");
+        }
+        ReportCmd::Mobility { year, json, db } => {
+            let app = app(&db).await?;
+            let t = Instant::now();
+            let r = app
+                .interstate_mobility(&actor, year_or_current(year))
+                .await?;
+            let secs = t.elapsed().as_secs_f64();
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r)?);
+            } else {
+                println!("from   to     moves");
+                for f in &r.flows {
+                    println!("{:<5}  {:<5}  {:>5}", f.from, f.to, f.moves);
+                }
+                println!("total         {:>5}", r.total);
             }
             eprintln!("report time: {secs:.3} s");
         }

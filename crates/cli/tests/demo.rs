@@ -72,6 +72,48 @@ fn demo_loads_realistic_data_and_serves() {
     );
     assert!(stats["courses"].as_i64().unwrap() > 0 && stats["assessments"].as_i64().unwrap() > 0);
 
+    // Reports: the backfill of kept rows, then the national count from them (each state's
+    // count sums to the total), a state's count, and mobility.
+    let report = |args: &[&str]| -> serde_json::Value {
+        let out = puente()
+            .arg("report")
+            .args(args)
+            .args(["--db", &url])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "report {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if args.contains(&"--json") {
+            serde_json::from_slice(&out.stdout).unwrap()
+        } else {
+            serde_json::Value::String(String::from_utf8_lossy(&out.stdout).into())
+        }
+    };
+    let refreshed = report(&["refresh", "--year", "2025"]);
+    assert!(
+        refreshed
+            .as_str()
+            .unwrap()
+            .contains(&format!("for {} states", states.len())),
+        "{refreshed}"
+    );
+    let national = report(&["national", "--year", "2025", "--json"]);
+    let by_state = national["by_state"].as_object().unwrap();
+    let c1 = |t: &serde_json::Value| t["totals"]["category1"].as_u64().unwrap();
+    assert_eq!(
+        by_state.values().map(c1).sum::<u64>(),
+        c1(&national["total"])
+    );
+    assert!(c1(&national["total"]) > 0, "{national}");
+    let (state, tally) = by_state.iter().next().unwrap();
+    let one = report(&["child-count", "--state", state, "--year", "2025", "--json"]);
+    assert_eq!(&one["tally"], tally);
+    let mobility = report(&["mobility", "--year", "2025", "--json"]);
+    assert!(mobility["total"].as_u64().is_some(), "{mobility}");
+
     let mut server = puente()
         .args(["serve", "--addr", "127.0.0.1:0", "--db", &url])
         .stdout(Stdio::piped())
