@@ -140,6 +140,10 @@ fn candidate_pairs(preps: &[Prep], config: &LinkConfig) -> Vec<u64> {
     // list; the lists are merged at the end. The union of the families' pairs does not
     // depend on which thread made which family.
     let threads = config.threads.clamp(1, 16);
+    let names: Vec<compare::NameKeys> = par_chunks(preps.len(), threads, |r| {
+        preps[r].iter().map(compare::NameKeys::of).collect()
+    });
+    let names = &names;
     let next = std::sync::atomic::AtomicU64::new(1);
     let work = || {
         let mut pairs: Vec<u64> = Vec::new();
@@ -151,7 +155,7 @@ fn candidate_pairs(preps: &[Prep], config: &LinkConfig) -> Vec<u64> {
             if fam > compare::FAMILIES {
                 return pairs;
             }
-            family_pairs(preps, fam, config, &mut keys, &mut fresh);
+            family_pairs(preps, names, fam, config, &mut keys, &mut fresh);
             merge_into(&mut pairs, &fresh);
             fresh.clear();
         }
@@ -178,6 +182,7 @@ fn candidate_pairs(preps: &[Prep], config: &LinkConfig) -> Vec<u64> {
 /// The candidate pairs of one key family in `fresh` (sorted, without duplicates).
 fn family_pairs(
     preps: &[Prep],
+    names: &[compare::NameKeys],
     fam: u64,
     config: &LinkConfig,
     keys: &mut Vec<(u64, u32)>,
@@ -185,9 +190,9 @@ fn family_pairs(
 ) {
     keys.clear();
     let mut buf: Vec<u64> = Vec::with_capacity(16);
-    for (i, p) in preps.iter().enumerate() {
+    for (i, (p, nk)) in preps.iter().zip(names).enumerate() {
         buf.clear();
-        compare::block_keys(p, fam, &mut buf);
+        compare::block_keys(p, nk, fam, &mut buf);
         buf.sort_unstable();
         buf.dedup();
         for k in &buf {

@@ -509,6 +509,23 @@ fn concat_jw(a: &[Tok], b: &[Tok]) -> (bool, f64) {
     (ca == cb, jaro_winkler(&ca, &cb))
 }
 
+/// Whether the concatenated texts of two token lists are equal, and whether their
+/// Jaro-Winkler is at least 0.92 ([`concat_jw`]); lengths far apart answer both without
+/// reading the texts: Jaro-Winkler >= 0.92 needs Jaro >= 0.8667 (the prefix bonus is at
+/// most 0.4 (1 - Jaro)), which needs the shorter text to be at least 0.6 of the longer
+/// (Jaro <= (2 + shorter / longer) / 3); the shortcut takes 0.55 for a margin.
+fn concat_close(a: &[Tok], b: &[Tok]) -> (bool, bool) {
+    if a.iter().chain(b).all(|t| t.len < 255) {
+        let len = |ts: &[Tok]| ts.iter().map(|t| usize::from(t.len)).sum::<usize>();
+        let (la, lb) = (len(a), len(b));
+        if la.min(lb) * 20 < la.max(lb) * 11 {
+            return (false, false);
+        }
+    }
+    let (same, jw) = concat_jw(a, b);
+    (same, jw >= 0.92)
+}
+
 /// Token-pair match strength: 4 exact, 3 nickname, 2 phonetic, 1 fuzzy, 0 none.
 fn tok_match(a: &Tok, b: &Tok, nick: bool) -> u8 {
     if a.h == b.h {
@@ -586,11 +603,11 @@ fn cmp_given(a: &[Tok], b: &[Tok]) -> (u8, f32) {
             return (fallback, 0.0);
         }
         // Joined/space variants of the whole given name.
-        let (same, jw) = concat_jw(a, b);
+        let (same, close) = concat_close(a, b);
         if same {
             return (G_EXACT, 0.0);
         }
-        if jw >= 0.92 {
+        if close {
             return (G_FUZZY, 0.0);
         }
         return (fallback, 0.0);
@@ -719,7 +736,7 @@ fn cmp_sur(a: &Prep, b: &Prep) -> (u8, f32) {
     if sa.len() == 1 && sb.len() == 1 {
         return (fallback, 0.0);
     }
-    if concat_jw(sa, sb).1 >= 0.92 {
+    if concat_close(sa, sb).1 {
         return (S_FUZZY, 0.0);
     }
     (fallback, 0.0)
@@ -1295,8 +1312,37 @@ fn given_variants(p: &Prep) -> Vars {
     v
 }
 
-/// Blocking keys of one family for a record.
-pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
+/// What the blocking keys read from the shared data of a record's name tokens (scattered
+/// in memory: batch blocking reads it once per record, not once per key family).
+#[derive(Clone, Copy)]
+pub(crate) struct NameKeys {
+    /// Phonetic key of the first five letters of the first given name.
+    g_ph5: Option<u64>,
+    /// The same of the first two surname tokens.
+    surs: [u64; 2],
+    n_surs: usize,
+    vars: Vars,
+}
+
+impl NameKeys {
+    pub(crate) fn of(p: &Prep) -> NameKeys {
+        let mut surs = [0u64; 2];
+        let mut n_surs = 0;
+        for t in p.sur().iter().take(2) {
+            surs[n_surs] = t.ph5;
+            n_surs += 1;
+        }
+        NameKeys {
+            g_ph5: p.given().first().map(|g| g.ph5),
+            surs,
+            n_surs,
+            vars: given_variants(p),
+        }
+    }
+}
+
+/// Blocking keys of one family for a record (`nk` = [`NameKeys::of`] the record).
+pub(crate) fn block_keys(p: &Prep, nk: &NameKeys, fam: u64, out: &mut Vec<u64>) {
     let k = |parts: &[u64]| -> u64 {
         let mut h = mix_tag(fam);
         for x in parts {
@@ -1312,13 +1358,9 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
     let year = p.dob.map(|d| u64::from(d.y));
     // phonetic key of the first five letters of each surname token: robust to
     // joined double surnames ("gonzalezjimenez") and late typos
-    let mut surs_buf = [0u64; 2];
-    let mut n_surs = 0;
-    for t in p.sur().iter().take(2) {
-        surs_buf[n_surs] = t.ph5;
-        n_surs += 1;
-    }
-    let surs = &surs_buf[..n_surs];
+    let surs = &nk.surs[..nk.n_surs];
+    // the first given name's and the first surname's
+    let first_ph5 = || nk.g_ph5.into_iter().chain(surs.iter().take(1).copied());
     let postal = || (!p.postal.is_empty()).then(|| hash_str(&p.postal));
     match fam {
         FAM_DOB_SUR => {
@@ -1328,8 +1370,8 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
                 }
                 // also the first given name under the same key: given name and
                 // surname exchanged between fields
-                if let Some(g) = p.given().first() {
-                    out.push(k(&[d, g.ph5]));
+                if let Some(g) = nk.g_ph5 {
+                    out.push(k(&[d, g]));
                 }
             }
         }
@@ -1341,7 +1383,7 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
         }
         FAM_DOB_GIVEN => {
             if let Some(d) = dob_sorted {
-                for g in given_variants(p) {
+                for g in nk.vars {
                     out.push(k(&[d, g]));
                 }
             }
@@ -1349,7 +1391,7 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
         FAM_SUR_YEAR_GIVEN => {
             if let Some(y) = year {
                 for s in surs {
-                    for g in given_variants(p).into_iter().take(2) {
+                    for g in nk.vars.into_iter().take(2) {
                         out.push(k(&[y, *s, g]));
                     }
                 }
@@ -1358,7 +1400,7 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
         FAM_GIVEN_SUR_MD => {
             if let Some(md) = md_sorted {
                 for s in surs {
-                    for g in given_variants(p).into_iter().take(2) {
+                    for g in nk.vars.into_iter().take(2) {
                         out.push(k(&[md, *s, g]));
                     }
                 }
@@ -1374,7 +1416,7 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
         }
         FAM_SUR_GIVEN => {
             for s in surs {
-                for g in given_variants(p).into_iter().take(2) {
+                for g in nk.vars.into_iter().take(2) {
                     out.push(k(&[*s, g]));
                 }
             }
@@ -1394,8 +1436,8 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
         FAM_DOB_INITIALS => {
             if let (Some(d), Some(g), Some(s)) = (p.dob, p.given().first(), p.sur().first()) {
                 let d = (u64::from(d.y) << 16) | (u64::from(d.m) << 8) | u64::from(d.d);
-                let gi = u64::from(g.s.as_bytes().first().copied().unwrap_or(0));
-                let si = u64::from(s.s.as_bytes().first().copied().unwrap_or(0));
+                let gi = u64::from(g.init);
+                let si = u64::from(s.init);
                 out.push(k(&[d, gi, si]));
             }
         }
@@ -1418,13 +1460,13 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
         FAM_NUM_NAMES if !p.addr_num.is_empty() => {
             // house number with either name (as given or surname: fields exchanged)
             let n = hash_str(&p.addr_num);
-            for t in p.given().iter().take(1).chain(p.sur().iter().take(1)) {
-                out.push(k(&[n, t.ph5]));
+            for t in first_ph5() {
+                out.push(k(&[n, t]));
             }
         }
         FAM_STREET_NAMES if p.addr_street != 0 => {
-            for t in p.given().iter().take(1).chain(p.sur().iter().take(1)) {
-                out.push(k(&[p.addr_street, t.ph5]));
+            for t in first_ph5() {
+                out.push(k(&[p.addr_street, t]));
             }
         }
         FAM_DOB_STREET_INITIAL => {
@@ -1443,12 +1485,12 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
         FAM_DOB_INITIAL => {
             if let (Some(d), Some(g)) = (p.dob, p.given().first()) {
                 let d = (u64::from(d.y) << 16) | (u64::from(d.m) << 8) | u64::from(d.d);
-                let gi = u64::from(g.s.as_bytes().first().copied().unwrap_or(0));
+                let gi = u64::from(g.init);
                 out.push(k(&[d, gi]));
             }
         }
         FAM_PARENT_NAMES => {
-            let vars = given_variants(p);
+            let vars = nk.vars;
             let g = vars.as_slice();
             for (first, last) in p.parents().take(2) {
                 let Some(pf) = first.first() else {
@@ -1468,7 +1510,7 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
             if let Some(d) = p.dob {
                 let (y, m, dd) = (u64::from(d.y), u64::from(d.m), u64::from(d.d));
                 let (lo, hi) = (m.min(dd), m.max(dd));
-                for g in given_variants(p).into_iter().take(2) {
+                for g in nk.vars.into_iter().take(2) {
                     out.push(k(&[y, m, 0, g]));
                     out.push(k(&[y, 0, dd, g]));
                     out.push(k(&[0, lo, hi, g]));
@@ -1485,7 +1527,7 @@ pub(crate) fn block_keys(p: &Prep, fam: u64, out: &mut Vec<u64>) {
             let mut parts: Vec<u64> = p.sur().iter().map(|t| t.ph).collect();
             parts.sort_unstable();
             if let Some(g) = p.given().first() {
-                parts.push(u64::from(g.s.as_bytes().first().copied().unwrap_or(0)));
+                parts.push(u64::from(g.init));
             }
             out.push(k(&parts));
         }
@@ -1501,16 +1543,18 @@ fn mix_tag(fam: u64) -> u64 {
 pub(crate) fn all_block_keys(p: &Prep, out: &mut Vec<u64>) {
     // the unordered name pair is batch-only as well: online, the exchanged fields are
     // found through the birth date keys (FAM_DOB_SUR carries the given name too)
+    let nk = NameKeys::of(p);
     for fam in (1..=ONLINE_FAMILIES).filter(|f| *f != FAM_NAME_PAIR) {
-        block_keys(p, fam, out);
+        block_keys(p, &nk, fam, out);
     }
 }
 
 /// The online-only fallback keys of a record (parents, birth date parts): examined with
 /// a smaller cap per key than [`all_block_keys`].
 pub(crate) fn extra_block_keys(p: &Prep, out: &mut Vec<u64>) {
+    let nk = NameKeys::of(p);
     for fam in FAMILIES + 1..=ONLINE_EXTRA_FAMILIES {
-        block_keys(p, fam, out);
+        block_keys(p, &nk, fam, out);
     }
 }
 
@@ -1673,6 +1717,49 @@ mod tests {
             }
         }
         assert!(skipped > 0 && kept > 0, "{skipped} {kept}");
+    }
+
+    #[test]
+    fn concat_close_agrees_with_concat_jw() {
+        let lists = [
+            "ana",
+            "ana maria",
+            "anamaria",
+            "maria",
+            "jose luis",
+            "joseluis",
+            "luis",
+            "a",
+            "al",
+            "garcia lopez",
+            "garcialopez",
+            "lopez garcia",
+            "maria de la luz",
+            "marialuz",
+            "guadalupe",
+            "lupe",
+            "x y",
+            "xy",
+            "christopher",
+            "chris topher",
+            "kristofer",
+        ];
+        for a in lists {
+            for b in lists {
+                let (ta, tb) = (
+                    name_tokens(a)
+                        .iter()
+                        .map(|t| Tok::new(t, true))
+                        .collect::<Vec<_>>(),
+                    name_tokens(b)
+                        .iter()
+                        .map(|t| Tok::new(t, false))
+                        .collect::<Vec<_>>(),
+                );
+                let (same, jw) = concat_jw(&ta, &tb);
+                assert_eq!(concat_close(&ta, &tb), (same, jw >= 0.92), "{a} / {b}");
+            }
+        }
     }
 
     #[test]
