@@ -932,14 +932,19 @@ pub fn link_prepared(
 
     lap("clustering", &mut timings);
     stats.timings_ms = timings;
-    let mut label: HashMap<u32, usize> = HashMap::new();
+    // cluster numbers in order of first appearance, by root
+    let mut label: Vec<usize> = vec![usize::MAX; n];
     let mut clusters = Vec::with_capacity(n);
+    let mut next = 0;
     for i in 0..n as u32 {
-        let r = dsu.find(i);
-        let next = label.len();
-        clusters.push(*label.entry(r).or_insert(next));
+        let r = dsu.find(i) as usize;
+        if label[r] == usize::MAX {
+            label[r] = next;
+            next += 1;
+        }
+        clusters.push(label[r]);
     }
-    stats.clusters = label.len();
+    stats.clusters = next;
 
     let pairs = if config.explain_pairs {
         kept.iter()
