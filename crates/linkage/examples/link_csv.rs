@@ -37,6 +37,38 @@ const FIELDS: [&str; 19] = [
     "postal_code",
 ];
 
+/// The record of one row's fields (`ix`: the column of each of FIELDS).
+fn record(row: &[&str], ix: &[Option<usize>]) -> LinkRecord {
+    let get = |f: usize| {
+        ix[f]
+            .and_then(|i| row.get(i))
+            .filter(|v| !v.is_empty())
+            .map(|v| v.to_string())
+    };
+    LinkRecord {
+        record_id: get(0).unwrap_or_default(),
+        reporting_state: get(1),
+        state_student_id: get(2),
+        first_name: get(3),
+        middle_name: get(4),
+        last_name_1: get(5),
+        last_name_2: get(6),
+        sex: get(7),
+        birth_date: get(8),
+        birth_city: get(9),
+        birth_state: get(10),
+        birth_country: get(11),
+        parent1_first_name: get(12),
+        parent1_last_name: get(13),
+        parent2_first_name: get(14),
+        parent2_last_name: get(15),
+        multiple_birth: get(16).map(|v| v == "Yes" || v == "Y"),
+        address: get(17),
+        postal_code: get(18),
+        alternate_ids: Vec::new(),
+    }
+}
+
 fn split(line: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut cur = String::new();
@@ -72,50 +104,29 @@ fn main() {
     let mut recs = Vec::new();
     let mut input = BatchInput::new();
     // column of each field (looked up once): index in FIELDS
-    let ix: Vec<Option<usize>> = FIELDS.iter().map(|n| col.get(n).copied()).collect();
+    let ix: std::sync::Arc<Vec<Option<usize>>> =
+        std::sync::Arc::new(FIELDS.iter().map(|n| col.get(n).copied()).collect());
     for l in lines {
-        // fields borrowed from the line unless it has quotes
-        let quoted;
-        let row: Vec<&str> = if l.contains('"') {
-            quoted = split(&l);
-            quoted.iter().map(String::as_str).collect()
+        if keep || l.contains('"') {
+            let row = split(&l);
+            let row: Vec<&str> = row.iter().map(String::as_str).collect();
+            let rec = record(&row, &ix);
+            if keep {
+                recs.push(rec.clone());
+            }
+            input.push(rec);
         } else {
-            let mut row = Vec::with_capacity(head.len() + 1);
-            row.extend(l.split(','));
-            row
-        };
-        let get = |f: usize| {
-            ix[f]
-                .and_then(|i| row.get(i))
-                .filter(|v| !v.is_empty())
-                .map(|v| v.to_string())
-        };
-        let rec = LinkRecord {
-            record_id: get(0).unwrap_or_default(),
-            reporting_state: get(1),
-            state_student_id: get(2),
-            first_name: get(3),
-            middle_name: get(4),
-            last_name_1: get(5),
-            last_name_2: get(6),
-            sex: get(7),
-            birth_date: get(8),
-            birth_city: get(9),
-            birth_state: get(10),
-            birth_country: get(11),
-            parent1_first_name: get(12),
-            parent1_last_name: get(13),
-            parent2_first_name: get(14),
-            parent2_last_name: get(15),
-            multiple_birth: get(16).map(|v| v == "Yes" || v == "Y"),
-            address: get(17),
-            postal_code: get(18),
-            alternate_ids: Vec::new(),
-        };
-        if keep {
-            recs.push(rec.clone());
+            // only the id is read here; the record is made on a preparing thread
+            let id = ix[0]
+                .and_then(|i| l.split(',').nth(i))
+                .unwrap_or("")
+                .to_string();
+            let ix = ix.clone();
+            input.push_with(&id, move || {
+                let row: Vec<&str> = l.split(',').collect();
+                record(&row, &ix)
+            });
         }
-        input.push(rec);
     }
     let ttext = std::fs::read_to_string(&args[2]).expect("truth");
     let truth_map: HashMap<&str, &str> = ttext

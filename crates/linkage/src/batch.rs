@@ -489,7 +489,7 @@ pub struct BatchInput {
     preps: Vec<Prep>,
     ids: Vec<Box<str>>,
     /// Records not prepared yet (prepared a chunk at a time on `threads` threads).
-    pending: Vec<LinkRecord>,
+    pending: Vec<Pending>,
     threads: usize,
     /// With more than one thread: the workers preparing chunks while the caller reads on.
     workers: Option<Workers>,
@@ -498,7 +498,35 @@ pub struct BatchInput {
 /// Records per chunk prepared together by [`BatchInput`].
 const PREPARE_CHUNK: usize = 8192;
 
-type Chunk = (usize, Vec<LinkRecord>);
+/// A record to prepare: given whole, or made on the thread that prepares it (its strings
+/// are then allocated and freed by that thread: no allocation crosses threads). Not boxed:
+/// the chunk's list is allocated once at its full size, a box would cost an allocation
+/// per record.
+#[allow(clippy::large_enum_variant)]
+enum Pending {
+    Record(LinkRecord),
+    Later(Box<dyn FnOnce() -> LinkRecord + Send>),
+}
+
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Pending::Record(r) => f.debug_tuple("Record").field(&r.record_id).finish(),
+            Pending::Later(_) => f.write_str("Later"),
+        }
+    }
+}
+
+impl Pending {
+    fn prepare(self) -> Prep {
+        match self {
+            Pending::Record(r) => compare::prepare(&r),
+            Pending::Later(make) => compare::prepare(&make()),
+        }
+    }
+}
+
+type Chunk = (usize, Vec<Pending>);
 
 /// One scoring thread's kept pairs (pair, comparison) and EM pattern counts.
 type ScoredPart = (Vec<(u64, Cmp)>, Vec<(u64, u64)>);
@@ -543,8 +571,7 @@ impl Workers {
                             Err(_) => return,
                         };
                         let Ok((n, records)) = job else { return };
-                        let preps: Vec<Prep> = records.iter().map(compare::prepare).collect();
-                        drop(records);
+                        let preps: Vec<Prep> = records.into_iter().map(Pending::prepare).collect();
                         if done_tx.send((n, preps)).is_err() {
                             return;
                         }
@@ -614,7 +641,25 @@ impl BatchInput {
     /// Append one record (its index is the number of records before it).
     pub fn push(&mut self, record: LinkRecord) {
         self.ids.push(record.record_id.as_str().into());
-        self.pending.push(record);
+        self.pending.push(Pending::Record(record));
+        self.after_push();
+    }
+
+    /// Append one record made by `make` on the thread that prepares it (a caller that
+    /// reads on one thread can leave the building of the record's strings to the
+    /// preparing threads). `record_id` is the record's id: `make` must return the record
+    /// with that id.
+    pub fn push_with(
+        &mut self,
+        record_id: &str,
+        make: impl FnOnce() -> LinkRecord + Send + 'static,
+    ) {
+        self.ids.push(record_id.into());
+        self.pending.push(Pending::Later(Box::new(make)));
+        self.after_push();
+    }
+
+    fn after_push(&mut self) {
         if self.pending.len() >= PREPARE_CHUNK {
             self.flush();
         }
@@ -626,7 +671,7 @@ impl BatchInput {
         // allocation makes the allocator consolidate the small blocks freed meanwhile)
         let pending = std::mem::replace(&mut self.pending, Vec::with_capacity(PREPARE_CHUNK));
         if self.threads <= 1 {
-            self.preps.extend(pending.iter().map(compare::prepare));
+            self.preps.extend(pending.into_iter().map(Pending::prepare));
             return;
         }
         let threads = self.threads;
