@@ -526,7 +526,11 @@ impl Pending {
     }
 }
 
-type Chunk = (usize, Vec<Pending>);
+/// A chunk to prepare: its number, its records and an empty list for the prepared ones.
+type Chunk = (usize, Vec<Pending>, Vec<Prep>);
+
+/// A prepared chunk: its number, the prepared records and its emptied list of records.
+type Prepared = (usize, Vec<Prep>, Vec<Pending>);
 
 /// One scoring thread's kept pairs (pair, comparison) and EM pattern counts.
 type ScoredPart = (Vec<(u64, Cmp)>, Vec<(u64, u64)>);
@@ -537,13 +541,17 @@ type ScoredPart = (Vec<(u64, Cmp)>, Vec<(u64, u64)>);
 /// share the data of their name tokens across chunks.
 struct Workers {
     jobs: Option<std::sync::mpsc::Sender<Chunk>>,
-    done: std::sync::mpsc::Receiver<(usize, Vec<Prep>)>,
+    done: std::sync::mpsc::Receiver<Prepared>,
     handles: Vec<std::thread::JoinHandle<()>>,
     /// Chunks sent, and the number of the next chunk to append.
     sent: usize,
     next: usize,
     /// Chunks prepared ahead of `next`.
     ready: std::collections::BTreeMap<usize, Vec<Prep>>,
+    /// Emptied lists, used again for the next chunks (fresh large lists cost page faults
+    /// and page clearing each time).
+    spare_records: Vec<Vec<Pending>>,
+    spare_preps: Vec<Vec<Prep>>,
 }
 
 impl std::fmt::Debug for Workers {
@@ -570,9 +578,12 @@ impl Workers {
                             Ok(rx) => rx.recv(),
                             Err(_) => return,
                         };
-                        let Ok((n, records)) = job else { return };
-                        let preps: Vec<Prep> = records.into_iter().map(Pending::prepare).collect();
-                        if done_tx.send((n, preps)).is_err() {
+                        let Ok((n, mut records, mut preps)) = job else {
+                            return;
+                        };
+                        preps.reserve(records.len());
+                        preps.extend(records.drain(..).map(Pending::prepare));
+                        if done_tx.send((n, preps, records)).is_err() {
                             return;
                         }
                     }
@@ -586,6 +597,8 @@ impl Workers {
             sent: 0,
             next: 0,
             ready: Default::default(),
+            spare_records: Vec::new(),
+            spare_preps: Vec::new(),
         }
     }
 
@@ -593,8 +606,9 @@ impl Workers {
     /// than `ahead` chunks are still being prepared.
     fn collect(&mut self, out: &mut Vec<Prep>, ahead: usize) {
         loop {
-            while let Some(p) = self.ready.remove(&self.next) {
-                out.extend(p);
+            while let Some(mut p) = self.ready.remove(&self.next) {
+                out.append(&mut p);
+                self.spare_preps.push(p);
                 self.next += 1;
             }
             let waiting = self.sent - self.next > ahead;
@@ -604,8 +618,9 @@ impl Workers {
                 self.done.try_recv().ok()
             };
             match got {
-                Some((n, p)) => {
+                Some((n, p, records)) => {
                     self.ready.insert(n, p);
+                    self.spare_records.push(records);
                 }
                 // nothing ready (or every worker gone)
                 None => return,
@@ -667,18 +682,27 @@ impl BatchInput {
 
     /// Sends the pending records to be prepared (on this thread with one thread).
     fn flush(&mut self) {
-        // the next chunk's list is made at its full size (no growing: each large
-        // allocation makes the allocator consolidate the small blocks freed meanwhile)
-        let pending = std::mem::replace(&mut self.pending, Vec::with_capacity(PREPARE_CHUNK));
         if self.threads <= 1 {
-            self.preps.extend(pending.into_iter().map(Pending::prepare));
+            let mut pending = std::mem::take(&mut self.pending);
+            self.preps.extend(pending.drain(..).map(Pending::prepare));
+            self.pending = pending;
             return;
         }
         let threads = self.threads;
         let w = self.workers.get_or_insert_with(|| Workers::start(threads));
+        // the next chunk's list: an emptied one, else one made at its full size (no
+        // growing: each large allocation makes the allocator consolidate the small
+        // blocks freed meanwhile)
+        let next = w
+            .spare_records
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(PREPARE_CHUNK));
+        let pending = std::mem::replace(&mut self.pending, next);
         if !pending.is_empty()
             && let Some(jobs) = &w.jobs
-            && jobs.send((w.sent, pending)).is_ok()
+            && jobs
+                .send((w.sent, pending, w.spare_preps.pop().unwrap_or_default()))
+                .is_ok()
         {
             w.sent += 1;
         }
