@@ -445,7 +445,7 @@ impl App {
         let mut pairs: std::collections::BTreeMap<(String, String), u64> = Default::default();
         let mut months: std::collections::BTreeMap<String, u64> = Default::default();
         let mut total = 0;
-        for (_, from, to, qad) in self
+        for (from, to, month, n) in self
             .store
             .interstate_moves(period.start, period.end)
             .await?
@@ -458,9 +458,9 @@ impl App {
             }
             *pairs
                 .entry((f.code().to_owned(), t.code().to_owned()))
-                .or_default() += 1;
-            *months.entry(qad.format("%Y-%m").to_string()).or_default() += 1;
-            total += 1;
+                .or_default() += n;
+            *months.entry(month).or_default() += n;
+            total += n;
         }
         let mut flows: Vec<Flow> = pairs
             .into_iter()

@@ -61,12 +61,12 @@ const PAGE_RESIDENCE_NOTICES: &str = "SELECT n.child_id, n.created_at, (SELECT M
 
 /// Children of a state sharing folded first name, folded first last name and birth date with
 /// another child of that state.
-const DUPLICATES: &str = "SELECT DISTINCT r.child_id FROM state_records r JOIN ( \
+const DUPLICATES: &str = "SELECT DISTINCT r.child_id FROM ( \
    SELECT first_name_norm, last_name_1_norm, birth_date FROM state_records \
    WHERE reporting_state = $1 AND deleted = FALSE AND birth_date IS NOT NULL \
    GROUP BY first_name_norm, last_name_1_norm, birth_date HAVING MIN(child_id) <> MAX(child_id)) g \
- ON r.first_name_norm = g.first_name_norm AND r.last_name_1_norm = g.last_name_1_norm AND r.birth_date = g.birth_date \
- WHERE r.reporting_state = $1 AND r.deleted = FALSE";
+ CROSS JOIN state_records r WHERE r.reporting_state = $1 AND r.deleted = FALSE \
+ AND r.first_name_norm = g.first_name_norm AND r.last_name_1_norm = g.last_name_1_norm AND r.birth_date = g.birth_date";
 
 /// The states with a live record, by walking the (reporting_state, ...) index from one state to
 /// the next (a DISTINCT over the table reads every record: seconds at a million children).
@@ -268,24 +268,30 @@ impl Store {
     }
 
     /// Qualifying moves from one state to another with an arrival date in `from..=to`, from live
-    /// records, once per (child, origin, destination, arrival date) even when several states
-    /// reported the move: (child id, from state, to state, arrival date).
+    /// records, each (child, origin, destination, arrival date) once even when several states
+    /// reported the move, counted per (from state, to state, arrival month `YYYY-MM`).
     pub async fn interstate_moves(
         &self,
         from: NaiveDate,
         to: NaiveDate,
-    ) -> Result<Vec<(String, String, String, NaiveDate)>> {
+    ) -> Result<Vec<(String, String, String, u64)>> {
+        let month = match self.backend() {
+            Backend::Sqlite => "substr(qualifying_arrival_date, 1, 7)",
+            Backend::Postgres => "to_char(qualifying_arrival_date, 'YYYY-MM')",
+        };
+        let sql = format!(
+            "SELECT from_state, to_state, {month}, COUNT(*) FROM (SELECT DISTINCT m.child_id, m.from_state, m.to_state, m.qualifying_arrival_date \
+             FROM qualifying_moves m JOIN state_records s ON s.id = m.state_record_id \
+             WHERE s.deleted = FALSE AND m.from_state IS NOT NULL AND m.to_state IS NOT NULL \
+             AND m.from_state <> m.to_state \
+             AND m.qualifying_arrival_date >= $1 AND m.qualifying_arrival_date <= $2) x GROUP BY 1, 2, 3"
+        );
         read_pool!(self, p => {
-            let rows = sqlx::query(
-                "SELECT DISTINCT m.child_id, m.from_state, m.to_state, m.qualifying_arrival_date \
-                 FROM qualifying_moves m JOIN state_records s ON s.id = m.state_record_id \
-                 WHERE s.deleted = FALSE AND m.from_state IS NOT NULL AND m.to_state IS NOT NULL \
-                 AND m.from_state <> m.to_state \
-                 AND m.qualifying_arrival_date >= $1 AND m.qualifying_arrival_date <= $2")
-                .bind(from).bind(to).fetch_all(p).await?;
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(from).bind(to).fetch_all(p).await?;
             let mut out = Vec::with_capacity(rows.len());
             for r in &rows {
-                out.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
+                let n: i64 = r.try_get(3)?;
+                out.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, u64::try_from(n).unwrap_or(0)));
             }
             Ok(out)
         })
