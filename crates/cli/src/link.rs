@@ -21,8 +21,32 @@ fn flag(v: &str) -> Option<bool> {
     }
 }
 
-/// Reads the input CSV record by record (checks: a record_id on every row, no id twice).
-pub fn for_each_record(path: &Path, mut f: impl FnMut(LinkRecord)) -> anyhow::Result<()> {
+/// Input columns read besides record_id (`get(i)` below reads `FIELDS[i]`).
+const FIELDS: [&str; 18] = [
+    "reporting_state",
+    "state_student_id",
+    "first_name",
+    "middle_name",
+    "last_name_1",
+    "last_name_2",
+    "sex",
+    "birth_date",
+    "birth_city",
+    "birth_state",
+    "birth_country",
+    "parent1_first_name",
+    "parent1_last_name",
+    "parent2_first_name",
+    "parent2_last_name",
+    "multiple_birth_flag",
+    "address",
+    "postal_code",
+];
+
+/// Reads the input CSV record by record into `records` (checks: a record_id on every row,
+/// no id twice). Only the id is read on this thread; each record is made from its row by
+/// the thread that prepares it (see `BatchInput::push_with`).
+pub fn read_records(path: &Path, records: &mut BatchInput) -> anyhow::Result<()> {
     let mut rdr = csv::ReaderBuilder::new()
         .flexible(true)
         .from_path(path)
@@ -41,16 +65,12 @@ pub fn for_each_record(path: &Path, mut f: impl FnMut(LinkRecord)) -> anyhow::Re
     let Some(&id_col) = col.get("record_id") else {
         bail!("{}: the header has no record_id column", path.display());
     };
+    // the column of each of FIELDS, looked up once
+    let cols: std::sync::Arc<Vec<Option<usize>>> =
+        std::sync::Arc::new(FIELDS.iter().map(|n| col.get(*n).copied()).collect());
     let mut seen = std::collections::HashSet::new();
     for (n, row) in rdr.records().enumerate() {
         let row = row.with_context(|| format!("{}: row {}", path.display(), n + 2))?;
-        let get = |name: &str| -> Option<String> {
-            col.get(name)
-                .and_then(|&i| row.get(i))
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_string)
-        };
         let record_id = row.get(id_col).unwrap_or("").trim().to_string();
         if record_id.is_empty() {
             bail!("{}: row {} has no record_id", path.display(), n + 2);
@@ -62,27 +82,37 @@ pub fn for_each_record(path: &Path, mut f: impl FnMut(LinkRecord)) -> anyhow::Re
                 n + 2
             );
         }
-        f(LinkRecord {
-            record_id,
-            reporting_state: get("reporting_state"),
-            state_student_id: get("state_student_id"),
-            first_name: get("first_name"),
-            middle_name: get("middle_name"),
-            last_name_1: get("last_name_1"),
-            last_name_2: get("last_name_2"),
-            sex: get("sex"),
-            birth_date: get("birth_date"),
-            birth_city: get("birth_city"),
-            birth_state: get("birth_state"),
-            birth_country: get("birth_country"),
-            parent1_first_name: get("parent1_first_name"),
-            parent1_last_name: get("parent1_last_name"),
-            parent2_first_name: get("parent2_first_name"),
-            parent2_last_name: get("parent2_last_name"),
-            multiple_birth: get("multiple_birth_flag").as_deref().and_then(flag),
-            address: get("address"),
-            postal_code: get("postal_code"),
-            alternate_ids: Vec::new(),
+        let (id, cols) = (record_id.clone(), cols.clone());
+        records.push_with(&id, move || {
+            let get = |f: usize| -> Option<String> {
+                cols[f]
+                    .and_then(|i| row.get(i))
+                    .map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    .map(str::to_string)
+            };
+            LinkRecord {
+                record_id,
+                reporting_state: get(0),
+                state_student_id: get(1),
+                first_name: get(2),
+                middle_name: get(3),
+                last_name_1: get(4),
+                last_name_2: get(5),
+                sex: get(6),
+                birth_date: get(7),
+                birth_city: get(8),
+                birth_state: get(9),
+                birth_country: get(10),
+                parent1_first_name: get(11),
+                parent1_last_name: get(12),
+                parent2_first_name: get(13),
+                parent2_last_name: get(14),
+                multiple_birth: get(15).as_deref().and_then(flag),
+                address: get(16),
+                postal_code: get(17),
+                alternate_ids: Vec::new(),
+            }
         });
     }
     Ok(())
@@ -96,7 +126,7 @@ pub fn run(input: &Path, output: &Path, explain: Option<&Path>) -> anyhow::Resul
     };
     // streamed: each record is prepared for linkage as it is read (only its id is kept)
     let mut records = BatchInput::with_threads(config.threads);
-    for_each_record(input, |r| records.push(r))?;
+    read_records(input, &mut records)?;
     let result = link_prepared(&mut records, &config, &Default::default());
     let mut w =
         csv::Writer::from_path(output).with_context(|| format!("creating {}", output.display()))?;
