@@ -94,8 +94,8 @@ fn announce(line: &str) {
 }
 
 /// Background jobs of a running server: the e-mail outbox worker (when SMTP is configured) and,
-/// hourly, the escalation of unacknowledged data requests and of worklist items, and the daily
-/// worklist digest.
+/// hourly, the escalation of unacknowledged data requests and of worklist items, the daily
+/// worklist digest, and the refresh of the kept report rows.
 fn start_background(app: &Arc<App>, mail: &crate::MailArgs) -> anyhow::Result<()> {
     match mailer(mail)? {
         Some(m) => {
@@ -136,6 +136,26 @@ fn start_background(app: &Arc<App>, mail: &crate::MailArgs) -> anyhow::Result<()
                 tracing::warn!(error = %e, "queueing worklist digests failed");
             }
             tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+        }
+    });
+    // Hourly, the kept report rows of every state are brought up to date (the children whose
+    // data changed since), so that a report after a busy day does not pay for them. Not at
+    // start: reports do it for their own state on demand.
+    let reports = app.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
+            let year = puente_domain::childcount::period_start_year_of(
+                reports.clock.now().date_naive(),
+                &Default::default(),
+            );
+            match reports
+                .refresh_all_reports(&puente_app::Actor::system(), year)
+                .await
+            {
+                Ok(states) => tracing::info!(states = states.len(), "kept report rows up to date"),
+                Err(e) => tracing::warn!(error = %e, "refreshing kept report rows failed"),
+            }
         }
     });
     Ok(())
