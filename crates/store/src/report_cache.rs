@@ -10,25 +10,24 @@ use sqlx::Row;
 
 use crate::{Backend, Result, Store, read_pool, write_pool};
 
-/// Marks a report row out of date; a new token at every mark, so a report that read an older
-/// mark does not remove this one.
-pub(crate) const MARK_DIRTY: &str = "INSERT INTO report_dirty (state, child_id, token) VALUES ($1, $2, $3) \
- ON CONFLICT (state, child_id) DO UPDATE SET token = excluded.token";
-
 /// Marks (state, child) pairs out of date inside the open transaction `$c` (an
-/// `&mut Connection` of either backend), one statement per distinct pair.
+/// `&mut Connection` of either backend): one multi-row statement per 2,000 distinct pairs, each
+/// with a new token, so a report that read an older mark does not remove this one.
 macro_rules! mark_dirty {
     ($c:expr, $pairs:expr) => {{
         let mut pairs: Vec<(&str, &str)> = $pairs.into_iter().collect();
         pairs.sort_unstable();
         pairs.dedup();
-        for (state, child) in pairs {
-            sqlx::query($crate::report_cache::MARK_DIRTY)
-                .bind(state)
-                .bind(child)
-                .bind($crate::new_id())
-                .execute(&mut *$c)
-                .await?;
+        for chunk in pairs.chunks(2_000) {
+            let mut qb =
+                sqlx::QueryBuilder::new("INSERT INTO report_dirty (state, child_id, token) ");
+            qb.push_values(chunk, |mut b, &(state, child)| {
+                b.push_bind(state)
+                    .push_bind(child)
+                    .push_bind($crate::new_id());
+            });
+            qb.push(" ON CONFLICT (state, child_id) DO UPDATE SET token = excluded.token");
+            qb.build().execute(&mut *$c).await?;
         }
     }};
 }
