@@ -12,8 +12,7 @@ use puente_domain::quality::{DistrictTally, QualityPolicy, QualityTally, check, 
 use puente_domain::roles::{Capability, Role};
 use puente_domain::{CodeSet, StateCode};
 use puente_store::{
-    CacheWrite, CountGroup, CountRow, CountScope, QualityGroups, QualityRow, RejectedRow,
-    ReportChild,
+    CacheWrite, CountRow, CountScope, QualityGroups, QualityRow, RejectedRow, ReportChild,
 };
 use serde::Serialize;
 
@@ -311,7 +310,13 @@ impl App {
         self.refresh_reports(st, Some(year), false).await?;
         let mut tally = ChildCountTally::default();
         for g in self.store.report_count_groups(st.code(), year).await? {
-            add_group(&mut tally, &g);
+            tally.add_children(
+                g.children,
+                reason(&g.category1),
+                reason(&g.category2),
+                g.age,
+                g.grade.as_deref(),
+            );
         }
         Ok((period, tally))
     }
@@ -692,36 +697,10 @@ fn quality_row(c: &ReportChild, today: NaiveDate, policy: &QualityPolicy) -> Qua
     }
 }
 
-/// Adds a group of children with the same kept decision to a tally (as
-/// [`ChildCountTally::add`] does one child).
-fn add_group(t: &mut ChildCountTally, g: &CountGroup) {
-    let n = g.children;
-    t.children += n;
-    if g.category1 != COUNTED {
-        *t.not_counted_category1
-            .entry(g.category1.clone())
-            .or_default() += n;
-        return;
-    }
-    let c2 = if g.category2 == COUNTED { n } else { 0 };
-    t.totals.category1 += n;
-    t.totals.category2 += c2;
-    let e = t
-        .by_grade
-        .entry(g.grade.clone().unwrap_or_else(|| "none".into()))
-        .or_default();
-    e.category1 += n;
-    e.category2 += c2;
-    if let Some(age) = g.age {
-        let e = t.by_age.entry(age).or_default();
-        e.category1 += n;
-        e.category2 += c2;
-    }
-    if g.category2 != COUNTED {
-        *t.not_counted_category2
-            .entry(g.category2.clone())
-            .or_default() += n;
-    }
+/// A kept category value as [`ChildCountTally::add_children`] takes it: the reason code, or
+/// `None` when counted.
+fn reason(value: &str) -> Option<&str> {
+    (value != COUNTED).then_some(value)
 }
 
 /// The data-quality tally of a state from its kept rows' groups.

@@ -359,34 +359,47 @@ pub struct ChildCountTally {
 impl ChildCountTally {
     /// Adds one child's decision.
     pub fn add(&mut self, d: &ChildCountDecision) {
-        self.children += 1;
-        match d.category1 {
-            Err(r) => {
-                *self
-                    .not_counted_category1
-                    .entry(r.code().into())
-                    .or_default() += 1
-            }
-            Ok(_) => {
-                let c2 = u64::from(d.in_category2());
-                self.totals.category1 += 1;
-                self.totals.category2 += c2;
-                let g = d.grade.map_or("none", |g| g.code()).to_string();
-                let e = self.by_grade.entry(g).or_default();
-                e.category1 += 1;
-                e.category2 += c2;
-                if let Some(age) = d.age {
-                    let e = self.by_age.entry(age).or_default();
-                    e.category1 += 1;
-                    e.category2 += c2;
-                }
-                if let Err(r) = d.category2 {
-                    *self
-                        .not_counted_category2
-                        .entry(r.code().into())
-                        .or_default() += 1;
-                }
-            }
+        self.add_children(
+            1,
+            d.category1.err().map(|r| r.code()),
+            d.category2.err().map(|r| r.code()),
+            d.age,
+            d.grade.map(|g| g.code()),
+        );
+    }
+
+    /// Adds `n` children with the same decision, given by its codes: the reason code when not
+    /// in Category 1 (`not_category1`) or not in Category 2 (`not_category2`), `None` when
+    /// counted; the age and the grade code as in [`ChildCountDecision`].
+    pub fn add_children(
+        &mut self,
+        n: u64,
+        not_category1: Option<&str>,
+        not_category2: Option<&str>,
+        age: Option<i32>,
+        grade: Option<&str>,
+    ) {
+        self.children += n;
+        if let Some(r) = not_category1 {
+            *self.not_counted_category1.entry(r.into()).or_default() += n;
+            return;
+        }
+        let c2 = if not_category2.is_none() { n } else { 0 };
+        self.totals.category1 += n;
+        self.totals.category2 += c2;
+        let e = self
+            .by_grade
+            .entry(grade.unwrap_or("none").to_string())
+            .or_default();
+        e.category1 += n;
+        e.category2 += c2;
+        if let Some(age) = age {
+            let e = self.by_age.entry(age).or_default();
+            e.category1 += n;
+            e.category2 += c2;
+        }
+        if let Some(r) = not_category2 {
+            *self.not_counted_category2.entry(r.into()).or_default() += n;
         }
     }
 
