@@ -192,20 +192,27 @@ impl App {
         let policy = ChildCountPolicy::default();
         let qpolicy = QualityPolicy::default();
         let marks = self.store.report_marks(state).await?;
-        let mut years: Vec<i32> = marks
+        let kept: Vec<PerformancePeriod> = marks
             .iter()
             .filter(|(k, _)| k == KIND_COUNT)
-            .map(|(_, y)| *y)
-            .collect();
+            .map(|(_, y)| Self::period_of(*y).map(|(_, p)| p))
+            .collect::<Result<_>>()?;
         let mut quality_marked = marks.iter().any(|(k, _)| k == KIND_QUALITY);
-        let periods = |years: &[i32]| -> Result<Vec<PerformancePeriod>> {
-            years
-                .iter()
-                .map(|y| Self::period_of(*y).map(|(_, p)| p))
-                .collect()
+        // The rows of `children` for `periods`, and their quality rows when `quality`.
+        let fill = |w: &mut CacheWrite,
+                    children: &[ReportChild],
+                    periods: &[PerformancePeriod],
+                    quality: bool| {
+            for c in children {
+                for p in periods {
+                    w.counts.push(count_row(c, p, &policy));
+                }
+                if quality {
+                    w.quality_rows.push(quality_row(c, today, &qpolicy));
+                }
+            }
         };
         // 1. Children whose data changed: every kept row of theirs is computed again.
-        let kept = periods(&years)?;
         let mut after = String::new();
         loop {
             let dirty = self.store.report_dirty(state, &after, DIRTY_CHUNK).await?;
@@ -226,24 +233,22 @@ impl App {
                 consumed: dirty.clone(),
                 ..Default::default()
             };
-            for c in &children {
-                for p in &kept {
-                    w.counts.push(count_row(c, p, &policy));
-                }
-                if quality_marked {
-                    w.quality_rows.push(quality_row(c, today, &qpolicy));
-                }
-            }
+            fill(&mut w, &children, &kept, quality_marked);
             self.store.report_cache_write(&w).await?;
             if (dirty.len() as i64) < DIRTY_CHUNK {
                 break;
             }
         }
         // 2. A period or the quality report never computed in this state: every child.
-        let new_year = year.filter(|y| !years.contains(y));
+        let new_year = year.filter(|y| !marks.iter().any(|(k, m)| k == KIND_COUNT && m == y));
         let new_quality = quality && !quality_marked;
         if new_year.is_some() || new_quality {
-            let period = new_year.map(Self::period_of).transpose()?.map(|(_, p)| p);
+            let period: Vec<PerformancePeriod> = new_year
+                .map(Self::period_of)
+                .transpose()?
+                .map(|(_, p)| p)
+                .into_iter()
+                .collect();
             let mut after = String::new();
             loop {
                 let page = self.store.report_children_page(state, &after, PAGE).await?;
@@ -256,14 +261,7 @@ impl App {
                     quality: new_quality,
                     ..Default::default()
                 };
-                for c in &page {
-                    if let Some(p) = &period {
-                        w.counts.push(count_row(c, p, &policy));
-                    }
-                    if new_quality {
-                        w.quality_rows.push(quality_row(c, today, &qpolicy));
-                    }
-                }
+                fill(&mut w, &page, &period, new_quality);
                 self.store.report_cache_write(&w).await?;
                 if (page.len() as i64) < PAGE {
                     break;
@@ -271,7 +269,6 @@ impl App {
             }
             if let Some(y) = new_year {
                 self.store.report_mark(state, KIND_COUNT, y).await?;
-                years.push(y);
             }
             if new_quality {
                 self.store.report_mark(state, KIND_QUALITY, 0).await?;
@@ -284,16 +281,13 @@ impl App {
             let expired = self.store.report_quality_expired(state, today).await?;
             for ids in expired.chunks(DIRTY_CHUNK as usize) {
                 let children = self.store.report_children_by_ids(state, ids).await?;
-                let w = CacheWrite {
+                let mut w = CacheWrite {
                     state: state.into(),
                     children: ids.to_vec(),
                     quality: true,
-                    quality_rows: children
-                        .iter()
-                        .map(|c| quality_row(c, today, &qpolicy))
-                        .collect(),
                     ..Default::default()
                 };
+                fill(&mut w, &children, &[], true);
                 self.store.report_cache_write(&w).await?;
             }
         }
