@@ -11,37 +11,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use puente_linkage::{BatchInput, LinkConfig, LinkRecord, link_prepared};
-
-fn flag(v: &str) -> Option<bool> {
-    match v.trim().to_ascii_lowercase().as_str() {
-        "yes" | "y" | "true" | "1" => Some(true),
-        "no" | "n" | "false" | "0" => Some(false),
-        _ => None,
-    }
-}
-
-/// Input columns read besides record_id (`get(i)` below reads `FIELDS[i]`).
-const FIELDS: [&str; 18] = [
-    "reporting_state",
-    "state_student_id",
-    "first_name",
-    "middle_name",
-    "last_name_1",
-    "last_name_2",
-    "sex",
-    "birth_date",
-    "birth_city",
-    "birth_state",
-    "birth_country",
-    "parent1_first_name",
-    "parent1_last_name",
-    "parent2_first_name",
-    "parent2_last_name",
-    "multiple_birth_flag",
-    "address",
-    "postal_code",
-];
+use puente_linkage::{BatchInput, INPUT_COLUMNS, LinkConfig, LinkRecord, link_prepared};
 
 /// Reads the input CSV record by record into `records` (checks: a record_id on every row,
 /// no id twice). Only the id is read on this thread; each record is made from its row by
@@ -65,9 +35,9 @@ pub fn read_records(path: &Path, records: &mut BatchInput) -> anyhow::Result<()>
     let Some(&id_col) = col.get("record_id") else {
         bail!("{}: the header has no record_id column", path.display());
     };
-    // the column of each of FIELDS, looked up once
+    // the column of each of INPUT_COLUMNS, looked up once
     let cols: std::sync::Arc<Vec<Option<usize>>> =
-        std::sync::Arc::new(FIELDS.iter().map(|n| col.get(*n).copied()).collect());
+        std::sync::Arc::new(INPUT_COLUMNS.iter().map(|n| col.get(*n).copied()).collect());
     let mut seen = std::collections::HashSet::new();
     for (n, row) in rdr.records().enumerate() {
         let row = row.with_context(|| format!("{}: row {}", path.display(), n + 2))?;
@@ -91,28 +61,7 @@ pub fn read_records(path: &Path, records: &mut BatchInput) -> anyhow::Result<()>
                     .filter(|v| !v.is_empty())
                     .map(str::to_string)
             };
-            LinkRecord {
-                record_id,
-                reporting_state: get(0),
-                state_student_id: get(1),
-                first_name: get(2),
-                middle_name: get(3),
-                last_name_1: get(4),
-                last_name_2: get(5),
-                sex: get(6),
-                birth_date: get(7),
-                birth_city: get(8),
-                birth_state: get(9),
-                birth_country: get(10),
-                parent1_first_name: get(11),
-                parent1_last_name: get(12),
-                parent2_first_name: get(13),
-                parent2_last_name: get(14),
-                multiple_birth: get(15).as_deref().and_then(flag),
-                address: get(16),
-                postal_code: get(17),
-                alternate_ids: Vec::new(),
-            }
+            LinkRecord::from_columns(record_id, get)
         });
     }
     Ok(())

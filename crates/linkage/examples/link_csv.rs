@@ -12,61 +12,16 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use puente_linkage::synth::{explanation_line, pairwise_prf, record_line};
-use puente_linkage::{BatchInput, LinkConfig, LinkRecord, explain_pair, link_prepared};
+use puente_linkage::{
+    BatchInput, INPUT_COLUMNS, LinkConfig, LinkRecord, explain_pair, link_prepared,
+};
 
-/// Input columns read (`get(i)` reads `FIELDS[i]`).
-const FIELDS: [&str; 19] = [
-    "record_id",
-    "reporting_state",
-    "state_student_id",
-    "first_name",
-    "middle_name",
-    "last_name_1",
-    "last_name_2",
-    "sex",
-    "birth_date",
-    "birth_city",
-    "birth_state",
-    "birth_country",
-    "parent1_first_name",
-    "parent1_last_name",
-    "parent2_first_name",
-    "parent2_last_name",
-    "multiple_birth_flag",
-    "address",
-    "postal_code",
-];
-
-/// The record of one row's fields (`ix`: the column of each of FIELDS).
-fn record(row: &[&str], ix: &[Option<usize>]) -> LinkRecord {
-    let get = |f: usize| {
-        ix[f]
-            .and_then(|i| row.get(i))
-            .filter(|v| !v.is_empty())
-            .map(|v| v.to_string())
-    };
-    LinkRecord {
-        record_id: get(0).unwrap_or_default(),
-        reporting_state: get(1),
-        state_student_id: get(2),
-        first_name: get(3),
-        middle_name: get(4),
-        last_name_1: get(5),
-        last_name_2: get(6),
-        sex: get(7),
-        birth_date: get(8),
-        birth_city: get(9),
-        birth_state: get(10),
-        birth_country: get(11),
-        parent1_first_name: get(12),
-        parent1_last_name: get(13),
-        parent2_first_name: get(14),
-        parent2_last_name: get(15),
-        multiple_birth: get(16).map(|v| v == "Yes" || v == "Y"),
-        address: get(17),
-        postal_code: get(18),
-        alternate_ids: Vec::new(),
-    }
+/// The record of one row (`ix`: the column of each of INPUT_COLUMNS; `id`: of record_id).
+fn record(row: &[&str], id: Option<usize>, ix: &[Option<usize>]) -> LinkRecord {
+    let cell = |c: Option<usize>| c.and_then(|i| row.get(i)).filter(|v| !v.is_empty());
+    LinkRecord::from_columns(cell(id).map(|v| v.to_string()).unwrap_or_default(), |f| {
+        cell(ix[f]).map(|v| v.to_string())
+    })
 }
 
 fn split(line: &str) -> Vec<String> {
@@ -103,28 +58,29 @@ fn main() {
         || std::env::var("TRUEM").is_ok_and(|v| v == "1");
     let mut recs = Vec::new();
     let mut input = BatchInput::new();
-    // column of each field (looked up once): index in FIELDS
+    // column of each field (looked up once): index in INPUT_COLUMNS
+    let id_col = col.get("record_id").copied();
     let ix: std::sync::Arc<Vec<Option<usize>>> =
-        std::sync::Arc::new(FIELDS.iter().map(|n| col.get(n).copied()).collect());
+        std::sync::Arc::new(INPUT_COLUMNS.iter().map(|n| col.get(n).copied()).collect());
     for l in lines {
         if keep || l.contains('"') {
             let row = split(&l);
             let row: Vec<&str> = row.iter().map(String::as_str).collect();
-            let rec = record(&row, &ix);
+            let rec = record(&row, id_col, &ix);
             if keep {
                 recs.push(rec.clone());
             }
             input.push(rec);
         } else {
             // only the id is read here; the record is made on a preparing thread
-            let id = ix[0]
+            let id = id_col
                 .and_then(|i| l.split(',').nth(i))
                 .unwrap_or("")
                 .to_string();
             let ix = ix.clone();
             input.push_with(&id, move || {
                 let row: Vec<&str> = l.split(',').collect();
-                record(&row, &ix)
+                record(&row, id_col, &ix)
             });
         }
     }

@@ -52,6 +52,64 @@ pub struct LinkRecord {
     pub alternate_ids: Vec<String>,
 }
 
+/// The columns of the `puente link` input CSV besides `record_id`, in the order
+/// [`LinkRecord::from_columns`] reads them.
+pub const INPUT_COLUMNS: [&str; 18] = [
+    "reporting_state",
+    "state_student_id",
+    "first_name",
+    "middle_name",
+    "last_name_1",
+    "last_name_2",
+    "sex",
+    "birth_date",
+    "birth_city",
+    "birth_state",
+    "birth_country",
+    "parent1_first_name",
+    "parent1_last_name",
+    "parent2_first_name",
+    "parent2_last_name",
+    "multiple_birth_flag",
+    "address",
+    "postal_code",
+];
+
+impl LinkRecord {
+    /// The record of one input row: `get(i)` is the value of `INPUT_COLUMNS[i]` (`None` when
+    /// the column is absent or the value empty). `multiple_birth_flag` reads yes/y/true/1 and
+    /// no/n/false/0 in any case; anything else is missing.
+    pub fn from_columns(record_id: String, get: impl Fn(usize) -> Option<String>) -> LinkRecord {
+        let flag = |v: String| match v.trim().to_ascii_lowercase().as_str() {
+            "yes" | "y" | "true" | "1" => Some(true),
+            "no" | "n" | "false" | "0" => Some(false),
+            _ => None,
+        };
+        LinkRecord {
+            record_id,
+            reporting_state: get(0),
+            state_student_id: get(1),
+            first_name: get(2),
+            middle_name: get(3),
+            last_name_1: get(4),
+            last_name_2: get(5),
+            sex: get(6),
+            birth_date: get(7),
+            birth_city: get(8),
+            birth_state: get(9),
+            birth_country: get(10),
+            parent1_first_name: get(11),
+            parent1_last_name: get(12),
+            parent2_first_name: get(13),
+            parent2_last_name: get(14),
+            multiple_birth: get(15).and_then(flag),
+            address: get(16),
+            postal_code: get(17),
+            alternate_ids: Vec::new(),
+        }
+    }
+}
+
 /// Online decision.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Decision {
