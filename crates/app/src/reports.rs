@@ -12,7 +12,8 @@ use puente_domain::quality::{DistrictTally, QualityPolicy, QualityTally, check, 
 use puente_domain::roles::{Capability, Role};
 use puente_domain::{CodeSet, StateCode};
 use puente_store::{
-    CacheWrite, CountRow, CountScope, QualityGroups, QualityRow, RejectedRow, ReportChild,
+    CacheWrite, CountRow, CountScope, MOVES_MARK, QualityGroups, QualityRow, RejectedRow,
+    ReportChild,
 };
 use serde::Serialize;
 
@@ -294,6 +295,29 @@ impl App {
         Ok(())
     }
 
+    /// Brings the kept interstate moves up to date (docs/reports.md "Performance"): computed
+    /// from nothing the first time, then only the moves of the children whose data changed.
+    async fn refresh_mobility(&self) -> Result<()> {
+        let _one_at_a_time = self.report_refresh.lock().await;
+        if !self.store.report_moves_kept().await? {
+            return self.store.report_moves_rebuild().await.map_err(Into::into);
+        }
+        let mut after = String::new();
+        loop {
+            let marks = self
+                .store
+                .report_dirty(MOVES_MARK, &after, DIRTY_CHUNK)
+                .await?;
+            let Some((last, _)) = marks.last() else { break };
+            after = last.clone();
+            self.store.report_moves_update(&marks).await?;
+            if (marks.len() as i64) < DIRTY_CHUNK {
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
     /// A state's child-count tally for a period, from its kept rows (brought up to date first).
     async fn tally_state(
         &self,
@@ -399,7 +423,7 @@ impl App {
     }
 
     /// Brings every state's kept report rows up to date for the period starting 1 September
-    /// `period_start_year` and for data quality (same access as
+    /// `period_start_year` and for data quality, and the kept interstate moves (same access as
     /// [`App::national_child_count`]); returns the states. Audited as `report.refresh`.
     pub async fn refresh_all_reports(
         &self,
@@ -421,6 +445,7 @@ impl App {
                 .await?;
             done.push(s);
         }
+        self.refresh_mobility().await?;
         let details = format!("{{\"year\":{period_start_year},\"states\":{}}}", done.len());
         self.audit(actor, "report.refresh", Some(&details)).await?;
         Ok(done)
@@ -444,11 +469,8 @@ impl App {
         let mut pairs: std::collections::BTreeMap<(String, String), u64> = Default::default();
         let mut months: std::collections::BTreeMap<String, u64> = Default::default();
         let mut total = 0;
-        for (from, to, month, n) in self
-            .store
-            .interstate_moves(period.start, period.end)
-            .await?
-        {
+        self.refresh_mobility().await?;
+        for (from, to, month, n) in self.store.report_flows(period.start, period.end).await? {
             let (Some(f), Some(t)) = (StateCode::parse(&from), StateCode::parse(&to)) else {
                 continue;
             };

@@ -677,3 +677,203 @@ async fn a_term_end_is_late_when_it_first_arrives_more_than_30_days_after() {
         .2;
     assert_eq!(ids, vec![eva.to_string()]);
 }
+
+/// Writes records of the given children (at one time), returning their MSIX IDs in order.
+async fn write_all(db: &TestDb, recs: Vec<(&str, StudentRecord)>) -> Vec<String> {
+    let at = Utc.with_ymd_and_hms(2026, 11, 23, 8, 0, 0).unwrap();
+    let batch: Vec<RecordWrite> = recs
+        .into_iter()
+        .map(|(child, record)| RecordWrite {
+            record,
+            child_id: child.into(),
+            search_keys: vec![],
+            submission_id: None,
+            received_at: at,
+        })
+        .collect();
+    let out = db.store.write_records(&batch).await.unwrap();
+    out.iter().map(|o| o.msix_id.to_string()).collect()
+}
+
+/// Mobility keeps each child's distinct moves and the flow counts between runs; every write
+/// that changes a child's moves (a new or re-sent record, a deletion, a merge of two records of
+/// one child) must show in the next report, which must equal one computed from nothing.
+#[tokio::test]
+async fn kept_mobility_follows_every_write_that_changes_a_childs_moves() {
+    let db = test_db().await.unwrap();
+    let clock = Arc::new(FixedClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap(),
+    ));
+    let app = App::new(db.store.clone(), clock).await.unwrap();
+    let fed = actor(Role::FederalViewer, Scope::National);
+    let s = |st, ssid: &str, first: &str| student(st, ssid, first, "Lopez", "", "20100101");
+    let ana_tx = || {
+        moved(
+            s(StateCode::TX, "TX1", "Ana"),
+            "TX",
+            StateCode::CA,
+            d(2025, 10, 15),
+        )
+    };
+    write_all(
+        &db,
+        vec![
+            (
+                "a",
+                moved(
+                    s(StateCode::CA, "CA1", "Ana"),
+                    "TX",
+                    StateCode::CA,
+                    d(2025, 10, 15),
+                ),
+            ),
+            ("a", ana_tx()),
+            (
+                "c",
+                moved(
+                    s(StateCode::WA, "WA1", "Caro"),
+                    "CA",
+                    StateCode::WA,
+                    d(2026, 1, 20),
+                ),
+            ),
+        ],
+    )
+    .await;
+    let flows = |m: &puente_app::reports::Mobility| -> Vec<(String, String, u64)> {
+        m.flows
+            .iter()
+            .map(|f| (f.from.clone(), f.to.clone(), f.moves))
+            .collect()
+    };
+    let pair = |f: &str, t: &str, n: u64| (f.to_string(), t.to_string(), n);
+    let m = app.interstate_mobility(&fed, 2025).await.unwrap();
+    assert_eq!(m.total, 2);
+
+    // A new child's move, and a second record of Caro's move under another child id (not yet
+    // merged): both counted.
+    let msix = write_all(
+        &db,
+        vec![
+            (
+                "g",
+                moved(
+                    s(StateCode::WA, "WA2", "Gabi"),
+                    "TX",
+                    StateCode::WA,
+                    d(2026, 3, 2),
+                ),
+            ),
+            (
+                "c2",
+                moved(
+                    s(StateCode::OR, "OR1", "Caro"),
+                    "CA",
+                    StateCode::WA,
+                    d(2026, 1, 20),
+                ),
+            ),
+        ],
+    )
+    .await;
+    let m = app.interstate_mobility(&fed, 2025).await.unwrap();
+    assert_eq!(
+        flows(&m),
+        [
+            pair("CA", "WA", 2),
+            pair("TX", "CA", 1),
+            pair("TX", "WA", 1)
+        ]
+    );
+
+    // Ana's California record re-sent with another arrival date: two moves of hers now.
+    write(
+        &db,
+        "a",
+        moved(
+            s(StateCode::CA, "CA1", "Ana"),
+            "TX",
+            StateCode::CA,
+            d(2025, 12, 1),
+        ),
+    )
+    .await;
+    let m = app.interstate_mobility(&fed, 2025).await.unwrap();
+    assert_eq!(
+        flows(&m),
+        [
+            pair("CA", "WA", 2),
+            pair("TX", "CA", 2),
+            pair("TX", "WA", 1)
+        ]
+    );
+    assert_eq!(m.by_month[1], ("2025-10".to_string(), 1));
+    assert_eq!(m.by_month[3], ("2025-12".to_string(), 1));
+
+    // Ana's Texas record deleted: her October move is gone.
+    assert!(
+        db.store
+            .delete_state_record(StateCode::TX, "TX1", Utc::now())
+            .await
+            .unwrap()
+    );
+    let m = app.interstate_mobility(&fed, 2025).await.unwrap();
+    assert_eq!(m.by_month[1], ("2025-10".to_string(), 0));
+    assert_eq!(m.total, 4);
+
+    // Caro's second record merged into her child: one move.
+    let (record, _, _) = db
+        .store
+        .find_state_record(StateCode::OR, "OR1")
+        .await
+        .unwrap()
+        .unwrap();
+    let (_, _, c_msix) = db
+        .store
+        .find_state_record(StateCode::WA, "WA1")
+        .await
+        .unwrap()
+        .unwrap();
+    let c_msix = c_msix.to_string();
+    assert_ne!(msix[1], c_msix);
+    let mut tx = db.store.begin().await.unwrap();
+    tx.move_records(&[record], "c", &c_msix, Utc::now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let m = app.interstate_mobility(&fed, 2025).await.unwrap();
+    assert_eq!(
+        flows(&m),
+        [
+            pair("CA", "WA", 1),
+            pair("TX", "CA", 1),
+            pair("TX", "WA", 1)
+        ]
+    );
+
+    // Two refreshes racing over the same marks count each move once.
+    write(&db, "a", ana_tx()).await;
+    let marks = db
+        .store
+        .report_dirty(puente_store::MOVES_MARK, "", 100)
+        .await
+        .unwrap();
+    assert_eq!(marks.len(), 1);
+    db.store.report_moves_update(&marks).await.unwrap();
+    db.store.report_moves_update(&marks).await.unwrap();
+    let m = app.interstate_mobility(&fed, 2025).await.unwrap();
+    assert_eq!(
+        flows(&m),
+        [
+            pair("TX", "CA", 2),
+            pair("CA", "WA", 1),
+            pair("TX", "WA", 1)
+        ]
+    );
+
+    // The kept moves give what a computation from nothing gives.
+    let before = app.interstate_mobility(&fed, 2024).await.unwrap();
+    db.store.report_cache_clear().await.unwrap();
+    assert_eq!(app.interstate_mobility(&fed, 2025).await.unwrap(), m);
+    assert_eq!(app.interstate_mobility(&fed, 2024).await.unwrap(), before);
+}

@@ -30,7 +30,9 @@ pub use applications::{
 pub use audit::{AuditEvent, AuditFilter, GENESIS_HASH, NewAuditEvent, Tx, audit_hash};
 pub use notices::{NoticeMessageRow, NoticeRow, OutboxCounts, OutboxRow, RecipientRow};
 pub use records::{LinkRow, RecordWrite, StoredRecord, WriteOutcome};
-pub use report_cache::{CacheWrite, CountGroup, CountRow, CountScope, QualityGroups, QualityRow};
+pub use report_cache::{
+    CacheWrite, CountGroup, CountRow, CountScope, MOVES_MARK, QualityGroups, QualityRow,
+};
 pub use reports::{RejectedRow, ReportChild};
 pub use search::ChildSummary;
 pub use sessions::SessionRow;

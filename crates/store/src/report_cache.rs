@@ -3,19 +3,32 @@
 //! with the days they hold. Every write of a state record's data (record upsert or deletion, a
 //! merge or split moving a record, a change-of-residence notice) marks the (state, child) pair in
 //! `report_dirty` in its own transaction ([`mark_dirty!`]); a report recomputes the marked
-//! children, then counts with grouped queries.
+//! children, then counts with grouped queries. Each mark also marks ([`MOVES_MARK`], child), for
+//! the kept interstate moves of the mobility report ([`Store::report_moves_update`]).
+
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use sqlx::Row;
 
 use crate::{Backend, Result, Store, read_pool, write_pool};
 
-/// Marks (state, child) pairs out of date inside the open transaction `$c` (an
-/// `&mut Connection` of either backend): one multi-row statement per 2,000 distinct pairs, each
-/// with a new token, so a report that read an older mark does not remove this one.
+/// The `report_dirty` state of the marks the mobility report reads: a child whose moves may
+/// have changed, whatever state reported them.
+pub const MOVES_MARK: &str = "*";
+
+/// Marks (state, child) pairs, and ([`MOVES_MARK`], child) for each child, out of date inside
+/// the open transaction `$c` (an `&mut Connection` of either backend): one multi-row statement
+/// per 2,000 distinct pairs, each with a new token, so a report that read an older mark does not
+/// remove this one.
 macro_rules! mark_dirty {
     ($c:expr, $pairs:expr) => {{
         let mut pairs: Vec<(&str, &str)> = $pairs.into_iter().collect();
+        let moves: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|&(_, child)| ($crate::report_cache::MOVES_MARK, child))
+            .collect();
+        pairs.extend(moves);
         pairs.sort_unstable();
         pairs.dedup();
         for chunk in pairs.chunks(2_000) {
@@ -122,6 +135,43 @@ pub(crate) fn in_list(backend: Backend, col: &str, n: u8) -> String {
     }
 }
 
+/// Removes the marks of state `$1` whose (child, token) is in the JSON list of pairs `$2`.
+fn consume_sql(backend: Backend) -> &'static str {
+    match backend {
+        Backend::Sqlite => {
+            "DELETE FROM report_dirty WHERE state = $1 AND (child_id, token) IN \
+            (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each($2))"
+        }
+        Backend::Postgres => {
+            "DELETE FROM report_dirty WHERE state = $1 AND (child_id, token) IN \
+            (SELECT x->>0, x->>1 FROM jsonb_array_elements($2::jsonb) x)"
+        }
+    }
+}
+
+/// The `report_marks` kind of the kept interstate moves (state [`MOVES_MARK`], year 0).
+const MOBILITY_KIND: &str = "mobility";
+
+/// The distinct interstate moves of live records (child, from state, to state, arrival date):
+/// origin and destination given and different; `filter` further limits the moves `m`.
+fn live_moves(filter: Option<&str>) -> String {
+    format!(
+        "SELECT DISTINCT m.child_id, m.from_state, m.to_state, m.qualifying_arrival_date \
+         FROM qualifying_moves m JOIN state_records s ON s.id = m.state_record_id \
+         WHERE s.deleted = FALSE AND m.from_state IS NOT NULL AND m.to_state IS NOT NULL \
+         AND m.from_state <> m.to_state{}",
+        filter.map(|f| format!(" AND {f}")).unwrap_or_default()
+    )
+}
+
+/// The `YYYY-MM` month of date column `col`.
+fn month_of(backend: Backend, col: &str) -> String {
+    match backend {
+        Backend::Sqlite => format!("substr({col}, 1, 7)"),
+        Backend::Postgres => format!("to_char({col}, 'YYYY-MM')"),
+    }
+}
+
 /// Rows per multi-row statement (parameters stay under SQLite's limit).
 const ROWS: usize = 2_000;
 
@@ -161,7 +211,7 @@ impl Store {
     pub async fn report_cache_clear(&self) -> Result<()> {
         write_pool!(self, p => {
             let mut tx = p.begin().await?;
-            for t in ["report_marks", "report_counts", "report_quality", "report_findings", "report_dirty"] {
+            for t in ["report_marks", "report_counts", "report_quality", "report_findings", "report_dirty", "report_moves", "report_flows"] {
                 sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {t}"))).execute(&mut *tx).await?;
             }
             tx.commit().await?;
@@ -192,16 +242,7 @@ impl Store {
             "DELETE FROM report_findings WHERE state = $1 AND {}",
             in_list(b, "child_id", 2)
         );
-        let consume = match b {
-            Backend::Sqlite => {
-                "DELETE FROM report_dirty WHERE state = $1 AND (child_id, token) IN \
-                (SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each($2))"
-            }
-            Backend::Postgres => {
-                "DELETE FROM report_dirty WHERE state = $1 AND (child_id, token) IN \
-                (SELECT x->>0, x->>1 FROM jsonb_array_elements($2::jsonb) x)"
-            }
-        };
+        let consume = consume_sql(b);
         let consumed: Vec<[&str; 2]> = w
             .consumed
             .iter()
@@ -344,6 +385,120 @@ impl Store {
                 UNION SELECT child_id FROM report_quality WHERE state = $1 AND computed_on > $2 ORDER BY 1")
                 .bind(state).bind(today).fetch_all(p).await?;
             rows.iter().map(|r| r.try_get(0).map_err(Into::into)).collect()
+        })
+    }
+
+    /// Computes the kept interstate moves and their flow counts from nothing, in one
+    /// transaction: removes every [`MOVES_MARK`] mark first (a mark written later stays, and its
+    /// child is computed again by [`Store::report_moves_update`]), then records that mobility is
+    /// complete (`report_marks` ('*', 'mobility', 0)).
+    pub async fn report_moves_rebuild(&self) -> Result<()> {
+        let moves = format!(
+            "INSERT INTO report_moves (child_id, from_state, to_state, arrival_date) {}",
+            live_moves(None)
+        );
+        let flows = format!(
+            "INSERT INTO report_flows (from_state, to_state, month, moves) \
+             SELECT from_state, to_state, {}, COUNT(*) FROM report_moves GROUP BY 1, 2, 3",
+            month_of(self.backend(), "arrival_date")
+        );
+        write_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("DELETE FROM report_dirty WHERE state = $1").bind(MOVES_MARK).execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM report_moves").execute(&mut *tx).await?;
+            sqlx::query("DELETE FROM report_flows").execute(&mut *tx).await?;
+            sqlx::query(sqlx::AssertSqlSafe(moves.clone())).execute(&mut *tx).await?;
+            sqlx::query(sqlx::AssertSqlSafe(flows.clone())).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO report_marks (state, kind, year) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING")
+                .bind(MOVES_MARK).bind(MOBILITY_KIND).execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Whether the kept interstate moves were computed ([`Store::report_moves_rebuild`]).
+    pub async fn report_moves_kept(&self) -> Result<bool> {
+        Ok(self
+            .report_marks(MOVES_MARK)
+            .await?
+            .iter()
+            .any(|(k, _)| k == MOBILITY_KIND))
+    }
+
+    /// Computes again the kept moves of the children of `marks` ((child, token) pairs read from
+    /// the [`MOVES_MARK`] marks) in one transaction: removes their rows, inserts their live
+    /// moves, moves each flow count by the rows the statements actually removed and added (so
+    /// two refreshes racing cannot count a move twice), and removes the marks still holding the
+    /// token read.
+    pub async fn report_moves_update(&self, marks: &[(String, String)]) -> Result<()> {
+        if marks.is_empty() {
+            return Ok(());
+        }
+        let b = self.backend();
+        let ids: Vec<String> = marks.iter().map(|(c, _)| c.clone()).collect();
+        let ids = id_list(&ids);
+        let remove = format!(
+            "DELETE FROM report_moves WHERE {} RETURNING from_state, to_state, arrival_date",
+            in_list(b, "child_id", 1)
+        );
+        let live = live_moves(Some(&in_list(b, "m.child_id", 1)));
+        let consumed: Vec<[&str; 2]> = marks
+            .iter()
+            .map(|(c, t)| [c.as_str(), t.as_str()])
+            .collect();
+        let consumed = serde_json::to_string(&consumed).unwrap_or_else(|_| "[]".into());
+        let consume = consume_sql(b);
+        write_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            // (from, to, month) -> rows added less rows removed.
+            let mut delta: BTreeMap<(String, String, String), i64> = BTreeMap::new();
+            for r in sqlx::query(sqlx::AssertSqlSafe(remove.clone())).bind(&ids).fetch_all(&mut *tx).await? {
+                let d: NaiveDate = r.try_get(2)?;
+                *delta.entry((r.try_get(0)?, r.try_get(1)?, d.format("%Y-%m").to_string())).or_default() -= 1;
+            }
+            let mut moves: Vec<(String, String, String, NaiveDate)> = Vec::new();
+            for r in sqlx::query(sqlx::AssertSqlSafe(live.clone())).bind(&ids).fetch_all(&mut *tx).await? {
+                moves.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
+            }
+            for chunk in moves.chunks(ROWS) {
+                let mut qb = sqlx::QueryBuilder::new("INSERT INTO report_moves (child_id, from_state, to_state, arrival_date) ");
+                qb.push_values(chunk, |mut r, (c, f, t, d)| {
+                    r.push_bind(c).push_bind(f).push_bind(t).push_bind(*d);
+                });
+                qb.push(" ON CONFLICT DO NOTHING RETURNING from_state, to_state, arrival_date");
+                for r in qb.build().fetch_all(&mut *tx).await? {
+                    let d: NaiveDate = r.try_get(2)?;
+                    *delta.entry((r.try_get(0)?, r.try_get(1)?, d.format("%Y-%m").to_string())).or_default() += 1;
+                }
+            }
+            let changed: Vec<_> = delta.into_iter().filter(|(_, n)| *n != 0).collect();
+            for chunk in changed.chunks(ROWS) {
+                let mut qb = sqlx::QueryBuilder::new("INSERT INTO report_flows (from_state, to_state, month, moves) ");
+                qb.push_values(chunk, |mut r, ((f, t, m), n)| {
+                    r.push_bind(f).push_bind(t).push_bind(m).push_bind(*n);
+                });
+                qb.push(" ON CONFLICT (from_state, to_state, month) DO UPDATE SET moves = report_flows.moves + excluded.moves");
+                qb.build().execute(&mut *tx).await?;
+            }
+            sqlx::query(consume).bind(MOVES_MARK).bind(&consumed).execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Interstate flow counts whose arrival month is in `from..=to`: (from state, to state,
+    /// month `YYYY-MM`, moves), none with no move.
+    pub async fn report_flows(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<(String, String, String, u64)>> {
+        read_pool!(self, p => {
+            let rows = sqlx::query("SELECT from_state, to_state, month, moves FROM report_flows \
+                WHERE month >= $1 AND month <= $2 AND moves > 0 ORDER BY 1, 2, 3")
+                .bind(from.format("%Y-%m").to_string()).bind(to.format("%Y-%m").to_string())
+                .fetch_all(p).await?;
+            rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, u(r.try_get(3)?)))).collect()
         })
     }
 }

@@ -267,36 +267,6 @@ impl Store {
         })
     }
 
-    /// Qualifying moves from one state to another with an arrival date in `from..=to`, from live
-    /// records, each (child, origin, destination, arrival date) once even when several states
-    /// reported the move, counted per (from state, to state, arrival month `YYYY-MM`).
-    pub async fn interstate_moves(
-        &self,
-        from: NaiveDate,
-        to: NaiveDate,
-    ) -> Result<Vec<(String, String, String, u64)>> {
-        let month = match self.backend() {
-            Backend::Sqlite => "substr(qualifying_arrival_date, 1, 7)",
-            Backend::Postgres => "to_char(qualifying_arrival_date, 'YYYY-MM')",
-        };
-        let sql = format!(
-            "SELECT from_state, to_state, {month}, COUNT(*) FROM (SELECT DISTINCT m.child_id, m.from_state, m.to_state, m.qualifying_arrival_date \
-             FROM qualifying_moves m JOIN state_records s ON s.id = m.state_record_id \
-             WHERE s.deleted = FALSE AND m.from_state IS NOT NULL AND m.to_state IS NOT NULL \
-             AND m.from_state <> m.to_state \
-             AND m.qualifying_arrival_date >= $1 AND m.qualifying_arrival_date <= $2) x GROUP BY 1, 2, 3"
-        );
-        read_pool!(self, p => {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(from).bind(to).fetch_all(p).await?;
-            let mut out = Vec::with_capacity(rows.len());
-            for r in &rows {
-                let n: i64 = r.try_get(3)?;
-                out.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, u64::try_from(n).unwrap_or(0)));
-            }
-            Ok(out)
-        })
-    }
-
     /// The states with at least one live record.
     pub async fn report_states(&self) -> Result<Vec<String>> {
         read_pool!(self, p => {
