@@ -295,6 +295,36 @@ impl App {
         Ok(())
     }
 
+    /// Brings the kept report rows up to date where writes marked children, computing nothing
+    /// never computed (no full pass): in each state with marks, its marked children and its
+    /// quality rows whose days have passed; the kept interstate moves of the children marked
+    /// [`MOVES_MARK`]. Cheap when nothing changed (one query), so `puente serve` runs it every
+    /// 30 seconds and the first report after a bulk upload finds little left to do.
+    pub async fn refresh_marked_reports(&self) -> Result<()> {
+        for state in self.store.report_dirty_states().await? {
+            if state == MOVES_MARK {
+                if self.store.report_moves_kept().await? {
+                    self.refresh_mobility().await?;
+                } else {
+                    self.store.report_dirty_drop(MOVES_MARK).await?;
+                }
+                continue;
+            }
+            let Some(st) = StateCode::parse(&state) else {
+                self.store.report_dirty_drop(&state).await?;
+                continue;
+            };
+            let quality = self
+                .store
+                .report_marks(st.code())
+                .await?
+                .iter()
+                .any(|(k, _)| k == KIND_QUALITY);
+            self.refresh_reports(st, None, quality).await?;
+        }
+        Ok(())
+    }
+
     /// Brings the kept interstate moves up to date (docs/reports.md "Performance"): computed
     /// from nothing the first time, then only the moves of the children whose data changed.
     async fn refresh_mobility(&self) -> Result<()> {

@@ -877,3 +877,63 @@ async fn kept_mobility_follows_every_write_that_changes_a_childs_moves() {
     assert_eq!(app.interstate_mobility(&fed, 2025).await.unwrap(), m);
     assert_eq!(app.interstate_mobility(&fed, 2024).await.unwrap(), before);
 }
+
+/// The server's frequent job computes again only what writes marked: kept rows of a state and
+/// the kept moves follow the writes without a report asking, and a state never computed stays
+/// so (its marks are removed, nothing is kept for it).
+#[tokio::test]
+async fn the_marked_refresh_brings_kept_rows_up_to_date_without_full_passes() {
+    let (app, db, _) = setup().await;
+    let fed = actor(Role::FederalViewer, Scope::National);
+    app.child_count(&tx_admin(), "TX", 2025).await.unwrap();
+    app.interstate_mobility(&fed, 2025).await.unwrap();
+    let kept_children =
+        |groups: Vec<puente_store::CountGroup>| -> u64 { groups.iter().map(|g| g.children).sum() };
+    assert_eq!(
+        kept_children(db.store.report_count_groups("TX", 2025).await.unwrap()),
+        5
+    );
+    write_all(
+        &db,
+        vec![
+            (
+                "child-e",
+                moved(
+                    student(StateCode::TX, "TE", "Rosa", "Vega", "", "20130303"),
+                    "CA",
+                    StateCode::TX,
+                    d(2026, 2, 2),
+                ),
+            ),
+            (
+                "child-e",
+                student(StateCode::CA, "CE", "Rosa", "Vega", "", "20130303"),
+            ),
+        ],
+    )
+    .await;
+    assert_eq!(
+        db.store.report_dirty_states().await.unwrap(),
+        ["*", "CA", "MI", "TX"]
+    );
+    app.refresh_marked_reports().await.unwrap();
+    assert!(db.store.report_dirty_states().await.unwrap().is_empty());
+    assert_eq!(
+        kept_children(db.store.report_count_groups("TX", 2025).await.unwrap()),
+        6
+    );
+    let flows = db
+        .store
+        .report_flows(d(2025, 9, 1), d(2026, 8, 31))
+        .await
+        .unwrap();
+    assert_eq!(flows, [("CA".into(), "TX".into(), "2026-02".into(), 1)]);
+    assert!(db.store.report_marks("CA").await.unwrap().is_empty());
+    assert!(
+        db.store
+            .report_count_groups("CA", 2025)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

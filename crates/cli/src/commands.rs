@@ -95,7 +95,8 @@ fn announce(line: &str) {
 
 /// Background jobs of a running server: the e-mail outbox worker (when SMTP is configured) and,
 /// hourly, the escalation of unacknowledged data requests and of worklist items, the daily
-/// worklist digest, and the refresh of the kept report rows.
+/// worklist digest, and the refresh of the kept report rows (every 30 seconds for the children
+/// that writes marked).
 fn start_background(app: &Arc<App>, mail: &crate::MailArgs) -> anyhow::Result<()> {
     match mailer(mail)? {
         Some(m) => {
@@ -138,9 +139,19 @@ fn start_background(app: &Arc<App>, mail: &crate::MailArgs) -> anyhow::Result<()
             tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
         }
     });
-    // Hourly, the kept report rows of every state are brought up to date (the children whose
-    // data changed since), so that a report after a busy day does not pay for them. Not at
+    // Every 30 seconds, the kept report rows of the children that writes marked are computed
+    // again, so that a report after a bulk upload does not pay for them; hourly, every state's
+    // rows for the current period (a period never computed gets its full pass then). Not at
     // start: reports do it for their own state on demand.
+    let marked = app.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+            if let Err(e) = marked.refresh_marked_reports().await {
+                tracing::warn!(error = %e, "refreshing marked report rows failed");
+            }
+        }
+    });
     let reports = app.clone();
     tokio::spawn(async move {
         loop {

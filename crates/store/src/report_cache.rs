@@ -191,6 +191,22 @@ impl Store {
         })
     }
 
+    /// The states (and [`MOVES_MARK`]) with at least one out-of-date child.
+    pub async fn report_dirty_states(&self) -> Result<Vec<String>> {
+        read_pool!(self, p => {
+            let rows = sqlx::query("SELECT DISTINCT state FROM report_dirty ORDER BY state").fetch_all(p).await?;
+            rows.iter().map(|r| r.try_get(0).map_err(Into::into)).collect()
+        })
+    }
+
+    /// Removes every mark of `state` (for marks that nothing kept needs: the first full pass
+    /// computes everything anyway).
+    pub async fn report_dirty_drop(&self, state: &str) -> Result<()> {
+        write_pool!(self, p => sqlx::query("DELETE FROM report_dirty WHERE state = $1")
+            .bind(state).execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
     /// The complete reports of a state: (kind, year).
     pub async fn report_marks(&self, state: &str) -> Result<Vec<(String, i32)>> {
         read_pool!(self, p => {
