@@ -299,8 +299,14 @@ impl App {
     /// never computed (no full pass): in each state with marks, its marked children and its
     /// quality rows whose days have passed; the kept interstate moves of the children marked
     /// [`MOVES_MARK`]. Cheap when nothing changed (one query), so `puente serve` runs it every
-    /// 30 seconds and the first report after a bulk upload finds little left to do.
-    pub async fn refresh_marked_reports(&self) -> Result<()> {
+    /// 30 seconds and the first report after a bulk upload finds little left to do. Same access
+    /// as [`App::refresh_all_reports`]; not audited (it shows nothing, and runs that often).
+    pub async fn refresh_marked_reports(&self, actor: &Actor) -> Result<()> {
+        if !(actor.can(Capability::ViewNationalStatistics)
+            || (actor.can(Capability::ViewReports) && actor.state().is_none()))
+        {
+            return Err(AppError::Forbidden);
+        }
         for state in self.store.report_dirty_states().await? {
             if state == MOVES_MARK {
                 if self.store.report_moves_kept().await? {

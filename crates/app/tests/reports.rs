@@ -916,7 +916,11 @@ async fn the_marked_refresh_brings_kept_rows_up_to_date_without_full_passes() {
         db.store.report_dirty_states().await.unwrap(),
         ["*", "CA", "MI", "TX"]
     );
-    app.refresh_marked_reports().await.unwrap();
+    assert!(matches!(
+        app.refresh_marked_reports(&tx_admin()).await,
+        Err(AppError::Forbidden)
+    ));
+    app.refresh_marked_reports(&fed).await.unwrap();
     assert!(db.store.report_dirty_states().await.unwrap().is_empty());
     assert_eq!(
         kept_children(db.store.report_count_groups("TX", 2025).await.unwrap()),

@@ -147,7 +147,10 @@ fn start_background(app: &Arc<App>, mail: &crate::MailArgs) -> anyhow::Result<()
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(std::time::Duration::from_secs(30)).await;
-            if let Err(e) = marked.refresh_marked_reports().await {
+            if let Err(e) = marked
+                .refresh_marked_reports(&puente_app::Actor::system())
+                .await
+            {
                 tracing::warn!(error = %e, "refreshing marked report rows failed");
             }
         }

@@ -62,6 +62,10 @@ pub enum ReportCmd {
     Refresh {
         #[arg(long)]
         year: Option<i32>,
+        /// Only the children that writes marked, in what is already kept (never a full pass):
+        /// what `puente serve` does every 30 seconds.
+        #[arg(long, conflicts_with = "year")]
+        marked: bool,
         #[command(flatten)]
         db: DbArgs,
     },
@@ -160,13 +164,18 @@ pub async fn run(cmd: ReportCmd) -> anyhow::Result<()> {
             }
             eprintln!("report time: {secs:.3} s");
         }
-        ReportCmd::Refresh { year, db } => {
+        ReportCmd::Refresh { year, marked, db } => {
             let app = app(&db).await?;
             let t = Instant::now();
-            let states = app
-                .refresh_all_reports(&actor, year_or_current(year))
-                .await?;
-            println!("kept report rows up to date for {} states", states.len());
+            if marked {
+                app.refresh_marked_reports(&actor).await?;
+                println!("kept report rows of the marked children up to date");
+            } else {
+                let states = app
+                    .refresh_all_reports(&actor, year_or_current(year))
+                    .await?;
+                println!("kept report rows up to date for {} states", states.len());
+            }
             eprintln!("refresh time: {:.3} s", t.elapsed().as_secs_f64());
         }
         ReportCmd::National { year, json, db } => {

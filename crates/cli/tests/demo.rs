@@ -113,6 +113,14 @@ fn demo_loads_realistic_data_and_serves() {
     assert_eq!(&one["tally"], tally);
     let mobility = report(&["mobility", "--year", "2025", "--json"]);
     assert!(mobility["total"].as_u64().is_some(), "{mobility}");
+    let marked = report(&["refresh", "--marked"]);
+    assert!(
+        marked
+            .as_str()
+            .unwrap()
+            .contains("marked children up to date"),
+        "{marked}"
+    );
 
     let mut server = puente()
         .args(["serve", "--addr", "127.0.0.1:0", "--db", &url])
