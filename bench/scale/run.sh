@@ -115,5 +115,7 @@ for backend in "${BACKENDS[@]}"; do
     reports
     echo "--- after a day of submissions (records of 2,000 children written again or added: scale load 2000, seed 99)"
     "$SCALE" load "$url" 2000 99 | tail -1
+    # What `puente serve` does every 30 seconds: the marked children computed again.
+    measure "report refresh --marked (the server's job)" "$BIN" report refresh --marked --db "$url"
     reports
 done
