@@ -213,19 +213,19 @@ impl App {
                 }
             }
         };
-        // 1. Children whose data changed: every kept row of theirs is computed again.
+        // 1. Children whose data changed: every kept row of theirs is computed again. Nothing
+        // kept in this state yet: the marks only need removing (one statement; refreshes run
+        // one at a time, so no full pass is under way).
         let mut after = String::new();
-        loop {
+        if kept.is_empty() && !quality_marked {
+            self.store.report_dirty_drop(state).await?;
+        }
+        while !kept.is_empty() || quality_marked {
             let dirty = self.store.report_dirty(state, &after, DIRTY_CHUNK).await?;
             let Some((last, _)) = dirty.last() else { break };
             after = last.clone();
             let ids: Vec<String> = dirty.iter().map(|(c, _)| c.clone()).collect();
-            // Nothing kept in this state yet: the marks only need removing.
-            let children = if kept.is_empty() && !quality_marked {
-                Vec::new()
-            } else {
-                self.store.report_children_by_ids(state, &ids).await?
-            };
+            let children = self.store.report_children_by_ids(state, &ids).await?;
             let mut w = CacheWrite {
                 state: state.into(),
                 children: ids,
@@ -309,15 +309,10 @@ impl App {
         }
         for state in self.store.report_dirty_states().await? {
             if state == MOVES_MARK {
-                if self.store.report_moves_kept().await? {
-                    self.refresh_mobility().await?;
-                } else {
-                    self.store.report_dirty_drop(MOVES_MARK).await?;
-                }
+                self.refresh_mobility(false).await?;
                 continue;
             }
             let Some(st) = StateCode::parse(&state) else {
-                self.store.report_dirty_drop(&state).await?;
                 continue;
             };
             let quality = self
@@ -332,11 +327,17 @@ impl App {
     }
 
     /// Brings the kept interstate moves up to date (docs/reports.md "Performance"): computed
-    /// from nothing the first time, then only the moves of the children whose data changed.
-    async fn refresh_mobility(&self) -> Result<()> {
+    /// from nothing the first time (when `rebuild`; otherwise the marks, which nothing kept
+    /// needs, are removed), then only the moves of the children whose data changed.
+    async fn refresh_mobility(&self, rebuild: bool) -> Result<()> {
         let _one_at_a_time = self.report_refresh.lock().await;
         if !self.store.report_moves_kept().await? {
-            return self.store.report_moves_rebuild().await.map_err(Into::into);
+            if rebuild {
+                self.store.report_moves_rebuild().await?;
+            } else {
+                self.store.report_dirty_drop(MOVES_MARK).await?;
+            }
+            return Ok(());
         }
         let mut after = String::new();
         loop {
@@ -481,7 +482,7 @@ impl App {
                 .await?;
             done.push(s);
         }
-        self.refresh_mobility().await?;
+        self.refresh_mobility(true).await?;
         let details = format!("{{\"year\":{period_start_year},\"states\":{}}}", done.len());
         self.audit(actor, "report.refresh", Some(&details)).await?;
         Ok(done)
@@ -505,7 +506,7 @@ impl App {
         let mut pairs: std::collections::BTreeMap<(String, String), u64> = Default::default();
         let mut months: std::collections::BTreeMap<String, u64> = Default::default();
         let mut total = 0;
-        self.refresh_mobility().await?;
+        self.refresh_mobility(true).await?;
         for (from, to, month, n) in self.store.report_flows(period.start, period.end).await? {
             let (Some(f), Some(t)) = (StateCode::parse(&from), StateCode::parse(&to)) else {
                 continue;
