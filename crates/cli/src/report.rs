@@ -88,6 +88,24 @@ async fn app(db: &DbArgs) -> anyhow::Result<App> {
     Ok(App::new(store, Arc::new(SystemClock)).await?)
 }
 
+/// Runs a report and prints it, as JSON or through `table`, then its time on standard error.
+async fn print_report<T: serde::Serialize>(
+    json: bool,
+    report: impl std::future::Future<Output = Result<T, puente_app::AppError>>,
+    table: impl FnOnce(&T),
+) -> anyhow::Result<()> {
+    let t = Instant::now();
+    let r = report.await?;
+    let secs = t.elapsed().as_secs_f64();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&r)?);
+    } else {
+        table(&r);
+    }
+    eprintln!("report time: {secs:.3} s");
+    Ok(())
+}
+
 fn year_or_current(y: Option<i32>) -> i32 {
     y.unwrap_or_else(|| {
         puente_domain::childcount::period_start_year_of(
@@ -107,62 +125,56 @@ pub async fn run(cmd: ReportCmd) -> anyhow::Result<()> {
             db,
         } => {
             let app = app(&db).await?;
-            let t = Instant::now();
-            let r = app
-                .child_count(&actor, &state.to_ascii_uppercase(), year_or_current(year))
-                .await?;
-            let secs = t.elapsed().as_secs_f64();
-            if json {
-                println!("{}", serde_json::to_string_pretty(&r)?);
-            } else {
-                println!(
-                    "{} child count {}-{} ({} to {})",
-                    r.state,
-                    r.period.start_year,
-                    r.period.end.year(),
-                    r.period.start,
-                    r.period.end
-                );
-                println!("children with a record: {}", r.tally.children);
-                println!("category 1: {}", r.tally.totals.category1);
-                println!("category 2: {}", r.tally.totals.category2);
-                println!("possible duplicates counted: {}", r.possible_duplicates);
-                println!("by grade (category 1 / category 2):");
-                for (g, c) in &r.tally.by_grade {
-                    println!("  {g:>4}  {:>8} {:>8}", c.category1, c.category2);
-                }
-                println!("by age (category 1 / category 2):");
-                for (a, c) in &r.tally.by_age {
-                    println!("  {a:>4}  {:>8} {:>8}", c.category1, c.category2);
-                }
-                println!("not in category 1:");
-                for (k, n) in &r.tally.not_counted_category1 {
-                    println!("  {k}: {n}");
-                }
-                println!("in category 1, not category 2:");
-                for (k, n) in &r.tally.not_counted_category2 {
-                    println!("  {k}: {n}");
-                }
-            }
-            eprintln!("report time: {secs:.3} s");
+            print_report(
+                json,
+                app.child_count(&actor, &state.to_ascii_uppercase(), year_or_current(year)),
+                |r| {
+                    println!(
+                        "{} child count {}-{} ({} to {})",
+                        r.state,
+                        r.period.start_year,
+                        r.period.end.year(),
+                        r.period.start,
+                        r.period.end
+                    );
+                    println!("children with a record: {}", r.tally.children);
+                    println!("category 1: {}", r.tally.totals.category1);
+                    println!("category 2: {}", r.tally.totals.category2);
+                    println!("possible duplicates counted: {}", r.possible_duplicates);
+                    println!("by grade (category 1 / category 2):");
+                    for (g, c) in &r.tally.by_grade {
+                        println!("  {g:>4}  {:>8} {:>8}", c.category1, c.category2);
+                    }
+                    println!("by age (category 1 / category 2):");
+                    for (a, c) in &r.tally.by_age {
+                        println!("  {a:>4}  {:>8} {:>8}", c.category1, c.category2);
+                    }
+                    println!("not in category 1:");
+                    for (k, n) in &r.tally.not_counted_category1 {
+                        println!("  {k}: {n}");
+                    }
+                    println!("in category 1, not category 2:");
+                    for (k, n) in &r.tally.not_counted_category2 {
+                        println!("  {k}: {n}");
+                    }
+                },
+            )
+            .await?;
         }
         ReportCmd::Mobility { year, json, db } => {
             let app = app(&db).await?;
-            let t = Instant::now();
-            let r = app
-                .interstate_mobility(&actor, year_or_current(year))
-                .await?;
-            let secs = t.elapsed().as_secs_f64();
-            if json {
-                println!("{}", serde_json::to_string_pretty(&r)?);
-            } else {
-                println!("from   to     moves");
-                for f in &r.flows {
-                    println!("{:<5}  {:<5}  {:>5}", f.from, f.to, f.moves);
-                }
-                println!("total         {:>5}", r.total);
-            }
-            eprintln!("report time: {secs:.3} s");
+            print_report(
+                json,
+                app.interstate_mobility(&actor, year_or_current(year)),
+                |r| {
+                    println!("from   to     moves");
+                    for f in &r.flows {
+                        println!("{:<5}  {:<5}  {:>5}", f.from, f.to, f.moves);
+                    }
+                    println!("total         {:>5}", r.total);
+                },
+            )
+            .await?;
         }
         ReportCmd::Refresh { year, marked, db } => {
             let app = app(&db).await?;
@@ -180,27 +192,24 @@ pub async fn run(cmd: ReportCmd) -> anyhow::Result<()> {
         }
         ReportCmd::National { year, json, db } => {
             let app = app(&db).await?;
-            let t = Instant::now();
-            let r = app
-                .national_child_count(&actor, year_or_current(year))
-                .await?;
-            let secs = t.elapsed().as_secs_f64();
-            if json {
-                println!("{}", serde_json::to_string_pretty(&r)?);
-            } else {
-                println!("state  category1  category2");
-                for (s, t) in &r.by_state {
+            print_report(
+                json,
+                app.national_child_count(&actor, year_or_current(year)),
+                |r| {
+                    println!("state  category1  category2");
+                    for (s, t) in &r.by_state {
+                        println!(
+                            "{s:<5}  {:>9}  {:>9}",
+                            t.totals.category1, t.totals.category2
+                        );
+                    }
                     println!(
-                        "{s:<5}  {:>9}  {:>9}",
-                        t.totals.category1, t.totals.category2
+                        "total  {:>9}  {:>9}",
+                        r.total.totals.category1, r.total.totals.category2
                     );
-                }
-                println!(
-                    "total  {:>9}  {:>9}",
-                    r.total.totals.category1, r.total.totals.category2
-                );
-            }
-            eprintln!("report time: {secs:.3} s");
+                },
+            )
+            .await?;
         }
         ReportCmd::Reconcile {
             state,
@@ -239,29 +248,26 @@ pub async fn run(cmd: ReportCmd) -> anyhow::Result<()> {
         }
         ReportCmd::Quality { state, json, db } => {
             let app = app(&db).await?;
-            let t = Instant::now();
-            let r = app
-                .data_quality(&actor, &state.to_ascii_uppercase())
-                .await?;
-            let secs = t.elapsed().as_secs_f64();
-            if json {
-                println!("{}", serde_json::to_string_pretty(&r)?);
-            } else {
-                println!("{} data quality as of {}", r.state, r.as_of);
-                println!("children: {}", r.tally.children);
-                println!("children with findings: {}", r.tally.children_with_findings);
-                println!("students rejected at submission: {}", r.rejected_students);
-                println!("files rejected whole: {}", r.rejected_files);
-                println!(
-                    "possible duplicates waiting for review: {}",
-                    r.open_near_matches
-                );
-                for (code, n) in &r.tally.by_code {
-                    println!("  {code}: {n}");
-                }
-                println!("districts: {}", r.tally.by_district.len());
-            }
-            eprintln!("report time: {secs:.3} s");
+            print_report(
+                json,
+                app.data_quality(&actor, &state.to_ascii_uppercase()),
+                |r| {
+                    println!("{} data quality as of {}", r.state, r.as_of);
+                    println!("children: {}", r.tally.children);
+                    println!("children with findings: {}", r.tally.children_with_findings);
+                    println!("students rejected at submission: {}", r.rejected_students);
+                    println!("files rejected whole: {}", r.rejected_files);
+                    println!(
+                        "possible duplicates waiting for review: {}",
+                        r.open_near_matches
+                    );
+                    for (code, n) in &r.tally.by_code {
+                        println!("  {code}: {n}");
+                    }
+                    println!("districts: {}", r.tally.by_district.len());
+                },
+            )
+            .await?;
         }
     }
     Ok(())
