@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 use puente_domain::childcount::{
     ChildCountPolicy, ChildCountTally, NotCounted, PerformancePeriod, PuenteCountLine,
-    ReconciliationLine, category_of, decide, parse_state_list, period_start_year_of, reconcile,
+    ReconciliationLine, decide, parse_state_list, period_start_year_of, reconcile,
 };
 use puente_domain::quality::{DistrictTally, QualityPolicy, QualityTally, check, stable_until};
 use puente_domain::roles::{Capability, Role};
@@ -130,29 +130,6 @@ fn may_list_children(actor: &Actor) -> bool {
 }
 
 impl App {
-    async fn for_each_child<F>(&self, state: StateCode, mut f: F) -> Result<()>
-    where
-        F: FnMut(&ReportChild),
-    {
-        let mut after = String::new();
-        loop {
-            let page = self
-                .store
-                .report_children_page(state.code(), &after, PAGE)
-                .await?;
-            let Some(last) = page.last() else {
-                return Ok(());
-            };
-            after = last.child_id.clone();
-            for c in &page {
-                f(c);
-            }
-            if (page.len() as i64) < PAGE {
-                return Ok(());
-            }
-        }
-    }
-
     fn period_of(year: i32) -> Result<(ChildCountPolicy, PerformancePeriod)> {
         let policy = ChildCountPolicy::default();
         let period = policy
@@ -161,25 +138,36 @@ impl App {
         Ok((policy, period))
     }
 
-    /// The count lines of a state (one per child), for reconciliation and drill-downs.
-    async fn count_lines(
-        &self,
-        state: StateCode,
-        year: i32,
-    ) -> Result<(PerformancePeriod, Vec<PuenteCountLine>)> {
-        let (policy, period) = Self::period_of(year)?;
+    /// The count lines of a state (one per child), for reconciliation: the kept child-count
+    /// rows of the period (brought up to date first) with each child's state student IDs.
+    async fn count_lines(&self, state: StateCode, year: i32) -> Result<Vec<PuenteCountLine>> {
+        Self::period_of(year)?;
+        self.refresh_reports(state, Some(year), false).await?;
         let dups = self.store.possible_duplicate_children(state.code()).await?;
+        let mut ssids: std::collections::HashMap<String, Vec<String>> = Default::default();
+        for (child, ssid) in self.store.report_state_student_ids(state.code()).await? {
+            ssids.entry(child).or_default().push(ssid);
+        }
+        let not_counted = |value: &str| -> Result<Option<NotCounted>> {
+            match reason(value) {
+                None => Ok(None),
+                Some(code) => NotCounted::parse(code).map(Some).ok_or_else(|| {
+                    puente_store::StoreError::Corrupt(format!("kept child-count value {code:?}"))
+                        .into()
+                }),
+            }
+        };
         let mut lines = Vec::new();
-        self.for_each_child(state, |c| {
+        for (child, msix_id, c1, c2) in self.store.report_count_lines(state.code(), year).await? {
             lines.push(PuenteCountLine {
-                msix_id: c.msix_id.clone(),
-                state_student_ids: c.facts.state_student_ids.clone(),
-                decision: decide(&c.facts.eligibility(), &period, &policy),
-                possible_duplicate: dups.contains(&c.child_id),
+                msix_id,
+                state_student_ids: ssids.remove(&child).unwrap_or_default(),
+                category1: not_counted(&c1)?,
+                category2: not_counted(&c2)?,
+                possible_duplicate: dups.contains(&child),
             });
-        })
-        .await?;
-        Ok((period, lines))
+        }
+        Ok(lines)
     }
 
     /// Brings the kept report rows of a state up to date (docs/reports.md "Performance"):
@@ -602,12 +590,9 @@ impl App {
         }
         let st = parse_state(state)?;
         let list = parse_state_list(csv).map_err(AppError::Invalid)?;
-        let (_, lines) = self.count_lines(st, period_start_year).await?;
+        let lines = self.count_lines(st, period_start_year).await?;
         let out = reconcile(&lines, &list);
-        let counted = lines
-            .iter()
-            .filter(|l| category_of(&l.decision) > 0)
-            .count();
+        let counted = lines.iter().filter(|l| l.category() > 0).count();
         let details = format!(
             "{{\"state\":\"{}\",\"year\":{period_start_year},\"state_rows\":{},\"puente_counted\":{counted},\"differences\":{}}}",
             st.code(),

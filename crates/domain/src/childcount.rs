@@ -427,17 +427,6 @@ impl ChildCountTally {
     }
 }
 
-/// The highest category a child is counted in: 0 (not counted), 1 or 2.
-pub fn category_of(d: &ChildCountDecision) -> u8 {
-    if d.in_category2() {
-        2
-    } else if d.in_category1() {
-        1
-    } else {
-        0
-    }
-}
-
 // ---------------------------------------------------------------- reconciliation
 
 /// One child of the state's count, as Puente sees it.
@@ -446,9 +435,25 @@ pub struct PuenteCountLine {
     pub msix_id: String,
     /// The state's IDs of the child (every live record of that state).
     pub state_student_ids: Vec<String>,
-    pub decision: ChildCountDecision,
+    /// `None` when counted in Category 1, or the reason the child is not.
+    pub category1: Option<NotCounted>,
+    /// `None` when counted in Category 2, or the reason the child is not.
+    pub category2: Option<NotCounted>,
     /// Another child of the same state has the same folded first and last name and birth date.
     pub possible_duplicate: bool,
+}
+
+impl PuenteCountLine {
+    /// The highest category the child is counted in: 0 (not counted), 1 or 2.
+    pub fn category(&self) -> u8 {
+        if self.category2.is_none() {
+            2
+        } else if self.category1.is_none() {
+            1
+        } else {
+            0
+        }
+    }
 }
 
 /// One row of a state's own list: `state_student_id,category` (category 1 or 2).
@@ -556,7 +561,7 @@ pub fn reconcile(puente: &[PuenteCountLine], state: &[StateListRow]) -> Vec<Reco
         }
     }
     for (i, l) in puente.iter().enumerate() {
-        let pc = category_of(&l.decision);
+        let pc = l.category();
         let first_ssid = l.state_student_ids.first().cloned().unwrap_or_default();
         let rows = listed.get(&i);
         let sc = rows
@@ -588,11 +593,7 @@ pub fn reconcile(puente: &[PuenteCountLine], state: &[StateListRow]) -> Vec<Reco
                     "counted by Puente, not on the state's list",
                 ));
             } else {
-                let reason = if pc == 0 {
-                    l.decision.category1.err()
-                } else {
-                    l.decision.category2.err()
-                };
+                let reason = if pc == 0 { l.category1 } else { l.category2 };
                 match reason {
                     Some(r) => out.push(line(r.code(), r.message())),
                     None => out.push(line(

@@ -241,10 +241,12 @@ fn tally_counts_by_grade_and_age() {
 }
 
 fn line(msix: &str, ssid: &str, data: &EligibilityData, dup: bool) -> PuenteCountLine {
+    let decision = decide_default(data);
     PuenteCountLine {
         msix_id: msix.into(),
         state_student_ids: vec![ssid.into()],
-        decision: decide_default(data),
+        category1: decision.category1.err(),
+        category2: decision.category2.err(),
         possible_duplicate: dup,
     }
 }

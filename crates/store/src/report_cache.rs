@@ -358,6 +358,32 @@ impl Store {
         })
     }
 
+    /// Every kept child-count row of a state and period: (child id, MSIX ID, Category 1 value,
+    /// Category 2 value), by child id.
+    pub async fn report_count_lines(
+        &self,
+        state: &str,
+        year: i32,
+    ) -> Result<Vec<(String, String, String, String)>> {
+        read_pool!(self, p => {
+            let rows = sqlx::query("SELECT r.child_id, c.msix_id, r.category1, r.category2 FROM report_counts r \
+                JOIN children c ON c.id = r.child_id WHERE r.state = $1 AND r.year = $2 ORDER BY r.child_id")
+                .bind(state).bind(year).fetch_all(p).await?;
+            rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))).collect()
+        })
+    }
+
+    /// The state student IDs of a state's live records: (child id, state student ID), each
+    /// child's oldest record first.
+    pub async fn report_state_student_ids(&self, state: &str) -> Result<Vec<(String, String)>> {
+        read_pool!(self, p => {
+            let rows = sqlx::query("SELECT child_id, state_student_id FROM state_records \
+                WHERE reporting_state = $1 AND deleted = FALSE ORDER BY child_id, received_at, id")
+                .bind(state).fetch_all(p).await?;
+            rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+        })
+    }
+
     /// A state's data-quality results, grouped by district and by (district, code).
     pub async fn report_quality_groups(&self, state: &str) -> Result<QualityGroups> {
         read_pool!(self, p => {
