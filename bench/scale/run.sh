@@ -104,7 +104,18 @@ for backend in "${BACKENDS[@]}"; do
     # Reports count kept rows (docs/reports.md "Performance"): the first run after a load
     # computes every child (the backfill), later runs only the children whose data changed.
     measure "report refresh (backfill, every state)" "$BIN" report refresh --db "$url" --year 2025
+    # Texas's own list for reconciliation: every live Texas record's ID, every tenth claimed in
+    # Category 2 (so the report has differences to list).
+    list_sql="SELECT state_student_id || ',' || (CASE WHEN rowid_n % 10 = 0 THEN 2 ELSE 1 END) FROM (SELECT state_student_id, ROW_NUMBER() OVER (ORDER BY state_student_id) AS rowid_n FROM state_records WHERE reporting_state = 'TX' AND deleted = FALSE) x"
+    { echo "state_student_id,category"
+      if [ "$backend" = sqlite ]; then
+          python3 -c 'import sqlite3, sys; [print(r[0]) for r in sqlite3.connect(sys.argv[1]).execute(sys.argv[2])]' "$WORK/scale-$N.db" "$list_sql"
+      else
+          psql "$url" -Atqc "$list_sql"
+      fi
+    } >"$WORK/tx-list.csv"
     reports() {
+        measure "report reconcile --state TX ($(($(wc -l <"$WORK/tx-list.csv") - 1)) rows)" "$BIN" report reconcile --db "$url" --year 2025 --state TX --input "$WORK/tx-list.csv" --json
         for st in TX CA; do
             measure "report child-count --state $st" "$BIN" report child-count --db "$url" --year 2025 --state "$st" --json
             measure "report quality --state $st" "$BIN" report quality --db "$url" --state "$st" --json
