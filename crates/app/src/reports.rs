@@ -144,10 +144,6 @@ impl App {
         Self::period_of(year)?;
         self.refresh_reports(state, Some(year), false).await?;
         let dups = self.store.possible_duplicate_children(state.code()).await?;
-        let mut ssids: std::collections::HashMap<String, Vec<String>> = Default::default();
-        for (child, ssid) in self.store.report_state_student_ids(state.code()).await? {
-            ssids.entry(child).or_default().push(ssid);
-        }
         let not_counted = |value: &str| -> Result<Option<NotCounted>> {
             match reason(value) {
                 None => Ok(None),
@@ -158,13 +154,13 @@ impl App {
             }
         };
         let mut lines = Vec::new();
-        for (child, msix_id, c1, c2) in self.store.report_count_lines(state.code(), year).await? {
+        for l in self.store.report_count_lines(state.code(), year).await? {
             lines.push(PuenteCountLine {
-                msix_id,
-                state_student_ids: ssids.remove(&child).unwrap_or_default(),
-                category1: not_counted(&c1)?,
-                category2: not_counted(&c2)?,
-                possible_duplicate: dups.contains(&child),
+                category1: not_counted(&l.category1)?,
+                category2: not_counted(&l.category2)?,
+                possible_duplicate: dups.contains(&l.child_id),
+                msix_id: l.msix_id,
+                state_student_ids: l.state_student_ids,
             });
         }
         Ok(lines)

@@ -59,6 +59,19 @@ pub struct CountRow {
     pub grade: Option<String>,
 }
 
+/// One child's kept child-count row in one state and period, for reconciliation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountLine {
+    pub child_id: String,
+    pub msix_id: String,
+    /// `counted` or the reason code.
+    pub category1: String,
+    /// `counted` or the reason code.
+    pub category2: String,
+    /// The state student IDs of the child's live records of the state, oldest record first.
+    pub state_student_ids: Vec<String>,
+}
+
 /// One child's data-quality result in one state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QualityRow {
@@ -358,29 +371,34 @@ impl Store {
         })
     }
 
-    /// Every kept child-count row of a state and period: (child id, MSIX ID, Category 1 value,
-    /// Category 2 value), by child id.
-    pub async fn report_count_lines(
-        &self,
-        state: &str,
-        year: i32,
-    ) -> Result<Vec<(String, String, String, String)>> {
+    /// Every kept child-count row of a state and period, by child id, with the state student
+    /// IDs of the child's live records of the state (oldest record first).
+    pub async fn report_count_lines(&self, state: &str, year: i32) -> Result<Vec<CountLine>> {
+        let ids = match self.backend() {
+            Backend::Sqlite => {
+                "group_concat(s.state_student_id, char(31) ORDER BY s.received_at, s.id)"
+            }
+            Backend::Postgres => {
+                "string_agg(s.state_student_id, chr(31) ORDER BY s.received_at, s.id)"
+            }
+        };
+        let sql = format!(
+            "SELECT r.child_id, c.msix_id, r.category1, r.category2, \
+             (SELECT {ids} FROM state_records s WHERE s.reporting_state = r.state AND s.child_id = r.child_id AND s.deleted = FALSE) \
+             FROM report_counts r JOIN children c ON c.id = r.child_id WHERE r.state = $1 AND r.year = $2 ORDER BY r.child_id"
+        );
         read_pool!(self, p => {
-            let rows = sqlx::query("SELECT r.child_id, c.msix_id, r.category1, r.category2 FROM report_counts r \
-                JOIN children c ON c.id = r.child_id WHERE r.state = $1 AND r.year = $2 ORDER BY r.child_id")
-                .bind(state).bind(year).fetch_all(p).await?;
-            rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))).collect()
-        })
-    }
-
-    /// The state student IDs of a state's live records: (child id, state student ID), each
-    /// child's oldest record first.
-    pub async fn report_state_student_ids(&self, state: &str) -> Result<Vec<(String, String)>> {
-        read_pool!(self, p => {
-            let rows = sqlx::query("SELECT child_id, state_student_id FROM state_records \
-                WHERE reporting_state = $1 AND deleted = FALSE ORDER BY child_id, received_at, id")
-                .bind(state).fetch_all(p).await?;
-            rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(state).bind(year).fetch_all(p).await?;
+            rows.iter().map(|r| {
+                let ids: Option<String> = r.try_get(4)?;
+                Ok(CountLine {
+                    child_id: r.try_get(0)?,
+                    msix_id: r.try_get(1)?,
+                    category1: r.try_get(2)?,
+                    category2: r.try_get(3)?,
+                    state_student_ids: ids.map(|i| i.split('\u{1f}').map(str::to_owned).collect()).unwrap_or_default(),
+                })
+            }).collect()
         })
     }
 
