@@ -64,7 +64,6 @@ async fn setup() -> (App, TestDb, Vec<String>) {
         Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap(),
     ));
     let app = App::new(db.store.clone(), clock).await.unwrap();
-    let at = Utc.with_ymd_and_hms(2026, 11, 23, 8, 0, 0).unwrap();
     let base = |st, ssid: &str, first: &str, last: &str, birth: &str| {
         student(st, ssid, first, last, "", birth)
     };
@@ -98,18 +97,7 @@ async fn setup() -> (App, TestDb, Vec<String>) {
             base(StateCode::TX, "TD2", "ANA", "RUIZ", "20120101"),
         ),
     ];
-    let batch: Vec<RecordWrite> = recs
-        .into_iter()
-        .map(|(child, record)| RecordWrite {
-            record,
-            child_id: child.into(),
-            search_keys: vec![],
-            submission_id: None,
-            received_at: at,
-        })
-        .collect();
-    let out = db.store.write_records(&batch).await.unwrap();
-    let msix = out.iter().map(|o| o.msix_id.to_string()).collect();
+    let msix = write_all(&db, recs).await;
     (app, db, msix)
 }
 
@@ -397,7 +385,6 @@ async fn interstate_mobility_counts_each_childs_move_once_by_pair_and_month() {
     )
     .await
     .unwrap();
-    let at = Utc.with_ymd_and_hms(2026, 11, 23, 8, 0, 0).unwrap();
     let s = |st, ssid: &str, first: &str| student(st, ssid, first, "Lopez", "", "20100101");
     let recs = vec![
         // One child's move reported by both states: counted once.
@@ -466,17 +453,7 @@ async fn interstate_mobility_counts_each_childs_move_once_by_pair_and_month() {
             ),
         ),
     ];
-    let batch: Vec<RecordWrite> = recs
-        .into_iter()
-        .map(|(child, record)| RecordWrite {
-            record,
-            child_id: child.into(),
-            search_keys: vec![],
-            submission_id: None,
-            received_at: at,
-        })
-        .collect();
-    db.store.write_records(&batch).await.unwrap();
+    write_all(&db, recs).await;
 
     let fed = actor(Role::FederalViewer, Scope::National);
     let m = app.interstate_mobility(&fed, 2025).await.unwrap();
