@@ -129,6 +129,17 @@ fn may_list_children(actor: &Actor) -> bool {
         && actor.role != Role::FederalViewer
 }
 
+/// The national reports' access: national statistics, or reports without a state scope.
+fn require_national(actor: &Actor) -> Result<()> {
+    if actor.can(Capability::ViewNationalStatistics)
+        || (actor.can(Capability::ViewReports) && actor.state().is_none())
+    {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
 impl App {
     fn period_of(year: i32) -> Result<(ChildCountPolicy, PerformancePeriod)> {
         let policy = ChildCountPolicy::default();
@@ -286,11 +297,7 @@ impl App {
     /// 30 seconds and the first report after a bulk upload finds little left to do. Same access
     /// as [`App::refresh_all_reports`]; not audited (it shows nothing, and runs that often).
     pub async fn refresh_marked_reports(&self, actor: &Actor) -> Result<()> {
-        if !(actor.can(Capability::ViewNationalStatistics)
-            || (actor.can(Capability::ViewReports) && actor.state().is_none()))
-        {
-            return Err(AppError::Forbidden);
-        }
+        require_national(actor)?;
         for state in self.store.report_dirty_states().await? {
             if state == MOVES_MARK {
                 self.refresh_mobility(false).await?;
@@ -417,11 +424,7 @@ impl App {
         actor: &Actor,
         period_start_year: i32,
     ) -> Result<NationalChildCount> {
-        if !(actor.can(Capability::ViewNationalStatistics)
-            || (actor.can(Capability::ViewReports) && actor.state().is_none()))
-        {
-            return Err(AppError::Forbidden);
-        }
+        require_national(actor)?;
         let (_, period) = Self::period_of(period_start_year)?;
         let mut by_state = std::collections::BTreeMap::new();
         let mut total = ChildCountTally::default();
@@ -451,11 +454,7 @@ impl App {
         actor: &Actor,
         period_start_year: i32,
     ) -> Result<Vec<String>> {
-        if !(actor.can(Capability::ViewNationalStatistics)
-            || (actor.can(Capability::ViewReports) && actor.state().is_none()))
-        {
-            return Err(AppError::Forbidden);
-        }
+        require_national(actor)?;
         Self::period_of(period_start_year)?;
         let mut done = Vec::new();
         for s in self.store.report_states().await? {
@@ -481,11 +480,7 @@ impl App {
         actor: &Actor,
         period_start_year: i32,
     ) -> Result<Mobility> {
-        if !(actor.can(Capability::ViewNationalStatistics)
-            || (actor.can(Capability::ViewReports) && actor.state().is_none()))
-        {
-            return Err(AppError::Forbidden);
-        }
+        require_national(actor)?;
         let (_, period) = Self::period_of(period_start_year)?;
         let mut pairs: std::collections::BTreeMap<(String, String), u64> = Default::default();
         let mut months: std::collections::BTreeMap<String, u64> = Default::default();
