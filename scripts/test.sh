@@ -4,6 +4,9 @@
 # test runner, e.g. `scripts/test.sh -p puente-domain`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+started=$(date +%s)
+# A section's heading, with the seconds since the start (to see where CI time goes).
+section() { echo "=== $* ($(( $(date +%s) - started ))s) ==="; }
 source scripts/pg.sh
 ensure_postgres
 export PUENTE_TEST_PG_URL=${PUENTE_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}
@@ -29,15 +32,15 @@ else
     run() { cargo test --workspace --no-fail-fast "$@"; }
 fi
 for backend in sqlite postgres; do
-    echo "=== tests on $backend ==="
+    section "tests on $backend"
     PUENTE_TEST_BACKEND=$backend run "$@"
 done
 if [ -z "${PUENTE_SKIP_SCHEMATHESIS:-}" ] && [ $# -eq 0 ]; then
-    echo "=== schemathesis against the OpenAPI document (live demo server) ==="
+    section "schemathesis against the OpenAPI document (live demo server)"
     bash scripts/schemathesis.sh
 fi
 if [ -f tests/browser/package.json ] && [ -z "${PUENTE_SKIP_BROWSER:-}" ]; then
-    echo "=== browser tests (headless Chromium) ==="
+    section "browser tests (headless Chromium)"
     bash tests/browser/run.sh
 fi
 if [ $# -eq 0 ] && { [ -z "${PUENTE_SKIP_CRASH:-}" ] || [ -z "${PUENTE_SKIP_LOAD:-}" ]; }; then
@@ -46,18 +49,19 @@ if [ $# -eq 0 ] && { [ -z "${PUENTE_SKIP_CRASH:-}" ] || [ -z "${PUENTE_SKIP_LOAD
     case "$bin" in /*) ;; *) bin="$PWD/$bin" ;; esac
 fi
 if [ -z "${PUENTE_SKIP_CRASH:-}" ] && [ $# -eq 0 ]; then
-    echo "=== crash battery (3 kill -9 cycles per backend; 25 by hand: bench/crash/run.sh) ==="
+    section "crash battery (3 kill -9 cycles per backend; 25 by hand: bench/crash/run.sh)"
     for backend in sqlite postgres; do
         PUENTE_BIN="$bin" bash bench/crash/run.sh --cycles 3 --students 1500 --backend "$backend"
     done
 fi
 if [ -z "${PUENTE_SKIP_LOAD:-}" ] && [ $# -eq 0 ]; then
-    echo "=== load battery (60 s, 50 sessions, 4 uploads, per backend; 10 minutes by hand: bench/load/run.sh) ==="
+    section "load battery (30 s, 50 sessions, 4 uploads, per backend; 10 minutes by hand: bench/load/run.sh)"
     for backend in sqlite postgres; do
-        PUENTE_BIN="$bin" bash bench/load/run.sh --seconds 60 --users 50 --students 1500 --backend "$backend"
+        PUENTE_BIN="$bin" bash bench/load/run.sh --seconds 30 --users 50 --students 1500 --backend "$backend"
     done
 fi
 if [ -z "${PUENTE_SKIP_FUZZ:-}" ] && [ $# -eq 0 ]; then
-    echo "=== fuzzing (60 s per target; longer by hand: scripts/fuzz.sh SECONDS) ==="
-    bash scripts/fuzz.sh 60
+    section "fuzzing (20 s per target; longer by hand: scripts/fuzz.sh SECONDS)"
+    bash scripts/fuzz.sh 20
 fi
+if [ $# -eq 0 ]; then section "all tests done"; fi

@@ -245,6 +245,10 @@ impl App {
                 .map(|(_, p)| p)
                 .into_iter()
                 .collect();
+            // Rows of a pass that stopped part-way go first; the pages then only insert.
+            self.store
+                .report_clear_for_pass(state, new_year, new_quality)
+                .await?;
             let mut after = String::new();
             loop {
                 let page = self.store.report_children_page(state, &after, PAGE).await?;
@@ -252,9 +256,6 @@ impl App {
                 after = last.child_id.clone();
                 let mut w = CacheWrite {
                     state: state.into(),
-                    children: page.iter().map(|c| c.child_id.clone()).collect(),
-                    count_scope: new_year.map_or(CountScope::Untouched, CountScope::Year),
-                    quality: new_quality,
                     ..Default::default()
                 };
                 fill(&mut w, &page, &period, new_quality);
@@ -263,6 +264,7 @@ impl App {
                     break;
                 }
             }
+            self.store.report_analyze().await?;
             if let Some(y) = new_year {
                 self.store.report_mark(state, KIND_COUNT, y).await?;
             }
@@ -325,6 +327,7 @@ impl App {
         if !self.store.report_moves_kept().await? {
             if rebuild {
                 self.store.report_moves_rebuild().await?;
+                self.store.report_analyze().await?;
             } else {
                 self.store.report_dirty_drop(MOVES_MARK).await?;
             }

@@ -569,6 +569,30 @@ async fn kept_report_rows_follow_every_write_that_changes_a_childs_data() {
 
 /// A quality result that depends on the day (here an enrollment dated in the future) is
 /// computed again once that day comes, without any write.
+/// A full pass that stopped part-way (its rows written, the period or quality not yet marked
+/// complete) is done again from the start: the next report gives the same counts, nothing twice.
+#[tokio::test]
+async fn a_full_pass_that_stopped_part_way_is_done_again_without_counting_twice() {
+    let (app, db, _) = setup().await;
+    let count = app.child_count(&tx_admin(), "TX", 2025).await.unwrap();
+    let quality = app.data_quality(&tx_admin(), "TX").await.unwrap();
+    // What a stopped pass leaves: some rows of the state, no mark.
+    puente_testkit::db::exec(&db.store, "DELETE FROM report_marks WHERE state = 'TX'")
+        .await
+        .unwrap();
+    puente_testkit::db::exec(
+        &db.store,
+        "DELETE FROM report_counts WHERE state = 'TX' AND child_id = 'child-b'",
+    )
+    .await
+    .unwrap();
+    let again = app.child_count(&tx_admin(), "TX", 2025).await.unwrap();
+    assert_eq!(again.tally, count.tally);
+    assert_eq!(again.tally.children, 5);
+    let q_again = app.data_quality(&tx_admin(), "TX").await.unwrap();
+    assert_eq!(q_again.tally, quality.tally);
+}
+
 #[tokio::test]
 async fn kept_quality_rows_are_computed_again_when_their_day_comes() {
     let (_, db, _) = setup().await;

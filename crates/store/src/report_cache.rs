@@ -107,8 +107,6 @@ pub enum CountScope {
     /// None (a quality-only write).
     #[default]
     Untouched,
-    /// Those of one performance period.
-    Year(i32),
     /// All of them (the children's data changed).
     All,
 }
@@ -248,21 +246,54 @@ impl Store {
         Ok(())
     }
 
+    /// Removes a state's rows that a full pass is about to write: its count rows of period
+    /// `year` (when given) and its quality rows (when `quality`). Rows are there only when an
+    /// earlier pass stopped part-way (a period or quality report is marked complete only at the
+    /// end of its pass), so the pass's pages then insert without deleting: one statement here
+    /// instead of a delete per page, whose plan depends on the tables' statistics.
+    pub async fn report_clear_for_pass(
+        &self,
+        state: &str,
+        year: Option<i32>,
+        quality: bool,
+    ) -> Result<()> {
+        write_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            if let Some(y) = year {
+                sqlx::query("DELETE FROM report_counts WHERE state = $1 AND year = $2")
+                    .bind(state).bind(y).execute(&mut *tx).await?;
+            }
+            if quality {
+                sqlx::query("DELETE FROM report_quality WHERE state = $1").bind(state).execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM report_findings WHERE state = $1").bind(state).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Brings the planner's statistics of the kept report tables up to date after a full pass
+    /// or a rebuild wrote many rows (PostgreSQL: `ANALYZE`, a sample of each table; SQLite keeps
+    /// no statistics unless asked, so nothing). Without it, PostgreSQL may plan the next
+    /// per-child deletes on the statistics of an empty table until autovacuum comes by.
+    pub async fn report_analyze(&self) -> Result<()> {
+        if self.backend() == Backend::Postgres {
+            write_pool!(self, p => sqlx::query(
+                "ANALYZE report_counts, report_quality, report_findings, report_moves, report_flows")
+                .execute(p).await.map(|_| ()))?;
+        }
+        Ok(())
+    }
+
     /// Replaces the report rows of a set of children and removes the marks it consumed, in one
     /// transaction.
     pub async fn report_cache_write(&self, w: &CacheWrite) -> Result<()> {
         let b = self.backend();
         let ids = id_list(&w.children);
-        let del_counts = match w.count_scope {
-            CountScope::Year(_) => format!(
-                "DELETE FROM report_counts WHERE state = $1 AND year = $3 AND {}",
-                in_list(b, "child_id", 2)
-            ),
-            _ => format!(
-                "DELETE FROM report_counts WHERE state = $1 AND {}",
-                in_list(b, "child_id", 2)
-            ),
-        };
+        let del_counts = format!(
+            "DELETE FROM report_counts WHERE state = $1 AND {}",
+            in_list(b, "child_id", 2)
+        );
         let del_quality = format!(
             "DELETE FROM report_quality WHERE state = $1 AND {}",
             in_list(b, "child_id", 2)
@@ -281,11 +312,8 @@ impl Store {
         write_pool!(self, p => {
             let mut tx = p.begin().await?;
             if !w.children.is_empty() {
-                let q = sqlx::query(sqlx::AssertSqlSafe(del_counts.clone())).bind(&w.state).bind(&ids);
-                match w.count_scope {
-                    CountScope::Year(y) => { q.bind(y).execute(&mut *tx).await?; }
-                    CountScope::All => { q.execute(&mut *tx).await?; }
-                    CountScope::Untouched => {}
+                if w.count_scope == CountScope::All {
+                    sqlx::query(sqlx::AssertSqlSafe(del_counts.clone())).bind(&w.state).bind(&ids).execute(&mut *tx).await?;
                 }
                 if w.quality {
                     sqlx::query(sqlx::AssertSqlSafe(del_quality.clone())).bind(&w.state).bind(&ids).execute(&mut *tx).await?;
