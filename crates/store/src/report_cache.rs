@@ -186,6 +186,9 @@ fn month_of(backend: Backend, col: &str) -> String {
 /// Rows per multi-row statement (parameters stay under SQLite's limit).
 const ROWS: usize = 2_000;
 
+/// Children per page of [`Store::report_count_lines`].
+const LINES_PAGE: i64 = 20_000;
+
 impl Store {
     /// Up to `limit` out-of-date children of a state after `after` (child id order), with the
     /// token of their mark.
@@ -401,33 +404,82 @@ impl Store {
 
     /// Every kept child-count row of a state and period, by child id, with the state student
     /// IDs of the child's live records of the state (oldest record first).
+    ///
+    /// Read in pages of [`LINES_PAGE`] children, each page one row of one text (lines joined
+    /// by the ASCII group separator, fields by the record separator, IDs by the unit
+    /// separator; validation refuses control characters in every stored value): a state's
+    /// hundreds of thousands of children cross from the database in a few dozen rows instead
+    /// of one row each, which cost more than the query itself.
     pub async fn report_count_lines(&self, state: &str, year: i32) -> Result<Vec<CountLine>> {
-        let ids = match self.backend() {
-            Backend::Sqlite => {
-                "group_concat(s.state_student_id, char(31) ORDER BY s.received_at, s.id)"
-            }
-            Backend::Postgres => {
-                "string_agg(s.state_student_id, chr(31) ORDER BY s.received_at, s.id)"
-            }
+        self.report_count_lines_paged(state, year, LINES_PAGE).await
+    }
+
+    /// [`Store::report_count_lines`] in pages of `page` children (tests use small pages).
+    pub async fn report_count_lines_paged(
+        &self,
+        state: &str,
+        year: i32,
+        page: i64,
+    ) -> Result<Vec<CountLine>> {
+        let (ids, agg) = match self.backend() {
+            Backend::Sqlite => (
+                "group_concat(s.state_student_id, char(31) ORDER BY s.received_at, s.id)",
+                "group_concat(line, char(29) ORDER BY child_id)",
+            ),
+            Backend::Postgres => (
+                "string_agg(s.state_student_id, chr(31) ORDER BY s.received_at, s.id)",
+                "string_agg(line, chr(29) ORDER BY child_id)",
+            ),
+        };
+        let rs = match self.backend() {
+            Backend::Sqlite => "char(30)",
+            Backend::Postgres => "chr(30)",
         };
         let sql = format!(
-            "SELECT r.child_id, c.msix_id, r.category1, r.category2, \
-             (SELECT {ids} FROM state_records s WHERE s.reporting_state = r.state AND s.child_id = r.child_id AND s.deleted = FALSE) \
-             FROM report_counts r JOIN children c ON c.id = r.child_id WHERE r.state = $1 AND r.year = $2 ORDER BY r.child_id"
+            "SELECT COUNT(*), MAX(child_id), {agg} FROM (\
+             SELECT r.child_id AS child_id, r.child_id || {rs} || c.msix_id || {rs} || r.category1 || {rs} || r.category2 || {rs} || \
+             COALESCE((SELECT {ids} FROM state_records s WHERE s.reporting_state = r.state AND s.child_id = r.child_id AND s.deleted = FALSE), '') AS line \
+             FROM report_counts r JOIN children c ON c.id = r.child_id \
+             WHERE r.state = $1 AND r.year = $2 AND r.child_id > $3 ORDER BY r.child_id LIMIT $4) page"
         );
-        read_pool!(self, p => {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(state).bind(year).fetch_all(p).await?;
-            rows.iter().map(|r| {
-                let ids: Option<String> = r.try_get(4)?;
-                Ok(CountLine {
-                    child_id: r.try_get(0)?,
-                    msix_id: r.try_get(1)?,
-                    category1: r.try_get(2)?,
-                    category2: r.try_get(3)?,
-                    state_student_ids: ids.map(|i| i.split('\u{1f}').map(str::to_owned).collect()).unwrap_or_default(),
-                })
-            }).collect()
-        })
+        let mut out = Vec::new();
+        let mut after = String::new();
+        loop {
+            let (n, last, text): (i64, Option<String>, Option<String>) = read_pool!(self, p => {
+                let r = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(state).bind(year).bind(&after)
+                    .bind(page).fetch_one(p).await?;
+                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)
+            });
+            for line in text
+                .as_deref()
+                .unwrap_or_default()
+                .split('\u{1d}')
+                .filter(|l| !l.is_empty())
+            {
+                let f: Vec<&str> = line.split('\u{1e}').collect();
+                let [child_id, msix_id, category1, category2, ids] = f[..] else {
+                    return Err(crate::StoreError::Corrupt(format!(
+                        "child-count line of {} fields",
+                        f.len()
+                    )));
+                };
+                out.push(CountLine {
+                    child_id: child_id.to_owned(),
+                    msix_id: msix_id.to_owned(),
+                    category1: category1.to_owned(),
+                    category2: category2.to_owned(),
+                    state_student_ids: ids
+                        .split('\u{1f}')
+                        .filter(|i| !i.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                });
+            }
+            match last {
+                Some(l) if n == page => after = l,
+                _ => return Ok(out),
+            }
+        }
     }
 
     /// A state's data-quality results, grouped by district and by (district, code).
