@@ -11,7 +11,7 @@
 //! - Category 1: some day of the period is an eligible day and an aged-3-through-21 day;
 //! - Category 2: Category 1, and some such day is also covered by a summer/intersession enrollment.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{Datelike, Duration, NaiveDate};
 use serde::{Deserialize, Serialize};
@@ -539,13 +539,15 @@ fn split_csv(line: &str) -> Vec<String> {
 /// Lists every child counted on one side and not the other (or in another category), with the
 /// reason, plus every counted child Puente holds as a possible duplicate.
 pub fn reconcile(puente: &[PuenteCountLine], state: &[StateListRow]) -> Vec<ReconciliationLine> {
-    let mut by_ssid: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut by_ssid: HashMap<&str, usize> =
+        HashMap::with_capacity(puente.iter().map(|l| l.state_student_ids.len()).sum());
     for (i, l) in puente.iter().enumerate() {
         for s in &l.state_student_ids {
             by_ssid.insert(s.as_str(), i);
         }
     }
-    let mut listed: BTreeMap<usize, Vec<&StateListRow>> = BTreeMap::new();
+    // The state's rows of each Puente line, by line.
+    let mut listed: Vec<Vec<&StateListRow>> = vec![Vec::new(); puente.len()];
     let mut out = Vec::new();
     for row in state {
         match by_ssid.get(row.state_student_id.as_str()) {
@@ -557,30 +559,24 @@ pub fn reconcile(puente: &[PuenteCountLine], state: &[StateListRow]) -> Vec<Reco
                 reason: "unknown_state_student_id".into(),
                 message: "Puente holds no live record of the state under this ID".into(),
             }),
-            Some(&i) => listed.entry(i).or_default().push(row),
+            Some(&i) => listed[i].push(row),
         }
     }
-    for (i, l) in puente.iter().enumerate() {
+    for (l, rows) in puente.iter().zip(&listed) {
         let pc = l.category();
-        let first_ssid = l.state_student_ids.first().cloned().unwrap_or_default();
-        let rows = listed.get(&i);
-        let sc = rows
-            .and_then(|r| r.iter().map(|r| r.category).max())
-            .unwrap_or(0);
-        let ssid = rows
-            .and_then(|r| r.first())
-            .map_or(first_ssid, |r| r.state_student_id.clone());
+        let sc = rows.iter().map(|r| r.category).max().unwrap_or(0);
         let line = |reason: &str, message: &str| ReconciliationLine {
-            state_student_id: ssid.clone(),
+            state_student_id: rows.first().map_or_else(
+                || l.state_student_ids.first().cloned().unwrap_or_default(),
+                |r| r.state_student_id.clone(),
+            ),
             msix_id: Some(l.msix_id.clone()),
             state_category: sc,
             puente_category: pc,
             reason: reason.into(),
             message: message.into(),
         };
-        if let Some(r) = rows
-            && r.len() > 1
-        {
+        if rows.len() > 1 {
             out.push(line(
                 "listed_twice",
                 "the state lists this child under more than one ID",
