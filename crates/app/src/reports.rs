@@ -154,7 +154,10 @@ impl App {
     async fn count_lines(&self, state: StateCode, year: i32) -> Result<Vec<PuenteCountLine>> {
         Self::period_of(year)?;
         self.refresh_reports(state, Some(year), false).await?;
-        let dups = self.store.possible_duplicate_children(state.code()).await?;
+        let (dups, kept) = tokio::try_join!(
+            self.store.possible_duplicate_children(state.code()),
+            self.store.report_count_lines(state.code(), year)
+        )?;
         let not_counted = |value: &str| -> Result<Option<NotCounted>> {
             match reason(value) {
                 None => Ok(None),
@@ -165,7 +168,7 @@ impl App {
             }
         };
         let mut lines = Vec::new();
-        for l in self.store.report_count_lines(state.code(), year).await? {
+        for l in kept {
             lines.push(PuenteCountLine {
                 category1: not_counted(&l.category1)?,
                 category2: not_counted(&l.category2)?,
