@@ -68,7 +68,7 @@ pub struct CountLine {
     pub category1: String,
     /// `counted` or the reason code.
     pub category2: String,
-    /// The state student IDs of the child's live records of the state, oldest record first.
+    /// The state student IDs of the child's live records of the state, in ID order.
     pub state_student_ids: Vec<String>,
 }
 
@@ -186,11 +186,35 @@ fn month_of(backend: Backend, col: &str) -> String {
 /// Rows per multi-row statement (parameters stay under SQLite's limit).
 const ROWS: usize = 2_000;
 
-/// Children per range of [`Store::report_count_lines`].
+/// Children per page of [`Store::report_count_lines`].
 const LINES_PAGE: i64 = 20_000;
 
-/// Ranges of [`Store::report_count_lines`] read at a time.
-const LINES_PARALLEL: usize = 4;
+/// Parses one page of [`Store::report_count_lines`] into `out`.
+fn push_count_lines(out: &mut Vec<CountLine>, text: &str) -> Result<()> {
+    for line in text.split('\u{1d}').filter(|l| !l.is_empty()) {
+        let f: Vec<&str> = line.split('\u{1e}').collect();
+        let [child_id, msix_id, category1, category2, ids] = f[..] else {
+            return Err(crate::StoreError::Corrupt(format!(
+                "child-count line of {} fields",
+                f.len()
+            )));
+        };
+        let mut ids: Vec<String> = ids
+            .split('\u{1f}')
+            .filter(|i| !i.is_empty())
+            .map(str::to_owned)
+            .collect();
+        ids.sort_unstable();
+        out.push(CountLine {
+            child_id: child_id.to_owned(),
+            msix_id: msix_id.to_owned(),
+            category1: category1.to_owned(),
+            category2: category2.to_owned(),
+            state_student_ids: ids,
+        });
+    }
+    Ok(())
+}
 
 impl Store {
     /// Up to `limit` out-of-date children of a state after `after` (child id order), with the
@@ -406,125 +430,65 @@ impl Store {
     }
 
     /// Every kept child-count row of a state and period, by child id, with the state student
-    /// IDs of the child's live records of the state (oldest record first).
+    /// IDs of the child's live records of the state (in ID order).
     ///
-    /// Read in ranges of [`LINES_PAGE`] children (bounds found by one index-only scan), up to
-    /// [`LINES_PARALLEL`] ranges at a time on separate connections, each range one row of one
-    /// text (lines joined by the ASCII group separator, fields by the record separator, IDs by
-    /// the unit separator; validation refuses control characters in every stored value): a
-    /// state's hundreds of thousands of children cross from the database in a few dozen rows
-    /// instead of one row each, which cost more than the query itself. Each range is read on
-    /// its own, as pages always were; a child written meanwhile shows in its range or not.
+    /// Read in pages of [`LINES_PAGE`] children, each page one row of one text (lines joined
+    /// by the ASCII group separator, fields by the record separator, IDs by the unit
+    /// separator; validation refuses control characters in every stored value): a state's
+    /// hundreds of thousands of children cross from the database in a few dozen rows instead
+    /// of one row each, which cost more than the query itself. The IDs are read by index alone
+    /// (migration 0016). Nothing is ordered in SQL (a sort per child and per page cost a third
+    /// of the query); the lines and IDs are ordered here.
     pub async fn report_count_lines(&self, state: &str, year: i32) -> Result<Vec<CountLine>> {
         self.report_count_lines_paged(state, year, LINES_PAGE).await
     }
 
-    /// [`Store::report_count_lines`] in ranges of `page` children (tests use small ones).
+    /// [`Store::report_count_lines`] in pages of `page` children (tests use small pages).
     pub async fn report_count_lines_paged(
         &self,
         state: &str,
         year: i32,
         page: i64,
     ) -> Result<Vec<CountLine>> {
-        let page = page.max(1);
-        let bounds: Vec<String> = read_pool!(self, p => {
-            let rows = sqlx::query("SELECT child_id FROM (SELECT child_id, ROW_NUMBER() OVER (ORDER BY child_id) AS n \
-                FROM report_counts WHERE state = $1 AND year = $2) x WHERE n % $3 = 0 ORDER BY child_id")
-                .bind(state).bind(year).bind(page).fetch_all(p).await?;
-            rows.iter().map(|r| r.try_get(0)).collect::<std::result::Result<_, _>>()?
-        });
-        // (after, up to): ("", b1], (b1, b2], ..., (bn, end).
-        let mut ranges: Vec<(String, Option<String>)> = Vec::with_capacity(bounds.len() + 1);
-        let mut after = String::new();
-        for b in bounds {
-            ranges.push((std::mem::replace(&mut after, b.clone()), Some(b)));
-        }
-        ranges.push((after, None));
-        let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(LINES_PARALLEL));
-        let mut tasks = tokio::task::JoinSet::new();
-        for (i, (after, upto)) in ranges.into_iter().enumerate() {
-            let (store, state, slots) = (self.clone(), state.to_owned(), slots.clone());
-            tasks.spawn(async move {
-                let _slot = slots.acquire_owned().await;
-                store
-                    .count_lines_range(&state, year, &after, upto.as_deref())
-                    .await
-                    .map(|lines| (i, lines))
-            });
-        }
-        let mut parts = Vec::new();
-        while let Some(done) = tasks.join_next().await {
-            parts.push(
-                done.map_err(|e| crate::StoreError::Database(format!("count lines task: {e}")))??,
-            );
-        }
-        parts.sort_by_key(|(i, _)| *i);
-        Ok(parts.into_iter().flat_map(|(_, lines)| lines).collect())
-    }
-
-    /// The count lines of the children in `(after, upto]` (no upper bound when `None`).
-    async fn count_lines_range(
-        &self,
-        state: &str,
-        year: i32,
-        after: &str,
-        upto: Option<&str>,
-    ) -> Result<Vec<CountLine>> {
         let (ids, agg, rs) = match self.backend() {
             Backend::Sqlite => (
-                "group_concat(s.state_student_id, char(31) ORDER BY s.received_at, s.id)",
-                "group_concat(line, char(29) ORDER BY child_id)",
+                "group_concat(s.state_student_id, char(31))",
+                "group_concat(line, char(29))",
                 "char(30)",
             ),
             Backend::Postgres => (
-                "string_agg(s.state_student_id, chr(31) ORDER BY s.received_at, s.id)",
-                "string_agg(line, chr(29) ORDER BY child_id)",
+                "string_agg(s.state_student_id, chr(31))",
+                "string_agg(line, chr(29))",
                 "chr(30)",
             ),
         };
         let sql = format!(
-            "SELECT {agg} FROM (\
+            "SELECT COUNT(*), MAX(child_id), {agg} FROM (\
              SELECT r.child_id AS child_id, r.child_id || {rs} || c.msix_id || {rs} || r.category1 || {rs} || r.category2 || {rs} || \
              COALESCE((SELECT {ids} FROM state_records s WHERE s.reporting_state = r.state AND s.child_id = r.child_id AND s.deleted = FALSE), '') AS line \
              FROM report_counts r JOIN children c ON c.id = r.child_id \
-             WHERE r.state = $1 AND r.year = $2 AND r.child_id > $3{}) page",
-            if upto.is_some() {
-                " AND r.child_id <= $4"
-            } else {
-                ""
-            }
+             WHERE r.state = $1 AND r.year = $2 AND r.child_id > $3 ORDER BY r.child_id LIMIT $4) page"
         );
-        let text: Option<String> = read_pool!(self, p => {
-            let q = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(state).bind(year).bind(after);
-            let q = match upto { Some(u) => q.bind(u), None => q };
-            q.fetch_one(p).await?.try_get(0)?
+        let page = page.max(1);
+        let mut out: Vec<CountLine> = Vec::new();
+        let mut after = String::new();
+        // One connection for every page (handed a new one each page, SQLite took up to four
+        // times as long for the same pages).
+        read_pool!(self, p => {
+            let mut conn = p.acquire().await?;
+            loop {
+                let r = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(state).bind(year).bind(&after)
+                    .bind(page).fetch_one(&mut *conn).await?;
+                let (n, last, text): (i64, Option<String>, Option<String>) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+                let from = out.len();
+                push_count_lines(&mut out, text.as_deref().unwrap_or_default())?;
+                out[from..].sort_unstable_by(|a, b| a.child_id.cmp(&b.child_id));
+                match last {
+                    Some(l) if n == page => after = l,
+                    _ => break,
+                }
+            }
         });
-        let mut out = Vec::new();
-        for line in text
-            .as_deref()
-            .unwrap_or_default()
-            .split('\u{1d}')
-            .filter(|l| !l.is_empty())
-        {
-            let f: Vec<&str> = line.split('\u{1e}').collect();
-            let [child_id, msix_id, category1, category2, ids] = f[..] else {
-                return Err(crate::StoreError::Corrupt(format!(
-                    "child-count line of {} fields",
-                    f.len()
-                )));
-            };
-            out.push(CountLine {
-                child_id: child_id.to_owned(),
-                msix_id: msix_id.to_owned(),
-                category1: category1.to_owned(),
-                category2: category2.to_owned(),
-                state_student_ids: ids
-                    .split('\u{1f}')
-                    .filter(|i| !i.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-            });
-        }
         Ok(out)
     }
 

@@ -376,8 +376,8 @@ async fn postgres_connections_run_without_jit() {
 }
 
 /// Reconciliation's read of the kept child-count rows: every row of the state and period, in
-/// child order, whatever the page size, each with its live records' state student IDs oldest
-/// first (a deleted record's ID left out, another state's records not read).
+/// child order, whatever the page size, each with its live records' state student IDs in ID
+/// order (a deleted record's ID left out, another state's records not read).
 #[tokio::test]
 async fn count_lines_are_read_whole_across_pages() {
     use puente_store::{CacheWrite, CountRow, CountScope};
@@ -396,7 +396,7 @@ async fn count_lines_are_read_whole_across_pages() {
         .enumerate()
         .map(|(i, c)| rec(&format!("T{i}"), c, 10))
         .collect();
-    // Child 1's second TX record arrived earlier, though written later; child 2's MI record is
+    // Child 1 has a second TX record (written later, received earlier); child 2's MI record is
     // not Texas's.
     writes.push(rec("T1OLD", &children[1], 8));
     let mut mi = rec("M2", &children[2], 8);
@@ -439,7 +439,7 @@ async fn count_lines_are_read_whole_across_pages() {
         whole.iter().map(|l| l.child_id.clone()).collect::<Vec<_>>(),
         children
     );
-    assert_eq!(whole[1].state_student_ids, vec!["T1OLD", "T1"]);
+    assert_eq!(whole[1].state_student_ids, vec!["T1", "T1OLD"]);
     assert_eq!(whole[2].state_student_ids, vec!["T2"]);
     assert_eq!(whole[3].state_student_ids, vec!["T3"]);
     assert_eq!(whole[4].category1, "age_out_of_range");
