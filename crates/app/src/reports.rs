@@ -714,6 +714,13 @@ fn count_row(c: &ReportChild, period: &PerformancePeriod, policy: &ChildCountPol
         category2: value(&d.category2),
         age: d.age,
         grade: d.grade.map(|g| g.code().to_string()),
+        msix_id: c.msix_id.clone(),
+        state_student_ids: {
+            let mut ids = c.facts.state_student_ids.clone();
+            ids.sort_unstable();
+            ids.dedup();
+            ids
+        },
     }
 }
 

@@ -559,16 +559,27 @@ async fn kept_report_rows_follow_every_write_that_changes_a_childs_data() {
     let q = app.data_quality(&admin, "TX").await.unwrap();
     assert_eq!(q.tally.children, 4);
 
+    // Reconciliation names D1 by both its Texas IDs now (the MSIX ID and IDs are kept in the
+    // count row): the state listing TD2 finds the child, which it does not list as TD1.
+    let list = "state_student_id,category\nTD2,1\nTB,1\n";
+    let rec = app.reconcile(&admin, "TX", 2025, list).await.unwrap();
+    assert!(
+        !rec.iter().any(|l| l.state_student_id == "TD2"),
+        "TD2 is D1's: {rec:?}"
+    );
+    assert!(rec.iter().any(|l| l.state_student_id == "TE"
+        && l.reason == "not_on_state_list"
+        && l.msix_id.is_some()));
+
     // The kept rows give what a computation from nothing gives.
     let next = app.child_count(&admin, "TX", 2026).await.unwrap();
     db.store.report_cache_clear().await.unwrap();
     assert_eq!(app.child_count(&admin, "TX", 2025).await.unwrap(), r);
     assert_eq!(app.child_count(&admin, "TX", 2026).await.unwrap(), next);
     assert_eq!(app.data_quality(&admin, "TX").await.unwrap(), q);
+    assert_eq!(app.reconcile(&admin, "TX", 2025, list).await.unwrap(), rec);
 }
 
-/// A quality result that depends on the day (here an enrollment dated in the future) is
-/// computed again once that day comes, without any write.
 /// A full pass that stopped part-way (its rows written, the period or quality not yet marked
 /// complete) is done again from the start: the next report gives the same counts, nothing twice.
 #[tokio::test]
@@ -593,6 +604,8 @@ async fn a_full_pass_that_stopped_part_way_is_done_again_without_counting_twice(
     assert_eq!(q_again.tally, quality.tally);
 }
 
+/// A quality result that depends on the day (here an enrollment dated in the future) is
+/// computed again once that day comes, without any write.
 #[tokio::test]
 async fn kept_quality_rows_are_computed_again_when_their_day_comes() {
     let (_, db, _) = setup().await;

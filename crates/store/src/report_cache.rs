@@ -57,6 +57,10 @@ pub struct CountRow {
     pub category2: String,
     pub age: Option<i32>,
     pub grade: Option<String>,
+    /// The child's MSIX ID.
+    pub msix_id: String,
+    /// The state student IDs of the child's live records of the state, in ID order.
+    pub state_student_ids: Vec<String>,
 }
 
 /// One child's kept child-count row in one state and period, for reconciliation.
@@ -351,10 +355,11 @@ impl Store {
                 }
             }
             for chunk in w.counts.chunks(ROWS) {
-                let mut qb = sqlx::QueryBuilder::new("INSERT INTO report_counts (state, year, child_id, category1, category2, age, grade) ");
+                let mut qb = sqlx::QueryBuilder::new("INSERT INTO report_counts (state, year, child_id, category1, category2, age, grade, msix_id, state_student_ids) ");
                 qb.push_values(chunk, |mut r, c| {
                     r.push_bind(&w.state).push_bind(c.year).push_bind(&c.child_id).push_bind(&c.category1)
-                        .push_bind(&c.category2).push_bind(c.age).push_bind(&c.grade);
+                        .push_bind(&c.category2).push_bind(c.age).push_bind(&c.grade).push_bind(&c.msix_id)
+                        .push_bind(c.state_student_ids.join("\u{1f}"));
                 });
                 qb.build().execute(&mut *tx).await?;
             }
@@ -429,16 +434,14 @@ impl Store {
         })
     }
 
-    /// Every kept child-count row of a state and period, by child id, with the state student
-    /// IDs of the child's live records of the state (in ID order).
+    /// Every kept child-count row of a state and period, by child id, with the child's MSIX ID
+    /// and state student IDs kept in it (migration 0016).
     ///
-    /// Read in pages of [`LINES_PAGE`] children, each page one row of one text (lines joined
-    /// by the ASCII group separator, fields by the record separator, IDs by the unit
-    /// separator; validation refuses control characters in every stored value): a state's
-    /// hundreds of thousands of children cross from the database in a few dozen rows instead
-    /// of one row each, which cost more than the query itself. The IDs are read by index alone
-    /// (migration 0016). Nothing is ordered in SQL (a sort per child and per page cost a third
-    /// of the query); the lines and IDs are ordered here.
+    /// Read in pages of [`LINES_PAGE`] children on one connection, each page one row of one
+    /// text (lines joined by the ASCII group separator, fields by the record separator, IDs by
+    /// the unit separator; validation refuses control characters in every stored value): a
+    /// state's hundreds of thousands of children cross from the database in a few dozen rows
+    /// instead of one row each, which cost more than the query itself.
     pub async fn report_count_lines(&self, state: &str, year: i32) -> Result<Vec<CountLine>> {
         self.report_count_lines_paged(state, year, LINES_PAGE).await
     }
@@ -450,24 +453,14 @@ impl Store {
         year: i32,
         page: i64,
     ) -> Result<Vec<CountLine>> {
-        let (ids, agg, rs) = match self.backend() {
-            Backend::Sqlite => (
-                "group_concat(s.state_student_id, char(31))",
-                "group_concat(line, char(29))",
-                "char(30)",
-            ),
-            Backend::Postgres => (
-                "string_agg(s.state_student_id, chr(31))",
-                "string_agg(line, chr(29))",
-                "chr(30)",
-            ),
+        let (agg, rs) = match self.backend() {
+            Backend::Sqlite => ("group_concat(line, char(29))", "char(30)"),
+            Backend::Postgres => ("string_agg(line, chr(29))", "chr(30)"),
         };
         let sql = format!(
             "SELECT COUNT(*), MAX(child_id), {agg} FROM (\
-             SELECT r.child_id AS child_id, r.child_id || {rs} || c.msix_id || {rs} || r.category1 || {rs} || r.category2 || {rs} || \
-             COALESCE((SELECT {ids} FROM state_records s WHERE s.reporting_state = r.state AND s.child_id = r.child_id AND s.deleted = FALSE), '') AS line \
-             FROM report_counts r JOIN children c ON c.id = r.child_id \
-             WHERE r.state = $1 AND r.year = $2 AND r.child_id > $3 ORDER BY r.child_id LIMIT $4) page"
+             SELECT child_id, child_id || {rs} || msix_id || {rs} || category1 || {rs} || category2 || {rs} || state_student_ids AS line \
+             FROM report_counts WHERE state = $1 AND year = $2 AND child_id > $3 ORDER BY child_id LIMIT $4) page"
         );
         let page = page.max(1);
         let mut out: Vec<CountLine> = Vec::new();
