@@ -167,12 +167,13 @@ impl App {
                 }),
             }
         };
-        let mut lines = Vec::new();
+        let dups: std::collections::HashSet<&str> = dups.iter().map(String::as_str).collect();
+        let mut lines = Vec::with_capacity(kept.len());
         for l in kept {
             lines.push(PuenteCountLine {
                 category1: not_counted(&l.category1)?,
                 category2: not_counted(&l.category2)?,
-                possible_duplicate: dups.contains(&l.child_id),
+                possible_duplicate: dups.contains(l.child_id.as_str()),
                 msix_id: l.msix_id,
                 state_student_ids: l.state_student_ids,
             });

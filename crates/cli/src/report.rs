@@ -1,6 +1,7 @@
 //! `puente report`: child count, national totals, reconciliation and data quality, run as the
 //! system actor.
 
+use std::io::Write;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -229,12 +230,19 @@ pub async fn run(cmd: ReportCmd) -> anyhow::Result<()> {
                     &csv,
                 )
                 .await?;
+            // Written as it is made, buffered: a state's differences can run to tens of MB.
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             if json {
-                println!("{}", serde_json::to_string_pretty(&r)?);
+                serde_json::to_writer_pretty(&mut out, &r)?;
+                writeln!(out)?;
             } else {
-                println!("state_student_id,msix_id,state_category,puente_category,reason,message");
+                writeln!(
+                    out,
+                    "state_student_id,msix_id,state_category,puente_category,reason,message"
+                )?;
                 for l in &r {
-                    println!(
+                    writeln!(
+                        out,
                         "{},{},{},{},{},\"{}\"",
                         l.state_student_id,
                         l.msix_id.as_deref().unwrap_or(""),
@@ -242,9 +250,10 @@ pub async fn run(cmd: ReportCmd) -> anyhow::Result<()> {
                         l.puente_category,
                         l.reason,
                         l.message
-                    );
+                    )?;
                 }
             }
+            out.flush()?;
         }
         ReportCmd::Quality { state, json, db } => {
             let app = app(&db).await?;

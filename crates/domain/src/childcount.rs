@@ -606,7 +606,15 @@ pub fn reconcile(puente: &[PuenteCountLine], state: &[StateListRow]) -> Vec<Reco
             ));
         }
     }
-    out.sort_by(|a, b| (&a.state_student_id, &a.reason).cmp(&(&b.state_student_id, &b.reason)));
+    // Lines equal in every compared field are equal whole, so an unstable sort is deterministic.
+    out.sort_unstable_by(|a, b| {
+        (&a.state_student_id, &a.reason, a.state_category, &a.msix_id).cmp(&(
+            &b.state_student_id,
+            &b.reason,
+            b.state_category,
+            &b.msix_id,
+        ))
+    });
     out
 }
 
