@@ -382,6 +382,16 @@ impl App {
             .await?
             .into_iter()
             .collect();
+        self.counted_among(st, year, dups).await
+    }
+
+    /// MSIX IDs of the children `dups` counted in Category 1 (child id order).
+    async fn counted_among(
+        &self,
+        st: StateCode,
+        year: i32,
+        dups: Vec<String>,
+    ) -> Result<Vec<String>> {
         if dups.is_empty() {
             return Ok(Vec::new());
         }
@@ -405,8 +415,15 @@ impl App {
     ) -> Result<ChildCountReport> {
         actor.require_in_state(Capability::ViewReports, state)?;
         let st = parse_state(state)?;
-        let (period, tally) = self.tally_state(st, period_start_year).await?;
-        let dup_ids = self.counted_duplicates(st, period_start_year).await?;
+        // The duplicate scan reads records only: it runs while the kept rows are brought up to
+        // date and grouped.
+        let ((period, tally), dups) =
+            tokio::try_join!(self.tally_state(st, period_start_year), async {
+                Ok(self.store.possible_duplicate_children(st.code()).await?)
+            })?;
+        let dup_ids = self
+            .counted_among(st, period_start_year, dups.into_iter().collect())
+            .await?;
         let redact = !may_list_children(actor);
         let details = format!(
             "{{\"state\":\"{}\",\"year\":{period_start_year}}}",

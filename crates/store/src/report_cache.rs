@@ -417,7 +417,7 @@ impl Store {
         among: Option<&[String]>,
     ) -> Result<Vec<(String, String)>> {
         let sql = format!(
-            "SELECT r.child_id, c.msix_id FROM report_counts r JOIN children c ON c.id = r.child_id \
+            "SELECT r.child_id, r.msix_id FROM report_counts r \
              WHERE r.state = $1 AND r.year = $2 AND r.category1 = $3 AND ($4 IS NULL OR r.category2 = $4) {} ORDER BY r.child_id",
             if among.is_some() {
                 format!("AND {}", in_list(self.backend(), "r.child_id", 5))
