@@ -59,7 +59,8 @@ pub struct CountRow {
     pub grade: Option<String>,
     /// The child's MSIX ID.
     pub msix_id: String,
-    /// The state student IDs of the child's live records of the state, in ID order.
+    /// The state student IDs of the child's live records of the state, in ID order (the
+    /// writer orders them; they are read back as written).
     pub state_student_ids: Vec<String>,
 }
 
@@ -203,18 +204,17 @@ fn push_count_lines(out: &mut Vec<CountLine>, text: &str) -> Result<()> {
                 f.len()
             )));
         };
-        let mut ids: Vec<String> = ids
-            .split('\u{1f}')
-            .filter(|i| !i.is_empty())
-            .map(str::to_owned)
-            .collect();
-        ids.sort_unstable();
         out.push(CountLine {
             child_id: child_id.to_owned(),
             msix_id: msix_id.to_owned(),
             category1: category1.to_owned(),
             category2: category2.to_owned(),
-            state_student_ids: ids,
+            // Kept in ID order: [`CountRow::state_student_ids`].
+            state_student_ids: ids
+                .split('\u{1f}')
+                .filter(|i| !i.is_empty())
+                .map(str::to_owned)
+                .collect(),
         });
     }
     Ok(())
