@@ -31,6 +31,7 @@ const COUNTED: &str = "counted";
 /// Kinds of `report_marks`.
 const KIND_COUNT: &str = "count";
 const KIND_QUALITY: &str = "quality";
+const KIND_DUPLICATES: &str = puente_store::DUPLICATES_KIND;
 
 /// A state's child count for one performance period.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -153,9 +154,9 @@ impl App {
     /// rows of the period (brought up to date first) with each child's state student IDs.
     async fn count_lines(&self, state: StateCode, year: i32) -> Result<Vec<PuenteCountLine>> {
         Self::period_of(year)?;
-        self.refresh_reports(state, Some(year), false).await?;
+        self.refresh_reports(state, Some(year), false, true).await?;
         let (dups, kept) = tokio::try_join!(
-            self.store.possible_duplicate_children(state.code()),
+            self.store.report_duplicate_children(state.code()),
             self.store.report_count_lines(state.code(), year)
         )?;
         let not_counted = |value: &str| -> Result<Option<NotCounted>> {
@@ -183,9 +184,16 @@ impl App {
 
     /// Brings the kept report rows of a state up to date (docs/reports.md "Performance"):
     /// first the children whose data changed since their rows were written, then a full pass
-    /// for a period (`year`) or for quality never computed in this state, then the quality rows
-    /// whose days have passed. Refreshes run one at a time.
-    async fn refresh_reports(&self, st: StateCode, year: Option<i32>, quality: bool) -> Result<()> {
+    /// for a period (`year`), for quality (`quality`) or for the possible duplicates
+    /// (`duplicates`) never computed in this state, then the quality rows whose days have
+    /// passed. Refreshes run one at a time.
+    async fn refresh_reports(
+        &self,
+        st: StateCode,
+        year: Option<i32>,
+        quality: bool,
+        duplicates: bool,
+    ) -> Result<()> {
         let _one_at_a_time = self.report_refresh.lock().await;
         let state = st.code();
         let today = self.clock.now().date_naive();
@@ -198,6 +206,7 @@ impl App {
             .map(|(_, y)| Self::period_of(*y).map(|(_, p)| p))
             .collect::<Result<_>>()?;
         let mut quality_marked = marks.iter().any(|(k, _)| k == KIND_QUALITY);
+        let duplicates_marked = marks.iter().any(|(k, _)| k == KIND_DUPLICATES);
         // The rows of `children` for `periods`, and their quality rows when `quality`.
         let fill = |w: &mut CacheWrite,
                     children: &[ReportChild],
@@ -216,14 +225,20 @@ impl App {
         // kept in this state yet: the marks only need removing (one statement; refreshes run
         // one at a time, so no full pass is under way).
         let mut after = String::new();
-        if kept.is_empty() && !quality_marked {
+        let anything_kept = !kept.is_empty() || quality_marked || duplicates_marked;
+        if !anything_kept {
             self.store.report_dirty_drop(state).await?;
         }
-        while !kept.is_empty() || quality_marked {
+        while anything_kept {
             let dirty = self.store.report_dirty(state, &after, DIRTY_CHUNK).await?;
             let Some((last, _)) = dirty.last() else { break };
             after = last.clone();
             let ids: Vec<String> = dirty.iter().map(|(c, _)| c.clone()).collect();
+            // Before the write that removes the marks: a crash in between leaves them, and
+            // doing this again changes nothing.
+            if duplicates_marked {
+                self.store.report_duplicates_update(state, &ids).await?;
+            }
             let children = self.store.report_children_by_ids(state, &ids).await?;
             let mut w = CacheWrite {
                 state: state.into(),
@@ -277,6 +292,10 @@ impl App {
                 quality_marked = true;
             }
         }
+        // The possible duplicates never kept in this state: computed whole (one statement).
+        if duplicates && !duplicates_marked {
+            self.store.report_duplicates_rebuild(state).await?;
+        }
         // 3. Quality rows whose days have passed (a clock ran out, a birthday, a future date
         // reached).
         if quality && quality_marked {
@@ -318,7 +337,7 @@ impl App {
                 .await?
                 .iter()
                 .any(|(k, _)| k == KIND_QUALITY);
-            self.refresh_reports(st, None, quality).await?;
+            self.refresh_reports(st, None, quality, false).await?;
         }
         Ok(())
     }
@@ -359,8 +378,17 @@ impl App {
         st: StateCode,
         year: i32,
     ) -> Result<(PerformancePeriod, ChildCountTally)> {
+        self.refresh_reports(st, Some(year), false, false).await?;
+        self.tally_kept(st, year).await
+    }
+
+    /// A state's child-count tally for a period, from its kept rows as they are.
+    async fn tally_kept(
+        &self,
+        st: StateCode,
+        year: i32,
+    ) -> Result<(PerformancePeriod, ChildCountTally)> {
         let (_, period) = Self::period_of(year)?;
-        self.refresh_reports(st, Some(year), false).await?;
         let mut tally = ChildCountTally::default();
         for g in self.store.report_count_groups(st.code(), year).await? {
             tally.add_children(
@@ -378,7 +406,7 @@ impl App {
     async fn counted_duplicates(&self, st: StateCode, year: i32) -> Result<Vec<String>> {
         let dups: Vec<String> = self
             .store
-            .possible_duplicate_children(st.code())
+            .report_duplicate_children(st.code())
             .await?
             .into_iter()
             .collect();
@@ -415,11 +443,11 @@ impl App {
     ) -> Result<ChildCountReport> {
         actor.require_in_state(Capability::ViewReports, state)?;
         let st = parse_state(state)?;
-        // The duplicate scan reads records only: it runs while the kept rows are brought up to
-        // date and grouped.
+        self.refresh_reports(st, Some(period_start_year), false, true)
+            .await?;
         let ((period, tally), dups) =
-            tokio::try_join!(self.tally_state(st, period_start_year), async {
-                Ok(self.store.possible_duplicate_children(st.code()).await?)
+            tokio::try_join!(self.tally_kept(st, period_start_year), async {
+                Ok(self.store.report_duplicate_children(st.code()).await?)
             })?;
         let dup_ids = self
             .counted_among(st, period_start_year, dups.into_iter().collect())
@@ -485,7 +513,7 @@ impl App {
             let Some(st) = StateCode::parse(&s) else {
                 continue;
             };
-            self.refresh_reports(st, Some(period_start_year), true)
+            self.refresh_reports(st, Some(period_start_year), true, true)
                 .await?;
             done.push(s);
         }
@@ -567,7 +595,7 @@ impl App {
         }
         let st = parse_state(state)?;
         Self::period_of(period_start_year)?;
-        self.refresh_reports(st, Some(period_start_year), false)
+        self.refresh_reports(st, Some(period_start_year), false, true)
             .await?;
         let ids: Vec<String> = match list.stored_values() {
             None => self.counted_duplicates(st, period_start_year).await?,
@@ -624,7 +652,7 @@ impl App {
         actor.require_in_state(Capability::ViewReports, state)?;
         let st = parse_state(state)?;
         let today = self.clock.now().date_naive();
-        self.refresh_reports(st, None, true).await?;
+        self.refresh_reports(st, None, true, false).await?;
         let tally = quality_tally(self.store.report_quality_groups(st.code()).await?);
         let (rejected, files) = self.store.rejected_submissions(st.code()).await?;
         let open_near_matches = self.open_near_match_children(st).await?.len() as u64;
@@ -681,7 +709,7 @@ impl App {
                 }
             }
         }
-        self.refresh_reports(st, None, true).await?;
+        self.refresh_reports(st, None, true, false).await?;
         ids.extend(
             self.store
                 .report_quality_children(st.code(), code, district)

@@ -580,6 +580,94 @@ async fn kept_report_rows_follow_every_write_that_changes_a_childs_data() {
     assert_eq!(app.reconcile(&admin, "TX", 2025, list).await.unwrap(), rec);
 }
 
+/// The possible duplicates are kept between runs; every write that changes which children share
+/// a name and birth date (a new record, a correction, a merge, a split, a deletion) must show in
+/// the next report, and the kept set must always equal a scan of the live records.
+#[tokio::test]
+async fn kept_possible_duplicates_follow_every_write_that_changes_a_key() {
+    let (app, db, msix) = setup().await;
+    let admin = tx_admin();
+    let kept = || async {
+        let r = app.child_count(&admin, "TX", 2025).await.unwrap();
+        let kept = db.store.report_duplicate_children("TX").await.unwrap();
+        let live = db.store.possible_duplicate_children("TX").await.unwrap();
+        assert_eq!(kept, live, "kept possible duplicates equal the live scan");
+        assert_eq!(
+            r.possible_duplicates as usize,
+            r.possible_duplicate_msix_ids.len()
+        );
+        kept.into_iter().collect::<Vec<_>>()
+    };
+    assert_eq!(kept().await, ["child-d1", "child-d2"]);
+
+    // Two new children under one name and birth date.
+    write(
+        &db,
+        "child-e",
+        student(StateCode::TX, "TE", "Rosa", "Vega", "", "20130303"),
+    )
+    .await;
+    write(
+        &db,
+        "child-f",
+        student(StateCode::TX, "TF", "ROSA", "VEGA", "", "20130303"),
+    )
+    .await;
+    assert_eq!(kept().await, ["child-d1", "child-d2", "child-e", "child-f"]);
+
+    // F's birth date corrected: E and F no longer share a key.
+    write(
+        &db,
+        "child-f",
+        student(StateCode::TX, "TF", "ROSA", "VEGA", "", "20130304"),
+    )
+    .await;
+    assert_eq!(kept().await, ["child-d1", "child-d2"]);
+
+    // D2's record merged into D1: one child with two records under one key.
+    let (td2, _, _) = db
+        .store
+        .find_state_record(StateCode::TX, "TD2")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut tx = db.store.begin().await.unwrap();
+    tx.move_records(std::slice::from_ref(&td2), "child-d1", &msix[4], Utc::now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert!(kept().await.is_empty());
+
+    // Split out again, to a new child: two children under one key.
+    let mut tx = db.store.begin().await.unwrap();
+    let z = tx.create_child("child-z", Utc::now()).await.unwrap();
+    tx.move_records(&[td2], "child-z", &z.to_string(), Utc::now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(kept().await, ["child-d1", "child-z"]);
+
+    // D1's record deleted: Z alone under its key.
+    assert!(
+        db.store
+            .delete_state_record(StateCode::TX, "TD1", Utc::now())
+            .await
+            .unwrap()
+    );
+    assert!(kept().await.is_empty());
+
+    // Computed from nothing, the same.
+    db.store.report_cache_clear().await.unwrap();
+    assert!(kept().await.is_empty());
+    write(
+        &db,
+        "child-g",
+        student(StateCode::TX, "TG", "Ana", "Ruiz", "", "20120101"),
+    )
+    .await;
+    assert_eq!(kept().await, ["child-g", "child-z"]);
+}
+
 /// A full pass that stopped part-way (its rows written, the period or quality not yet marked
 /// complete) is done again from the start: the next report gives the same counts, nothing twice.
 #[tokio::test]

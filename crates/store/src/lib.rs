@@ -31,7 +31,8 @@ pub use audit::{AuditEvent, AuditFilter, GENESIS_HASH, NewAuditEvent, Tx, audit_
 pub use notices::{NoticeMessageRow, NoticeRow, OutboxCounts, OutboxRow, RecipientRow};
 pub use records::{LinkRow, RecordWrite, StoredRecord, WriteOutcome};
 pub use report_cache::{
-    CacheWrite, CountGroup, CountLine, CountRow, CountScope, MOVES_MARK, QualityGroups, QualityRow,
+    CacheWrite, CountGroup, CountLine, CountRow, CountScope, DUPLICATES_KIND, MOVES_MARK,
+    QualityGroups, QualityRow,
 };
 pub use reports::{RejectedRow, ReportChild};
 pub use search::ChildSummary;

@@ -6,7 +6,7 @@
 //! children, then counts with grouped queries. Each mark also marks ([`MOVES_MARK`], child), for
 //! the kept interstate moves of the mobility report ([`Store::report_moves_update`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
 use sqlx::Row;
@@ -168,6 +168,21 @@ fn consume_sql(backend: Backend) -> &'static str {
 /// The `report_marks` kind of the kept interstate moves (state [`MOVES_MARK`], year 0).
 const MOBILITY_KIND: &str = "mobility";
 
+/// The `report_marks` kind of a state's kept possible duplicates (year 0).
+pub const DUPLICATES_KIND: &str = "duplicates";
+
+/// A state's possible duplicates (`$1`) from its live records: the (key, child) pairs of the
+/// keys that at least two children's records share.
+const DUPLICATES_REBUILD: &str = "INSERT INTO report_duplicates \
+   (state, first_name_norm, last_name_1_norm, birth_date, child_id) \
+ SELECT DISTINCT $1, r.first_name_norm, r.last_name_1_norm, r.birth_date, r.child_id FROM ( \
+   SELECT first_name_norm, last_name_1_norm, birth_date FROM state_records \
+   WHERE reporting_state = $1 AND deleted = FALSE AND birth_date IS NOT NULL \
+   GROUP BY first_name_norm, last_name_1_norm, birth_date HAVING MIN(child_id) <> MAX(child_id)) g \
+ JOIN state_records r ON r.reporting_state = $1 AND r.deleted = FALSE \
+ AND r.first_name_norm = g.first_name_norm AND r.last_name_1_norm = g.last_name_1_norm \
+ AND r.birth_date = g.birth_date";
+
 /// The distinct interstate moves of live records (child, from state, to state, arrival date):
 /// origin and destination given and different; `filter` further limits the moves `m`.
 fn live_moves(filter: Option<&str>) -> String {
@@ -272,7 +287,7 @@ impl Store {
     pub async fn report_cache_clear(&self) -> Result<()> {
         write_pool!(self, p => {
             let mut tx = p.begin().await?;
-            for t in ["report_marks", "report_counts", "report_quality", "report_findings", "report_dirty", "report_moves", "report_flows"] {
+            for t in ["report_marks", "report_counts", "report_quality", "report_findings", "report_dirty", "report_moves", "report_flows", "report_duplicates"] {
                 sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {t}"))).execute(&mut *tx).await?;
             }
             tx.commit().await?;
@@ -313,7 +328,7 @@ impl Store {
     pub async fn report_analyze(&self) -> Result<()> {
         if self.backend() == Backend::Postgres {
             write_pool!(self, p => sqlx::query(
-                "ANALYZE report_counts, report_quality, report_findings, report_moves, report_flows")
+                "ANALYZE report_counts, report_quality, report_findings, report_moves, report_flows, report_duplicates")
                 .execute(p).await.map(|_| ()))?;
         }
         Ok(())
@@ -627,6 +642,103 @@ impl Store {
             tx.commit().await?;
         });
         Ok(())
+    }
+
+    /// Whether a state's possible duplicates are kept ([`Store::report_duplicates_rebuild`]).
+    pub async fn report_duplicates_kept(&self, state: &str) -> Result<bool> {
+        Ok(self
+            .report_marks(state)
+            .await?
+            .iter()
+            .any(|(k, _)| k == DUPLICATES_KIND))
+    }
+
+    /// Computes a state's kept possible duplicates from nothing, in one transaction: every
+    /// (key, child) whose key (folded first name, folded first last name, birth date) the
+    /// state's live records of at least two children share; then records that they are kept
+    /// (`report_marks` (state, 'duplicates', 0)). Marked children are brought up to date later
+    /// by [`Store::report_duplicates_update`] (doing so again changes nothing).
+    pub async fn report_duplicates_rebuild(&self, state: &str) -> Result<()> {
+        write_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("DELETE FROM report_duplicates WHERE state = $1").bind(state).execute(&mut *tx).await?;
+            sqlx::query(DUPLICATES_REBUILD).bind(state).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO report_marks (state, kind, year) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING")
+                .bind(state).bind(DUPLICATES_KIND).execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Brings a state's kept possible duplicates up to date for the children `children` (whose
+    /// records changed), in one transaction: every key they had (their kept rows) or have
+    /// (their live records) is computed again from the state's live records, through the
+    /// (state, deleted, names, birth date, child) index. A key's children change only when a
+    /// record with that key changes, and each such write marks the record's child (old and
+    /// new, for a merge or split), so no other key needs it.
+    pub async fn report_duplicates_update(&self, state: &str, children: &[String]) -> Result<()> {
+        if children.is_empty() {
+            return Ok(());
+        }
+        let b = self.backend();
+        let ids = id_list(children);
+        let keys_of = format!(
+            "SELECT first_name_norm, last_name_1_norm, birth_date FROM report_duplicates \
+             WHERE state = $1 AND {} \
+             UNION SELECT first_name_norm, last_name_1_norm, birth_date FROM state_records \
+             WHERE reporting_state = $1 AND deleted = FALSE AND birth_date IS NOT NULL AND {}",
+            in_list(b, "child_id", 2),
+            in_list(b, "child_id", 2)
+        );
+        let keys = match b {
+            Backend::Sqlite => {
+                "SELECT json_extract(value, '$[0]') AS f, json_extract(value, '$[1]') AS l, \
+                json_extract(value, '$[2]') AS d FROM json_each($2)"
+            }
+            Backend::Postgres => {
+                "SELECT x->>0 AS f, x->>1 AS l, (x->>2)::date AS d FROM jsonb_array_elements($2::jsonb) x"
+            }
+        };
+        let remove = format!(
+            "DELETE FROM report_duplicates WHERE state = $1 AND \
+             (first_name_norm, last_name_1_norm, birth_date) IN (SELECT f, l, d FROM ({keys}) k)"
+        );
+        let insert = format!(
+            "INSERT INTO report_duplicates (state, first_name_norm, last_name_1_norm, birth_date, child_id) \
+             SELECT DISTINCT $1, r.first_name_norm, r.last_name_1_norm, r.birth_date, r.child_id \
+             FROM ({keys}) k JOIN state_records r ON r.reporting_state = $1 AND r.deleted = FALSE \
+             AND r.first_name_norm = k.f AND r.last_name_1_norm = k.l AND r.birth_date = k.d \
+             WHERE EXISTS (SELECT 1 FROM state_records o WHERE o.reporting_state = $1 AND o.deleted = FALSE \
+             AND o.first_name_norm = k.f AND o.last_name_1_norm = k.l AND o.birth_date = k.d \
+             AND o.child_id <> r.child_id)"
+        );
+        write_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let mut found: Vec<(String, String, String)> = Vec::new();
+            for r in sqlx::query(sqlx::AssertSqlSafe(keys_of.clone())).bind(state).bind(&ids).fetch_all(&mut *tx).await? {
+                let d: NaiveDate = r.try_get(2)?;
+                found.push((r.try_get(0)?, r.try_get(1)?, d.format("%Y-%m-%d").to_string()));
+            }
+            for chunk in found.chunks(ROWS) {
+                let list = serde_json::to_string(chunk).unwrap_or_else(|_| "[]".into());
+                sqlx::query(sqlx::AssertSqlSafe(remove.clone())).bind(state).bind(&list).execute(&mut *tx).await?;
+                sqlx::query(sqlx::AssertSqlSafe(insert.clone())).bind(state).bind(&list).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Child ids of a state's kept possible duplicates ([`Store::report_duplicates_rebuild`]).
+    pub async fn report_duplicate_children(&self, state: &str) -> Result<BTreeSet<String>> {
+        read_pool!(self, p => {
+            let mut out = BTreeSet::new();
+            for r in sqlx::query("SELECT child_id FROM report_duplicates WHERE state = $1")
+                .bind(state).fetch_all(p).await? {
+                out.insert(r.try_get(0)?);
+            }
+            Ok(out)
+        })
     }
 
     /// Interstate flow counts whose arrival month is in `from..=to`: (from state, to state,
