@@ -172,16 +172,18 @@ const MOBILITY_KIND: &str = "mobility";
 pub const DUPLICATES_KIND: &str = "duplicates";
 
 /// A state's possible duplicates (`$1`) from its live records: the (key, child) pairs of the
-/// keys that at least two children's records share.
+/// keys that at least two children's records share: the groups first, then each group's records
+/// through the names index (SQLite keeps a `CROSS JOIN`'s order, and reads `ON CONFLICT` after
+/// an `INSERT ... SELECT` only when the select has a `WHERE`).
 const DUPLICATES_REBUILD: &str = "INSERT INTO report_duplicates \
    (state, first_name_norm, last_name_1_norm, birth_date, child_id) \
  SELECT DISTINCT $1, r.first_name_norm, r.last_name_1_norm, r.birth_date, r.child_id FROM ( \
    SELECT first_name_norm, last_name_1_norm, birth_date FROM state_records \
    WHERE reporting_state = $1 AND deleted = FALSE AND birth_date IS NOT NULL \
    GROUP BY first_name_norm, last_name_1_norm, birth_date HAVING MIN(child_id) <> MAX(child_id)) g \
- JOIN state_records r ON r.reporting_state = $1 AND r.deleted = FALSE \
+ CROSS JOIN state_records r WHERE r.reporting_state = $1 AND r.deleted = FALSE \
  AND r.first_name_norm = g.first_name_norm AND r.last_name_1_norm = g.last_name_1_norm \
- AND r.birth_date = g.birth_date";
+ AND r.birth_date = g.birth_date ON CONFLICT DO NOTHING";
 
 /// The distinct interstate moves of live records (child, from state, to state, arrival date):
 /// origin and destination given and different; `filter` further limits the moves `m`.
@@ -675,21 +677,35 @@ impl Store {
     /// (their live records) is computed again from the state's live records, through the
     /// (state, deleted, names, birth date, child) index. A key's children change only when a
     /// record with that key changes, and each such write marks the record's child (old and
-    /// new, for a merge or split), so no other key needs it.
+    /// new, for a merge or split), so no other key needs it. Two refreshes racing over the
+    /// same keys insert the same rows (a row already there is left as it is).
     pub async fn report_duplicates_update(&self, state: &str, children: &[String]) -> Result<()> {
         if children.is_empty() {
             return Ok(());
         }
         let b = self.backend();
         let ids = id_list(children);
-        let keys_of = format!(
-            "SELECT first_name_norm, last_name_1_norm, birth_date FROM report_duplicates \
-             WHERE state = $1 AND {} \
-             UNION SELECT first_name_norm, last_name_1_norm, birth_date FROM state_records \
-             WHERE reporting_state = $1 AND deleted = FALSE AND birth_date IS NOT NULL AND {}",
-            in_list(b, "child_id", 2),
-            in_list(b, "child_id", 2)
-        );
+        // Plans are fixed: the children's rows through the child indexes, each key's records
+        // through the names index (SQLite's planner otherwise prefers walking the state's whole
+        // range of a covering index, for every child of the list).
+        let keys_of = match b {
+            Backend::Sqlite => {
+                "SELECT d.first_name_norm, d.last_name_1_norm, d.birth_date \
+                FROM json_each($2) i CROSS JOIN report_duplicates d INDEXED BY report_duplicates_child \
+                WHERE d.state = $1 AND d.child_id = i.value \
+                UNION SELECT r.first_name_norm, r.last_name_1_norm, r.birth_date \
+                FROM json_each($2) i CROSS JOIN state_records r INDEXED BY state_records_child \
+                WHERE r.child_id = i.value AND r.reporting_state = $1 AND r.deleted = FALSE \
+                AND r.birth_date IS NOT NULL"
+            }
+            Backend::Postgres => {
+                "SELECT first_name_norm, last_name_1_norm, birth_date FROM report_duplicates \
+                WHERE state = $1 AND child_id IN (SELECT jsonb_array_elements_text($2::jsonb)) \
+                UNION SELECT first_name_norm, last_name_1_norm, birth_date FROM state_records \
+                WHERE reporting_state = $1 AND deleted = FALSE AND birth_date IS NOT NULL \
+                AND child_id IN (SELECT jsonb_array_elements_text($2::jsonb))"
+            }
+        };
         let keys = match b {
             Backend::Sqlite => {
                 "SELECT json_extract(value, '$[0]') AS f, json_extract(value, '$[1]') AS l, \
@@ -706,16 +722,16 @@ impl Store {
         let insert = format!(
             "INSERT INTO report_duplicates (state, first_name_norm, last_name_1_norm, birth_date, child_id) \
              SELECT DISTINCT $1, r.first_name_norm, r.last_name_1_norm, r.birth_date, r.child_id \
-             FROM ({keys}) k JOIN state_records r ON r.reporting_state = $1 AND r.deleted = FALSE \
+             FROM ({keys}) k CROSS JOIN state_records r WHERE r.reporting_state = $1 AND r.deleted = FALSE \
              AND r.first_name_norm = k.f AND r.last_name_1_norm = k.l AND r.birth_date = k.d \
-             WHERE EXISTS (SELECT 1 FROM state_records o WHERE o.reporting_state = $1 AND o.deleted = FALSE \
+             AND EXISTS (SELECT 1 FROM state_records o WHERE o.reporting_state = $1 AND o.deleted = FALSE \
              AND o.first_name_norm = k.f AND o.last_name_1_norm = k.l AND o.birth_date = k.d \
-             AND o.child_id <> r.child_id)"
+             AND o.child_id <> r.child_id) ON CONFLICT DO NOTHING"
         );
         write_pool!(self, p => {
             let mut tx = p.begin().await?;
             let mut found: Vec<(String, String, String)> = Vec::new();
-            for r in sqlx::query(sqlx::AssertSqlSafe(keys_of.clone())).bind(state).bind(&ids).fetch_all(&mut *tx).await? {
+            for r in sqlx::query(keys_of).bind(state).bind(&ids).fetch_all(&mut *tx).await? {
                 let d: NaiveDate = r.try_get(2)?;
                 found.push((r.try_get(0)?, r.try_get(1)?, d.format("%Y-%m-%d").to_string()));
             }
