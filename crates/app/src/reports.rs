@@ -225,11 +225,11 @@ impl App {
         // kept in this state yet: the marks only need removing (one statement; refreshes run
         // one at a time, so no full pass is under way).
         let mut after = String::new();
-        let anything_kept = !kept.is_empty() || quality_marked || duplicates_marked;
-        if !anything_kept {
+        let mut more = !kept.is_empty() || quality_marked || duplicates_marked;
+        if !more {
             self.store.report_dirty_drop(state).await?;
         }
-        while anything_kept {
+        while more {
             let dirty = self.store.report_dirty(state, &after, DIRTY_CHUNK).await?;
             let Some((last, _)) = dirty.last() else { break };
             after = last.clone();
@@ -250,9 +250,7 @@ impl App {
             };
             fill(&mut w, &children, &kept, quality_marked);
             self.store.report_cache_write(&w).await?;
-            if (dirty.len() as i64) < DIRTY_CHUNK {
-                break;
-            }
+            more = (dirty.len() as i64) >= DIRTY_CHUNK;
         }
         // 2. A period or the quality report never computed in this state: every child.
         let new_year = year.filter(|y| !marks.iter().any(|(k, m)| k == KIND_COUNT && m == y));
