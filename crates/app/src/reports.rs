@@ -408,16 +408,6 @@ impl App {
             .await?
             .into_iter()
             .collect();
-        self.counted_among(st, year, dups).await
-    }
-
-    /// MSIX IDs of the children `dups` counted in Category 1 (child id order).
-    async fn counted_among(
-        &self,
-        st: StateCode,
-        year: i32,
-        dups: Vec<String>,
-    ) -> Result<Vec<String>> {
         if dups.is_empty() {
             return Ok(Vec::new());
         }
@@ -443,13 +433,8 @@ impl App {
         let st = parse_state(state)?;
         self.refresh_reports(st, Some(period_start_year), false, true)
             .await?;
-        let ((period, tally), dups) =
-            tokio::try_join!(self.tally_kept(st, period_start_year), async {
-                Ok(self.store.report_duplicate_children(st.code()).await?)
-            })?;
-        let dup_ids = self
-            .counted_among(st, period_start_year, dups.into_iter().collect())
-            .await?;
+        let (period, tally) = self.tally_kept(st, period_start_year).await?;
+        let dup_ids = self.counted_duplicates(st, period_start_year).await?;
         let redact = !may_list_children(actor);
         let details = format!(
             "{{\"state\":\"{}\",\"year\":{period_start_year}}}",

@@ -646,15 +646,6 @@ impl Store {
         Ok(())
     }
 
-    /// Whether a state's possible duplicates are kept ([`Store::report_duplicates_rebuild`]).
-    pub async fn report_duplicates_kept(&self, state: &str) -> Result<bool> {
-        Ok(self
-            .report_marks(state)
-            .await?
-            .iter()
-            .any(|(k, _)| k == DUPLICATES_KIND))
-    }
-
     /// Computes a state's kept possible duplicates from nothing, in one transaction: every
     /// (key, child) whose key (folded first name, folded first last name, birth date) the
     /// state's live records of at least two children share; then records that they are kept

@@ -256,7 +256,9 @@ impl Store {
     }
 
     /// Child ids of a state that look like another child of the same state (same folded first
-    /// name, folded first last name and birth date): possible duplicates not yet merged.
+    /// name, folded first last name and birth date): possible duplicates not yet merged, by a
+    /// scan of the live records. Reports read the kept set instead
+    /// ([`Store::report_duplicate_children`]); tests hold the two equal.
     pub async fn possible_duplicate_children(&self, state: &str) -> Result<BTreeSet<String>> {
         read_pool!(self, p => {
             let mut out = BTreeSet::new();
