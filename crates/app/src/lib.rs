@@ -10,6 +10,7 @@ pub mod clock;
 pub mod ingest;
 pub mod mail;
 pub mod notices;
+pub mod oversight;
 pub mod reports;
 pub mod search;
 pub mod student;

@@ -3,7 +3,7 @@
 //! (set-based queries, memory bounded by the page). Child-level lists (drill-downs) are audited
 //! and are never given to a national-statistics viewer.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use puente_domain::childcount::{
     ChildCountPolicy, ChildCountTally, NotCounted, PerformancePeriod, PuenteCountLine,
     ReconciliationLine, decide, parse_state_list, period_start_year_of, reconcile,
@@ -113,7 +113,29 @@ pub struct QualityReport {
     /// Possible duplicates (near-match worklist items) of the state still waiting for a data
     /// administrator: records linkage could not place with certainty.
     pub open_near_matches: u64,
+    /// The districts' counts added up by region: the region the state's profile gives the
+    /// district, or [`NO_REGION`] for a district the profile does not place (and children
+    /// without a district).
+    pub by_region: std::collections::BTreeMap<String, DistrictTally>,
+    /// The state's figures over time: for each month of the last year with kept figures, the
+    /// latest day kept in it (today's included), oldest first.
+    pub history: Vec<QualityPoint>,
 }
+
+/// A state's data-quality figures on one day (see [`QualityReport::history`]).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct QualityPoint {
+    pub day: NaiveDate,
+    pub children: u64,
+    pub children_with_findings: u64,
+    pub by_code: std::collections::BTreeMap<String, u64>,
+}
+
+/// Months of kept data-quality figures a report shows (this month and the 12 before it).
+pub const HISTORY_MONTHS: u32 = 12;
+
+/// The region key of districts without a known region.
+pub const NO_REGION: &str = "none";
 
 /// The drill-down code of [`QualityReport::open_near_matches`].
 pub const OPEN_NEAR_MATCH: &str = "open_near_match";
@@ -337,7 +359,7 @@ impl App {
                 .any(|(k, _)| k == KIND_QUALITY);
             self.refresh_reports(st, None, quality, false).await?;
         }
-        Ok(())
+        self.keep_daily_quality_snapshots().await
     }
 
     /// Brings the kept interstate moves up to date (docs/reports.md "Performance"): computed
@@ -637,6 +659,19 @@ impl App {
         let today = self.clock.now().date_naive();
         self.refresh_reports(st, None, true, false).await?;
         let tally = quality_tally(self.store.report_quality_groups(st.code()).await?);
+        let regions = self.district_regions(st).await?;
+        let mut by_region: std::collections::BTreeMap<String, DistrictTally> = Default::default();
+        for (district, dt) in &tally.by_district {
+            let r = by_region
+                .entry(region_of(&regions, district).to_owned())
+                .or_default();
+            r.children += dt.children;
+            for (code, n) in &dt.by_code {
+                *r.by_code.entry(code.clone()).or_default() += n;
+            }
+        }
+        self.keep_quality_snapshot(st, today, &tally).await?;
+        let history = self.quality_history(st, today).await?;
         let (rejected, files) = self.store.rejected_submissions(st.code()).await?;
         let open_near_matches = self.open_near_match_children(st).await?.len() as u64;
         let details = format!("{{\"state\":\"{}\"}}", st.code());
@@ -649,6 +684,8 @@ impl App {
             rejected_students: rejected.len() as u64,
             rejected_files: files,
             open_near_matches,
+            by_region,
+            history,
         })
     }
 
@@ -667,6 +704,99 @@ impl App {
             .collect())
     }
 
+    /// Keeps `tally` as the state's data-quality figures of `day`.
+    async fn keep_quality_snapshot(
+        &self,
+        st: StateCode,
+        day: NaiveDate,
+        tally: &QualityTally,
+    ) -> Result<()> {
+        let as_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        self.store
+            .put_quality_snapshot(
+                st.code(),
+                &puente_store::QualitySnapshot {
+                    day,
+                    children: as_i64(tally.children),
+                    children_with_findings: as_i64(tally.children_with_findings),
+                    // A map of strings to numbers always serialises.
+                    by_code: serde_json::to_string(&tally.by_code).unwrap_or_else(|_| "{}".into()),
+                },
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The kept figures of the last [`HISTORY_MONTHS`] months and this one: the latest day of
+    /// each month, oldest first.
+    async fn quality_history(&self, st: StateCode, today: NaiveDate) -> Result<Vec<QualityPoint>> {
+        let since = today
+            .with_day(1)
+            .and_then(|d| d.checked_sub_months(chrono::Months::new(HISTORY_MONTHS)))
+            .unwrap_or(today);
+        let mut by_month: std::collections::BTreeMap<(i32, u32), QualityPoint> = Default::default();
+        for snap in self.store.quality_snapshots(st.code(), since).await? {
+            let as_u64 = |n: i64| u64::try_from(n).unwrap_or(0);
+            by_month.insert(
+                (snap.day.year(), snap.day.month()),
+                QualityPoint {
+                    day: snap.day,
+                    children: as_u64(snap.children),
+                    children_with_findings: as_u64(snap.children_with_findings),
+                    by_code: serde_json::from_str(&snap.by_code).unwrap_or_default(),
+                },
+            );
+        }
+        Ok(by_month.into_values().collect())
+    }
+
+    /// Keeps today's data-quality figures of every state whose quality rows are kept and whose
+    /// figures of today are not (the report job calls it; once a day per state in effect).
+    async fn keep_daily_quality_snapshots(&self) -> Result<()> {
+        let today = self.clock.now().date_naive();
+        let done: std::collections::BTreeSet<String> = self
+            .store
+            .quality_snapshot_states(today)
+            .await?
+            .into_iter()
+            .collect();
+        for s in self.store.report_states().await? {
+            if done.contains(&s) {
+                continue;
+            }
+            let Some(st) = StateCode::parse(&s) else {
+                continue;
+            };
+            let kept = self
+                .store
+                .report_marks(st.code())
+                .await?
+                .iter()
+                .any(|(k, _)| k == KIND_QUALITY);
+            if !kept {
+                continue;
+            }
+            self.refresh_reports(st, None, true, false).await?;
+            let tally = quality_tally(self.store.report_quality_groups(st.code()).await?);
+            self.keep_quality_snapshot(st, today, &tally).await?;
+        }
+        Ok(())
+    }
+
+    /// The region of each district the state's profile places (district code -> region code).
+    async fn district_regions(
+        &self,
+        state: StateCode,
+    ) -> Result<std::collections::HashMap<String, String>> {
+        Ok(self
+            .store
+            .state_areas(state.code(), true)
+            .await?
+            .into_iter()
+            .filter_map(|a| a.region_code.map(|r| (a.code, r)))
+            .collect())
+    }
+
     /// The MSIX IDs behind one data-quality figure: children of `state` (and `district`, when
     /// given) with a finding `code` (audited; refused to national-statistics viewers).
     pub async fn data_quality_list(
@@ -676,15 +806,49 @@ impl App {
         code: &str,
         district: Option<&str>,
     ) -> Result<Vec<String>> {
+        self.quality_list(actor, state, code, district.map(Area::District))
+            .await
+    }
+
+    /// The MSIX IDs behind one figure of the by-region table: children of `state` with a
+    /// finding `code` whose district is in `region` ([`NO_REGION`]: in no known region).
+    /// Audited; refused to national-statistics viewers.
+    pub async fn data_quality_region_list(
+        &self,
+        actor: &Actor,
+        state: &str,
+        code: &str,
+        region: &str,
+    ) -> Result<Vec<String>> {
+        self.quality_list(actor, state, code, Some(Area::Region(region)))
+            .await
+    }
+
+    async fn quality_list(
+        &self,
+        actor: &Actor,
+        state: &str,
+        code: &str,
+        area: Option<Area<'_>>,
+    ) -> Result<Vec<String>> {
         actor.require_in_state(Capability::ViewReports, state)?;
         if !may_list_children(actor) {
             return Err(AppError::Forbidden);
         }
         let st = parse_state(state)?;
+        let regions = match area {
+            Some(Area::Region(_)) => self.district_regions(st).await?,
+            _ => Default::default(),
+        };
+        let inside = |d: Option<&str>| match area {
+            None => true,
+            Some(Area::District(want)) => d.unwrap_or(NO_REGION) == want,
+            Some(Area::Region(want)) => region_of(&regions, d.unwrap_or(NO_REGION)) == want,
+        };
         let mut ids = Vec::new();
         if code == OPEN_NEAR_MATCH {
             for (child, d) in self.open_near_match_children(st).await? {
-                if district.is_some_and(|want| d.as_deref() != Some(want)) {
+                if !inside(d.as_deref()) {
                     continue;
                 }
                 if let Some(m) = self.store.msix_of_child(&child).await? {
@@ -693,15 +857,43 @@ impl App {
             }
         }
         self.refresh_reports(st, None, true, false).await?;
-        ids.extend(
-            self.store
-                .report_quality_children(st.code(), code, district)
-                .await?
-                .into_iter()
-                .map(|(_, m)| m),
-        );
+        match area {
+            None | Some(Area::District(_)) => {
+                let district = match area {
+                    Some(Area::District(d)) => Some(d),
+                    _ => None,
+                };
+                ids.extend(
+                    self.store
+                        .report_quality_children(st.code(), code, district)
+                        .await?
+                        .into_iter()
+                        .map(|(_, m)| m),
+                );
+            }
+            Some(Area::Region(_)) => {
+                let groups = self.store.report_quality_groups(st.code()).await?;
+                for (district, _, _) in groups.districts {
+                    if !inside(Some(&district)) {
+                        continue;
+                    }
+                    ids.extend(
+                        self.store
+                            .report_quality_children(st.code(), code, Some(&district))
+                            .await?
+                            .into_iter()
+                            .map(|(_, m)| m),
+                    );
+                }
+            }
+        }
+        let (district, region) = match area {
+            None => (None, None),
+            Some(Area::District(d)) => (Some(d), None),
+            Some(Area::Region(r)) => (None, Some(r)),
+        };
         let details = format!(
-            "{{\"state\":\"{}\",\"code\":{code:?},\"district\":{district:?},\"children\":{}}}",
+            "{{\"state\":\"{}\",\"code\":{code:?},\"district\":{district:?},\"region\":{region:?},\"children\":{}}}",
             st.code(),
             ids.len()
         );
@@ -727,6 +919,21 @@ impl App {
             .await?;
         Ok(rows)
     }
+}
+
+/// Part of a state a data-quality drill-down is limited to.
+#[derive(Debug, Clone, Copy)]
+enum Area<'a> {
+    District(&'a str),
+    Region(&'a str),
+}
+
+/// The region of a district ([`NO_REGION`] when the state's profile does not place it).
+fn region_of<'a>(
+    regions: &'a std::collections::HashMap<String, String>,
+    district: &str,
+) -> &'a str {
+    regions.get(district).map_or(NO_REGION, String::as_str)
 }
 
 /// The kept child-count row of one child for one period.

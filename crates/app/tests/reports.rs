@@ -1043,3 +1043,153 @@ async fn the_marked_refresh_brings_kept_rows_up_to_date_without_full_passes() {
             .is_empty()
     );
 }
+
+/// Puts TX's state profile with one region, R1, holding `districts`.
+async fn tx_regions(db: &TestDb, districts: &[&str]) {
+    let area = |code: &str, region: Option<&str>| puente_store::StateAreaRow {
+        state: "TX".into(),
+        code: code.into(),
+        name: format!("Area {code}"),
+        region_code: region.map(str::to_owned),
+    };
+    let mut t = db.store.begin().await.unwrap();
+    t.put_state_profile(
+        &puente_store::StateProfileRow {
+            state: "TX".into(),
+            ..Default::default()
+        },
+        &[],
+        &[area("R1", None)],
+        &districts
+            .iter()
+            .map(|d| area(d, Some("R1")))
+            .collect::<Vec<_>>(),
+        "u-test",
+        Utc::now(),
+    )
+    .await
+    .unwrap();
+    t.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn data_quality_adds_districts_up_by_the_state_profiles_regions() {
+    let (app, db, _) = setup().await;
+    tx_regions(&db, &["4845120", "4800001"]).await;
+    let q = app.data_quality(&tx_admin(), "TX").await.unwrap();
+    let district = &q.tally.by_district["4845120"];
+    assert_eq!(q.by_region.len(), 1);
+    assert_eq!(&q.by_region["R1"], district);
+    let mut by_district = app
+        .data_quality_list(&tx_admin(), "TX", "late.enrollment", Some("4845120"))
+        .await
+        .unwrap();
+    let mut by_region = app
+        .data_quality_region_list(&tx_admin(), "TX", "late.enrollment", "R1")
+        .await
+        .unwrap();
+    by_district.sort();
+    by_region.sort();
+    assert_eq!(by_region.len(), 5);
+    assert_eq!(by_region, by_district);
+    let events = db.store.audit_chain_events().await.unwrap();
+    let last = events.last().unwrap();
+    assert_eq!(last.action, "report.data_quality.list");
+    assert!(
+        last.details
+            .as_deref()
+            .unwrap()
+            .contains("\"region\":Some(\"R1\")")
+    );
+
+    // The profile no longer places the district: its children fall under no region.
+    tx_regions(&db, &["4800001"]).await;
+    let q = app.data_quality(&tx_admin(), "TX").await.unwrap();
+    assert_eq!(q.by_region.keys().collect::<Vec<_>>(), ["none"]);
+    assert_eq!(q.by_region["none"].children, 5);
+    let none = app
+        .data_quality_region_list(&tx_admin(), "TX", "late.enrollment", "none")
+        .await
+        .unwrap();
+    assert_eq!(none.len(), 5);
+    assert!(
+        app.data_quality_region_list(&tx_admin(), "TX", "late.enrollment", "R1")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // National-statistics viewers get no child-level list.
+    let fed = actor(Role::FederalViewer, Scope::National);
+    assert!(matches!(
+        app.data_quality_region_list(&fed, "TX", "late.enrollment", "none")
+            .await,
+        Err(AppError::Forbidden)
+    ));
+}
+
+#[tokio::test]
+async fn data_quality_keeps_its_figures_over_time_a_point_per_month() {
+    let (_, db, _) = setup().await;
+    let clock = Arc::new(FixedClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap(),
+    ));
+    let app = App::new(db.store.clone(), clock.clone()).await.unwrap();
+    let q = app.data_quality(&tx_admin(), "TX").await.unwrap();
+    assert_eq!(q.history.len(), 1);
+    assert_eq!(q.history[0].day, d(2026, 11, 23));
+    assert_eq!(q.history[0].children, q.tally.children);
+    assert_eq!(
+        q.history[0].children_with_findings,
+        q.tally.children_with_findings
+    );
+    assert_eq!(q.history[0].by_code, q.tally.by_code);
+
+    // A child is added in December; the report job keeps the day's figures without a viewer.
+    clock.set(Utc.with_ymd_and_hms(2026, 12, 5, 3, 0, 0).unwrap());
+    let mut extra = student(StateCode::TX, "TZ", "Zoe", "Paz", "", "20120909");
+    extra.enrollments[0].grade_level = None;
+    write(&db, "child-z", extra).await;
+    let fed = actor(Role::FederalViewer, Scope::National);
+    app.refresh_marked_reports(&fed).await.unwrap();
+    let kept = db
+        .store
+        .quality_snapshots("TX", d(2026, 12, 1))
+        .await
+        .unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].day, d(2026, 12, 5));
+    assert_eq!(kept[0].children, 6);
+    // Run again the same day: nothing new.
+    app.refresh_marked_reports(&fed).await.unwrap();
+    assert_eq!(
+        db.store
+            .quality_snapshots("TX", d(2026, 1, 1))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+
+    // Later in December: the month's point is its latest day.
+    clock.set(Utc.with_ymd_and_hms(2026, 12, 20, 9, 0, 0).unwrap());
+    let q = app.data_quality(&tx_admin(), "TX").await.unwrap();
+    let days: Vec<NaiveDate> = q.history.iter().map(|p| p.day).collect();
+    assert_eq!(days, [d(2026, 11, 23), d(2026, 12, 20)]);
+    assert_eq!(q.history[0].children, 5);
+    assert_eq!(q.history[1].children, 6);
+    assert_eq!(
+        q.history[1].by_code["missing.grade_level"],
+        q.history[0]
+            .by_code
+            .get("missing.grade_level")
+            .copied()
+            .unwrap_or(0)
+            + 1
+    );
+
+    // More than a year on, November 2026 has left the window.
+    clock.set(Utc.with_ymd_and_hms(2027, 12, 2, 9, 0, 0).unwrap());
+    let q = app.data_quality(&tx_admin(), "TX").await.unwrap();
+    let days: Vec<NaiveDate> = q.history.iter().map(|p| p.day).collect();
+    assert_eq!(days, [d(2026, 12, 20), d(2027, 12, 2)]);
+}

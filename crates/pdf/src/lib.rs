@@ -94,6 +94,39 @@ pub fn render_correction_letter(
     )
 }
 
+/// A report of tables (the portal's reports section) to print.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TablesReport {
+    pub title: String,
+    /// Lines under the title (scope, period, as-of date).
+    pub intro: Vec<String>,
+    /// What an empty table says instead.
+    pub empty: String,
+    pub tables: Vec<PrintedTable>,
+}
+
+/// A table of a [`TablesReport`], with its chart when it has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrintedTable {
+    pub caption: String,
+    pub head: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    /// A standalone SVG chart of the same numbers, and its alternative text.
+    pub chart: Option<(String, String)>,
+}
+
+/// Renders a report of tables and charts in `lang` (footer labels), dated `generated_at`;
+/// `ident` names the document (no personal data). Landscape US Letter, tagged PDF/UA-1.
+pub fn render_tables(
+    report: &TablesReport,
+    lang: Lang,
+    generated_at: DateTime<Utc>,
+    ident: &str,
+) -> Result<Vec<u8>, PdfError> {
+    let data = model::tables(report, lang, generated_at);
+    typeset(&TABLES, "report", &data, ident.to_owned(), generated_at)
+}
+
 /// Compiles `main` with `data` as `sys.inputs.<input>` and exports a tagged PDF/UA-1 document.
 fn typeset(
     main: &'static LazyLock<Source>,
@@ -159,6 +192,7 @@ fn to_value(v: &serde_json::Value) -> Value {
 
 static TEMPLATE: &str = include_str!("report.typ");
 static LETTER_TEMPLATE: &str = include_str!("letter.typ");
+static TABLES_TEMPLATE: &str = include_str!("tables.typ");
 
 static FONT_FILES: [&[u8]; 4] = [
     include_bytes!("../fonts/SourceSansPro-Regular.ttf"),
@@ -186,6 +220,7 @@ static FONTS: LazyLock<Fonts> = LazyLock::new(|| {
 
 static MAIN: LazyLock<Source> = LazyLock::new(|| Source::detached(TEMPLATE));
 static LETTER: LazyLock<Source> = LazyLock::new(|| Source::detached(LETTER_TEMPLATE));
+static TABLES: LazyLock<Source> = LazyLock::new(|| Source::detached(TABLES_TEMPLATE));
 
 /// The typst world of one document: its template, the embedded fonts and the inputs; no files.
 struct ReportWorld {

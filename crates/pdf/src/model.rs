@@ -600,3 +600,32 @@ pub fn letter(l: &crate::CorrectionLetter, lang: Lang, generated_at: DateTime<Ut
         "footer": lang.t("letter-footer"),
     })
 }
+
+/// Builds the data of a report of tables ([`crate::render_tables`]).
+pub fn tables(r: &crate::TablesReport, lang: Lang, generated_at: DateTime<Utc>) -> Value {
+    use chrono::Datelike;
+    let today = generated_at.date_naive();
+    json!({
+        "lang": lang.code(),
+        "doc_title": r.title,
+        "author": "Puente",
+        "date": {
+            "year": today.year(),
+            "month": today.month(),
+            "day": today.day(),
+        },
+        "generated": lang.t_args("report-generated", &[("date", &lang.date(today))]),
+        "page": lang.t("report-page"),
+        "page_of": lang.t("report-page-of"),
+        "title": r.title,
+        "intro": r.intro,
+        "empty": r.empty,
+        "tables": r.tables.iter().map(|t| json!({
+            "caption": t.caption,
+            "head": t.head,
+            "rows": t.rows,
+            "chart": t.chart.as_ref().map(|(svg, _)| svg),
+            "chart_alt": t.chart.as_ref().map(|(_, alt)| alt.as_str()).unwrap_or(""),
+        })).collect::<Vec<_>>(),
+    })
+}

@@ -34,14 +34,14 @@ pub use report_cache::{
     CacheWrite, CountGroup, CountLine, CountRow, CountScope, DUPLICATES_KIND, MOVES_MARK,
     QualityGroups, QualityRow,
 };
-pub use reports::{RejectedRow, ReportChild};
+pub use reports::{QualitySnapshot, RejectedRow, ReportChild};
 pub use search::ChildSummary;
 pub use sessions::SessionRow;
 pub use stats::Stats;
 pub use submissions::{NewSubmission, ResultRow, SubmissionCounts, SubmissionRow};
 pub use tokens::ApiTokenRow;
 pub use users::{NewUser, UserRow};
-pub use worklists::{ChildRow, IdentityOpRow, LinkDecisionRow, WorklistItemRow};
+pub use worklists::{AgingGroup, ChildRow, IdentityOpRow, LinkDecisionRow, WorklistItemRow};
 
 /// Storage errors. Messages never contain record contents (no PII in logs).
 #[derive(Debug, thiserror::Error)]

@@ -16,7 +16,7 @@ use puente_domain::quality::{ChildFacts, EnrollmentFacts, ResidenceNoticeFacts};
 use serde::Serialize;
 use sqlx::Row;
 
-use crate::{Backend, Result, Store, read_pool};
+use crate::{Backend, Result, Store, read_pool, write_pool};
 
 /// One child of a state with the facts of every live record of that state.
 #[derive(Debug, Clone)]
@@ -33,6 +33,8 @@ pub struct RejectedRow {
     pub received_at: DateTime<Utc>,
     pub student_record_id: String,
     pub state_student_id: String,
+    /// The validation issues (JSON array of `puente_domain::validate::Issue`).
+    pub issues: String,
 }
 
 const PAGE_CHILDREN: &str = "SELECT DISTINCT child_id FROM state_records WHERE reporting_state = $1 AND deleted = FALSE AND child_id > $2 ORDER BY child_id LIMIT $3";
@@ -77,7 +79,7 @@ const REPORT_STATES: &str = "WITH RECURSIVE s(st) AS ( \
  SELECT st FROM s WHERE st IS NOT NULL \
    AND EXISTS (SELECT 1 FROM state_records r WHERE r.reporting_state = s.st AND r.deleted = FALSE) ORDER BY st";
 
-const REJECTED: &str = "SELECT s.id, s.received_at, x.student_record_id, x.state_student_id FROM submission_results x \
+const REJECTED: &str = "SELECT s.id, s.received_at, x.student_record_id, x.state_student_id, x.issues FROM submission_results x \
  JOIN submissions s ON s.id = x.submission_id WHERE s.state = $1 AND x.status = 'rejected' ORDER BY s.received_at, s.id, x.seq";
 
 /// Which children of a state a report read loads: a child-id range `(after, last]`, or the
@@ -290,6 +292,7 @@ impl Store {
                     received_at: r.try_get(1)?,
                     student_record_id: r.try_get(2)?,
                     state_student_id: r.try_get(3)?,
+                    issues: r.try_get(4)?,
                 });
             }
             let files: i64 = sqlx::query("SELECT COUNT(*) FROM submissions WHERE state = $1 AND status = 'rejected'")
@@ -297,4 +300,55 @@ impl Store {
             Ok((rows, files))
         })
     }
+
+    /// Keeps a state's data-quality figures of a day (replacing that day's earlier figures).
+    pub async fn put_quality_snapshot(&self, state: &str, s: &QualitySnapshot) -> Result<()> {
+        write_pool!(self, p => sqlx::query(
+            "INSERT INTO report_quality_history (state, day, children, children_with_findings, by_code) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (state, day) DO UPDATE SET \
+             children = excluded.children, children_with_findings = excluded.children_with_findings, \
+             by_code = excluded.by_code")
+            .bind(state).bind(s.day).bind(s.children).bind(s.children_with_findings).bind(&s.by_code)
+            .execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// A state's kept data-quality figures from `since` on, oldest first.
+    pub async fn quality_snapshots(
+        &self,
+        state: &str,
+        since: NaiveDate,
+    ) -> Result<Vec<QualitySnapshot>> {
+        read_pool!(self, p => {
+            let rows = sqlx::query(
+                "SELECT day, children, children_with_findings, by_code FROM report_quality_history \
+                 WHERE state = $1 AND day >= $2 ORDER BY day")
+                .bind(state).bind(since).fetch_all(p).await?;
+            rows.iter().map(|r| Ok(QualitySnapshot {
+                day: r.try_get(0)?,
+                children: r.try_get(1)?,
+                children_with_findings: r.try_get(2)?,
+                by_code: r.try_get(3)?,
+            })).collect()
+        })
+    }
+
+    /// The states whose data-quality figures of `day` are kept.
+    pub async fn quality_snapshot_states(&self, day: NaiveDate) -> Result<Vec<String>> {
+        read_pool!(self, p => {
+            let rows = sqlx::query("SELECT state FROM report_quality_history WHERE day = $1 ORDER BY state")
+                .bind(day).fetch_all(p).await?;
+            rows.iter().map(|r| Ok(r.try_get::<String, _>(0)?)).collect()
+        })
+    }
+}
+
+/// A state's data-quality figures on one day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QualitySnapshot {
+    pub day: NaiveDate,
+    pub children: i64,
+    pub children_with_findings: i64,
+    /// Children per finding code, as a JSON object.
+    pub by_code: String,
 }

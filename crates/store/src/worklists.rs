@@ -42,6 +42,17 @@ pub struct WorklistItemRow {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Open worklist items of one state, kind, level and creation day, past due or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgingGroup {
+    pub state: Option<String>,
+    pub kind: String,
+    pub level: String,
+    pub created_on: NaiveDate,
+    pub overdue: bool,
+    pub items: i64,
+}
+
 /// A stored merge or split.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdentityOpRow {
@@ -519,6 +530,35 @@ impl Store {
                 .bind(state).fetch_all(p).await?;
             let mut out = Vec::with_capacity(rows.len());
             for r in &rows { out.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)); }
+            Ok(out)
+        })
+    }
+
+    /// Open items grouped for the aging report: (assigned state, kind, level, created on,
+    /// past due on `today`, items), of one state when given.
+    pub async fn worklist_aging_groups(
+        &self,
+        state: Option<&str>,
+        today: NaiveDate,
+    ) -> Result<Vec<AgingGroup>> {
+        read_pool!(self, p => {
+            let rows = sqlx::query(
+                "SELECT assigned_state, kind, level, created_on, CASE WHEN due_on < $2 THEN 1 ELSE 0 END, COUNT(*) \
+                 FROM worklist_items WHERE status <> 'closed' AND ($1 IS NULL OR assigned_state = $1) \
+                 GROUP BY 1, 2, 3, 4, 5")
+                .bind(state).bind(today).fetch_all(p).await?;
+            let mut out = Vec::with_capacity(rows.len());
+            for r in &rows {
+                let overdue: i32 = r.try_get(4)?;
+                out.push(AgingGroup {
+                    state: r.try_get(0)?,
+                    kind: r.try_get(1)?,
+                    level: r.try_get(2)?,
+                    created_on: r.try_get(3)?,
+                    overdue: overdue != 0,
+                    items: r.try_get(5)?,
+                });
+            }
             Ok(out)
         })
     }

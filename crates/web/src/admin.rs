@@ -57,6 +57,7 @@ pub async fn index(
     if actor.can(Capability::ManageUsers) {
         add("/admin/users", "adm-users-title", "adm-users-desc");
         add("/admin/applications", "adm-apps-title", "adm-apps-desc");
+        add("/reports/oversight", "ovs-title", "adm-oversight-desc");
     }
     if actor.can(Capability::ViewAudit) {
         add("/admin/audit", "audit-title", "adm-audit-desc");

@@ -253,12 +253,30 @@ pub fn route_table() -> Vec<(Method, &'static str, Access)> {
             "/reports/quality.xlsx",
             AnyOf(&[C::ViewReports, C::ViewNationalStatistics]),
         ),
+        (
+            Method::GET,
+            "/reports/child-count.pdf",
+            AnyOf(&[C::ViewReports, C::ViewNationalStatistics]),
+        ),
+        (
+            Method::GET,
+            "/reports/quality.pdf",
+            AnyOf(&[C::ViewReports, C::ViewNationalStatistics]),
+        ),
         // Drill-down: the MSIX IDs behind a figure, linking to the records (audited).
         (
             Method::GET,
             "/reports/list",
             AllOf(&[C::ViewReports, C::ViewStudent]),
         ),
+        // Worklist aging and accounts: counts only (user administrators see the accounts).
+        (
+            Method::GET,
+            "/reports/oversight",
+            AnyOf(&[C::ViewReports, C::ViewNationalStatistics, C::ManageUsers]),
+        ),
+        // Students rejected at submission: child-level (refused to federal viewers).
+        (Method::GET, "/reports/rejected", Capability(C::ViewReports)),
         // Reconciliation with the state's own child list (lists children; audited).
         (
             Method::GET,

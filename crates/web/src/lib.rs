@@ -18,6 +18,7 @@ pub mod help;
 pub mod i18n;
 pub mod notices;
 pub mod openapi;
+pub mod oversight;
 pub mod pages;
 pub mod pdf;
 pub mod reports;
@@ -91,7 +92,11 @@ pub fn router(state: WebState) -> Router {
         .route("/reports/child-count.xlsx", get(reports::child_count_xlsx))
         .route("/reports/quality.csv", get(reports::quality_csv))
         .route("/reports/quality.xlsx", get(reports::quality_xlsx))
+        .route("/reports/child-count.pdf", get(reports::child_count_pdf))
+        .route("/reports/quality.pdf", get(reports::quality_pdf))
         .route("/reports/list", get(reports::list_page))
+        .route("/reports/oversight", get(oversight::page))
+        .route("/reports/rejected", get(oversight::rejected_page))
         .route(
             "/reports/reconcile",
             get(reports::reconcile_form).post(reports::reconcile_upload),

@@ -52,7 +52,7 @@ pub struct Cell {
 }
 
 impl Cell {
-    fn text(s: impl Into<String>) -> Cell {
+    pub(crate) fn text(s: impl Into<String>) -> Cell {
         let s = s.into();
         Cell {
             display: s.clone(),
@@ -61,7 +61,7 @@ impl Cell {
         }
     }
 
-    fn num(lang: Lang, n: u64) -> Cell {
+    pub(crate) fn num(lang: Lang, n: u64) -> Cell {
         Cell {
             value: Value::Num(n),
             display: lang.number(i64::try_from(n).unwrap_or(i64::MAX)),
@@ -69,7 +69,7 @@ impl Cell {
         }
     }
 
-    fn link(mut self, href: Option<String>) -> Cell {
+    pub(crate) fn link(mut self, href: Option<String>) -> Cell {
         self.href = href;
         self
     }
@@ -151,7 +151,7 @@ fn col(c: usize) -> u16 {
 
 // ---------------------------------------------------------------- chart
 
-const CAT1_COLOR: plotters::style::RGBColor = plotters::style::RGBColor(0, 94, 162);
+pub(crate) const CAT1_COLOR: plotters::style::RGBColor = plotters::style::RGBColor(0, 94, 162);
 const CAT2_COLOR: plotters::style::RGBColor = plotters::style::RGBColor(192, 86, 0);
 
 fn xml_escape(s: &str) -> String {
@@ -173,12 +173,43 @@ pub fn bar_chart(
     cat1: &[u64],
     cat2: &[u64],
 ) -> Option<String> {
+    bars(
+        lang,
+        id,
+        title,
+        (x_desc, &lang.t("rep-children")),
+        labels,
+        &[
+            (lang.t("rep-category1"), cat1, CAT1_COLOR),
+            (lang.t("rep-category2"), cat2, CAT2_COLOR),
+        ],
+    )
+}
+
+/// A bar chart of one series, or grouped bars of two, per label (see [`bar_chart`]); `axes`
+/// names the x and y axes.
+pub fn bars(
+    lang: Lang,
+    id: &str,
+    title: &str,
+    axes: (&str, &str),
+    labels: &[String],
+    series: &[(String, &[u64], plotters::style::RGBColor)],
+) -> Option<String> {
     use plotters::prelude::*;
     let n = labels.len();
-    if n == 0 {
+    if n == 0 || series.is_empty() || series.len() > 2 {
         return None;
     }
-    let max = cat1.iter().chain(cat2).copied().max().unwrap_or(0).max(1);
+    let (x_desc, y_desc) = axes;
+    let max = series
+        .iter()
+        .flat_map(|s| s.1.iter())
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let single = series.len() == 1;
     let width = u32::try_from((160 + n * 56).clamp(420, 960)).unwrap_or(960);
     let height = 340u32;
     let mut svg = String::new();
@@ -206,23 +237,25 @@ pub fn bar_chart(
             .x_label_formatter(&label_of)
             .y_label_formatter(&y_fmt)
             .x_desc(x_desc)
-            .y_desc(lang.t("rep-children"))
+            .y_desc(y_desc)
             .label_style(("sans-serif", 14))
             .draw()
             .ok()?;
-        for (name, values, color, first) in [
-            (lang.t("rep-category1"), cat1, CAT1_COLOR, true),
-            (lang.t("rep-category2"), cat2, CAT2_COLOR, false),
-        ] {
+        for (k, (name, values, color)) in series.iter().enumerate() {
+            let (color, first) = (*color, k == 0);
             chart
                 .draw_series(values.iter().enumerate().map(|(i, v)| {
-                    let (from, to) = if first {
+                    let (from, to) = if single {
+                        (SegmentValue::Exact(i), SegmentValue::Exact(i + 1))
+                    } else if first {
                         (SegmentValue::Exact(i), SegmentValue::CenterOf(i))
                     } else {
                         (SegmentValue::CenterOf(i), SegmentValue::Exact(i + 1))
                     };
                     let mut bar = Rectangle::new([(from, 0), (to, *v)], color.filled());
-                    if first {
+                    if single {
+                        bar.set_margin(0, 0, 8, 8);
+                    } else if first {
                         bar.set_margin(0, 0, 6, 1);
                     } else {
                         bar.set_margin(0, 0, 1, 6);
@@ -755,7 +788,8 @@ pub fn quality_tables(lang: Lang, r: &QualityReport, drill: bool) -> Vec<Table> 
             ],
             vec![
                 Cell::text(lang.t("rep-rejected-students")),
-                Cell::num(lang, r.rejected_students),
+                Cell::num(lang, r.rejected_students)
+                    .link(drill.then(|| format!("/reports/rejected?state={}", r.state))),
             ],
             vec![
                 Cell::text(lang.t("rep-rejected-files")),
@@ -815,7 +849,116 @@ pub fn quality_tables(lang: Lang, r: &QualityReport, drill: bool) -> Vec<Table> 
             .collect(),
         chart: None,
     };
-    vec![summary, findings, districts]
+    let region_href = |code: &str, region: &str| {
+        drill.then(|| {
+            format!(
+                "/reports/list?report=quality&state={}&code={}&region={}",
+                r.state,
+                q(code),
+                q(region)
+            )
+        })
+    };
+    let regions = Table {
+        id: "dq-regions",
+        caption: lang.t("rep-dq-regions"),
+        sheet: lang.t("rep-sheet-dq-regions"),
+        head: vec![
+            lang.t("rep-region"),
+            lang.t("rep-finding"),
+            lang.t("rep-children"),
+        ],
+        rows: r
+            .by_region
+            .iter()
+            .flat_map(|(region, rt)| {
+                let shown = if region == puente_app::reports::NO_REGION {
+                    lang.t("rep-no-region")
+                } else {
+                    region.clone()
+                };
+                let region_href = &region_href;
+                rt.by_code.iter().map(move |(code, n)| {
+                    vec![
+                        Cell::text(shown.clone()),
+                        Cell::text(finding_label(lang, code)),
+                        Cell::num(lang, *n).link(region_href(code, region)),
+                    ]
+                })
+            })
+            .collect(),
+        chart: None,
+    };
+    let months: Vec<String> = r.history.iter().map(|p| lang.month_year(p.day)).collect();
+    let history_caption = lang.t("rep-dq-history");
+    let with_findings: Vec<u64> = r.history.iter().map(|p| p.children_with_findings).collect();
+    let history = Table {
+        id: "dq-history",
+        chart: bars(
+            lang,
+            "dq-history",
+            &history_caption,
+            (&lang.t("rep-mob-month"), &lang.t("rep-children")),
+            &months,
+            &[(
+                lang.t("rep-children-with-findings"),
+                &with_findings,
+                CAT1_COLOR,
+            )],
+        ),
+        caption: history_caption,
+        sheet: lang.t("rep-sheet-dq-history"),
+        head: vec![
+            lang.t("rep-mob-month"),
+            lang.t("rep-dq-day"),
+            lang.t("rep-children-considered"),
+            lang.t("rep-children-with-findings"),
+        ],
+        rows: r
+            .history
+            .iter()
+            .zip(&months)
+            .map(|(p, m)| {
+                vec![
+                    Cell::text(m.clone()),
+                    Cell::text(lang.date(p.day)),
+                    Cell::num(lang, p.children),
+                    Cell::num(lang, p.children_with_findings),
+                ]
+            })
+            .collect(),
+    };
+    let codes: std::collections::BTreeSet<&String> =
+        r.history.iter().flat_map(|p| p.by_code.keys()).collect();
+    let history_codes = Table {
+        id: "dq-history-codes",
+        caption: lang.t("rep-dq-history-codes"),
+        sheet: lang.t("rep-sheet-dq-history-codes"),
+        head: std::iter::once(lang.t("rep-finding"))
+            .chain(months.iter().cloned())
+            .collect(),
+        rows: codes
+            .into_iter()
+            .map(|code| {
+                std::iter::once(Cell::text(finding_label(lang, code)))
+                    .chain(
+                        r.history
+                            .iter()
+                            .map(|p| Cell::num(lang, p.by_code.get(code).copied().unwrap_or(0))),
+                    )
+                    .collect()
+            })
+            .collect(),
+        chart: None,
+    };
+    vec![
+        summary,
+        findings,
+        regions,
+        districts,
+        history,
+        history_codes,
+    ]
 }
 
 // ---------------------------------------------------------------- handlers
@@ -952,10 +1095,96 @@ enum Report {
     Quality,
 }
 
+/// An export format.
 #[derive(Clone, Copy)]
-enum Format {
+pub(crate) enum Format {
     Csv,
     Xlsx,
+    /// The tables with their charts, printable.
+    Pdf,
+}
+
+/// The format named by a `format=` query value.
+pub(crate) fn export_format(s: &str) -> Option<Format> {
+    match s {
+        "csv" => Some(Format::Csv),
+        "xlsx" => Some(Format::Xlsx),
+        "pdf" => Some(Format::Pdf),
+        _ => None,
+    }
+}
+
+/// What a printed report says around its tables.
+pub(crate) struct DocInfo {
+    pub lang: Lang,
+    pub title: String,
+    /// Lines under the title (scope, period, as-of date).
+    pub intro: Vec<String>,
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A chart of the page as a standalone SVG for the PDF: its natural size instead of the page's
+/// `width="100%"` (the typesetter needs an absolute size; the view box gives it).
+fn standalone_svg(svg: &str) -> String {
+    let width = svg
+        .split("viewBox=\"0 0 ")
+        .nth(1)
+        .and_then(|v| v.split([' ', '"']).next())
+        .unwrap_or("800");
+    svg.replacen("width=\"100%\"", &format!("width=\"{width}\""), 1)
+}
+
+/// The tables as a printable PDF: each table's chart (its caption as the alternative text)
+/// above the table, cells as the page shows them.
+pub(crate) async fn tables_pdf(tables: &[Table], doc: DocInfo, name: &str) -> Option<Vec<u8>> {
+    let report = puente_pdf::TablesReport {
+        title: doc.title,
+        intro: doc.intro,
+        empty: doc.lang.t("rep-none"),
+        tables: tables
+            .iter()
+            .map(|t| puente_pdf::PrintedTable {
+                caption: t.caption.clone(),
+                head: t.head.clone(),
+                rows: t
+                    .rows
+                    .iter()
+                    .map(|r| r.iter().map(|c| c.display.clone()).collect())
+                    .collect(),
+                chart: t
+                    .chart
+                    .as_deref()
+                    .map(|svg| (standalone_svg(svg), t.caption.clone())),
+            })
+            .collect(),
+    };
+    let lang = match doc.lang {
+        Lang::En => puente_pdf::Lang::En,
+        Lang::Es => puente_pdf::Lang::Es,
+    };
+    let (at, ident) = (doc.at, name.to_owned());
+    // Typesetting is CPU work: keep it off the async workers.
+    match tokio::task::spawn_blocking(move || puente_pdf::render_tables(&report, lang, at, &ident))
+        .await
+    {
+        Ok(Ok(bytes)) => Some(bytes),
+        _ => None,
+    }
+}
+
+/// The tables as a CSV, XLSX or PDF attachment named `name` (plus the extension).
+pub(crate) async fn download_tables(
+    tables: &[Table],
+    format: Format,
+    name: &str,
+    doc: DocInfo,
+) -> Response {
+    let body = match format {
+        Format::Csv => to_csv(tables).ok(),
+        Format::Xlsx => to_xlsx(tables).ok(),
+        Format::Pdf => tables_pdf(tables, doc, name).await,
+    };
+    download(body, format, name)
 }
 
 async fn export(
@@ -971,11 +1200,20 @@ async fn export(
     };
     let lang = frame.lang;
     let drill = may_drill(&actor);
-    let (tables, name) = match (report, &tg.state) {
+    let period = |p: &puente_domain::childcount::PerformancePeriod| {
+        lang.t_args(
+            "rep-period",
+            &[("start", &lang.date(p.start)), ("end", &lang.date(p.end))],
+        )
+    };
+    let scope = |st: &str| frame.t1("rep-scope-state", "state", st);
+    let (tables, name, heading, intro) = match (report, &tg.state) {
         (Report::ChildCount, Some(st)) => match state.app.child_count(&actor, st, tg.year).await {
             Ok(r) => (
                 child_count_tables(lang, &r, drill),
                 format!("puente-child-count-{st}-{}", tg.year),
+                lang.t("rep-cc-heading"),
+                vec![scope(st), period(&r.period), lang.t("rep-cc-explain")],
             ),
             Err(e) => return app_error(frame, e),
         },
@@ -991,12 +1229,27 @@ async fn export(
             // The national export holds every table of the national page.
             let mut tables = national_tables(lang, &n);
             tables.extend(mobility_tables(lang, &m));
-            (tables, format!("puente-child-count-national-{}", tg.year))
+            (
+                tables,
+                format!("puente-child-count-national-{}", tg.year),
+                lang.t("rep-cc-national-heading"),
+                vec![
+                    frame.t("rep-scope-national"),
+                    period(&n.period),
+                    lang.t("rep-cc-explain"),
+                    lang.t("rep-mob-explain"),
+                ],
+            )
         }
         (Report::Quality, Some(st)) => match state.app.data_quality(&actor, st).await {
             Ok(r) => (
                 quality_tables(lang, &r, drill),
                 format!("puente-data-quality-{st}-{}", r.as_of.format("%Y%m%d")),
+                lang.t("rep-dq-heading"),
+                vec![
+                    scope(st),
+                    lang.t_args("rep-dq-as-of", &[("date", &lang.date(r.as_of))]),
+                ],
             ),
             Err(e) => return app_error(frame, e),
         },
@@ -1005,11 +1258,13 @@ async fn export(
             return app_error(frame, puente_app::AppError::Invalid("state".into()));
         }
     };
-    let body = match format {
-        Format::Csv => to_csv(&tables).ok(),
-        Format::Xlsx => to_xlsx(&tables).ok(),
+    let doc = DocInfo {
+        lang,
+        title: heading,
+        intro,
+        at: state.app.clock.now(),
     };
-    download(body, format, &name)
+    download_tables(&tables, format, &name, doc).await
 }
 
 /// A CSV or XLSX export as an attachment (500 when it could not be made).
@@ -1020,6 +1275,7 @@ fn download(body: Option<Vec<u8>>, format: Format, name: &str) -> Response {
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "xlsx",
         ),
+        Format::Pdf => ("application/pdf", "pdf"),
     };
     let Some(body) = body else {
         tracing::error!("report export failed");
@@ -1053,6 +1309,26 @@ pub async fn child_count_xlsx(
     Query(query): Query<ReportQuery>,
 ) -> Response {
     export(state, frame, actor, query, Report::ChildCount, Format::Xlsx).await
+}
+
+/// `GET /reports/child-count.pdf`: the tables with their charts, printable.
+pub async fn child_count_pdf(
+    State(state): State<WebState>,
+    Extension(frame): Extension<Frame>,
+    CurrentUser(actor): CurrentUser,
+    Query(query): Query<ReportQuery>,
+) -> Response {
+    export(state, frame, actor, query, Report::ChildCount, Format::Pdf).await
+}
+
+/// `GET /reports/quality.pdf`.
+pub async fn quality_pdf(
+    State(state): State<WebState>,
+    Extension(frame): Extension<Frame>,
+    CurrentUser(actor): CurrentUser,
+    Query(query): Query<ReportQuery>,
+) -> Response {
+    export(state, frame, actor, query, Report::Quality, Format::Pdf).await
 }
 
 /// `GET /reports/quality.csv`.
@@ -1092,6 +1368,9 @@ pub struct ListQuery {
     pub code: String,
     #[serde(default)]
     pub district: Option<String>,
+    /// Data quality: the region (instead of a district).
+    #[serde(default)]
+    pub region: Option<String>,
 }
 
 #[derive(Template)]
@@ -1160,6 +1439,22 @@ pub async fn list_page(
                 state.app.child_count_list(&actor, &st, tg.year, list).await,
                 format!("{label} · {scope} · {years}"),
                 format!("/reports?year={}", tg.year),
+            )
+        }
+        "quality" if !lq.code.is_empty() && lq.region.as_deref().is_some_and(|r| !r.is_empty()) => {
+            let region = lq.region.as_deref().unwrap_or_default();
+            let shown = if region == puente_app::reports::NO_REGION {
+                lang.t("rep-no-region")
+            } else {
+                lang.t_args("rep-region-named", &[("region", region)])
+            };
+            (
+                state
+                    .app
+                    .data_quality_region_list(&actor, &st, &lq.code, region)
+                    .await,
+                format!("{} · {scope} · {shown}", finding_label(lang, &lq.code)),
+                "/reports".to_owned(),
             )
         }
         "quality" if !lq.code.is_empty() => {

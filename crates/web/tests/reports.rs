@@ -431,7 +431,14 @@ async fn exports_hold_exactly_the_page_rows_without_formulas() {
             "puente-child-count-TX-2025",
         ),
         (
-            &["dq-summary", "dq-findings", "dq-districts"][..],
+            &[
+                "dq-summary",
+                "dq-findings",
+                "dq-regions",
+                "dq-districts",
+                "dq-history",
+                "dq-history-codes",
+            ][..],
             "/reports/quality",
             "puente-data-quality-TX-",
         ),
@@ -768,4 +775,386 @@ async fn a_state_reconciles_its_own_list_in_the_portal_with_reasons_and_exports(
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(html.contains("The list could not be read"), "{html}");
     assert!(!html.contains("rec-differences"));
+}
+
+/// An open worklist item of `state` created `age` days ago, due 10 days after creation.
+fn open_item(n: usize, state: &str, age: i64) -> puente_store::WorklistItemRow {
+    let now = Utc::now();
+    let created_on = now.date_naive() - chrono::Duration::days(age);
+    puente_store::WorklistItemRow {
+        id: format!("wi-{n}"),
+        kind: "near_match".into(),
+        status: "open".into(),
+        level: "district".into(),
+        assigned_state: Some(state.into()),
+        assigned_district: None,
+        child_id: format!("child-{n}"),
+        state_record_id: None,
+        candidates: "[]".into(),
+        explanation: None,
+        operation_id: None,
+        created_by: "system".into(),
+        created_at: now - chrono::Duration::days(age),
+        created_on,
+        due_on: created_on + chrono::Duration::days(10),
+        resolution: None,
+        resolved_by: None,
+        resolved_at: None,
+        note: None,
+        updated_at: now,
+    }
+}
+
+async fn seed_items(site: &Site) {
+    let mut t = site.db.store.begin().await.unwrap();
+    for (n, (state, age)) in [("TX", 0), ("TX", 20), ("TX", 90), ("MI", 3)]
+        .into_iter()
+        .enumerate()
+    {
+        t.insert_worklist_item(&open_item(n, state, age))
+            .await
+            .unwrap();
+    }
+    t.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn oversight_page_shows_worklist_aging_and_accounts_and_exports_them() {
+    let site = site().await;
+    seed_items(&site).await;
+    let cookie = session_cookie(&site, Role::DataAdministrator).await;
+    let (resp, html) = get(&site, "/reports/oversight", Some(&cookie)).await;
+    assert_eq!(resp.status(), StatusCode::OK, "{html}");
+    assert_eq!(h1_count(&html), 1);
+    let aging = table(&html, "ovs-aging");
+    assert_eq!(
+        aging.1,
+        [
+            "State",
+            "Worklist",
+            "Level",
+            "0-7 days",
+            "8-14 days",
+            "15-30 days",
+            "31-60 days",
+            "61+ days",
+            "Overdue",
+            "Open items",
+            "Oldest (days)"
+        ]
+    );
+    // TX only (the MI item is outside the administrator's state): ages 0, 20 and 90.
+    assert_eq!(
+        aging.2,
+        [
+            vec![
+                "TX",
+                "Near match",
+                "District",
+                "1",
+                "0",
+                "1",
+                "0",
+                "1",
+                "2",
+                "3",
+                "90"
+            ],
+            vec![
+                "All states",
+                "",
+                "",
+                "1",
+                "0",
+                "1",
+                "0",
+                "1",
+                "2",
+                "3",
+                "90"
+            ],
+        ]
+    );
+    assert!(html.contains("<title id=\"ovs-aging-title\">"), "chart");
+    let accounts = table(&html, "ovs-accounts");
+    // The demo accounts of TX: two data administrators (one signed in just now, trained).
+    let da = accounts
+        .2
+        .iter()
+        .find(|r| r[1] == "Data administrator")
+        .unwrap();
+    assert_eq!(
+        da,
+        &vec![
+            "TX",
+            "Data administrator",
+            "2",
+            "2",
+            "0",
+            "0",
+            "0",
+            "1",
+            "1",
+            "0"
+        ]
+    );
+    assert!(!accounts.2.iter().any(|r| r[0] == "National"), "TX only");
+
+    let want = expected(&[aging, accounts]);
+    let (st, disp, bytes) = get_bytes(&site, "/reports/oversight?format=csv", &cookie).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(
+        disp.starts_with("attachment; filename=\"puente-oversight-TX-") && disp.ends_with(".csv\""),
+        "{disp}"
+    );
+    assert_eq!(csv_blocks(&bytes, &want), want);
+    let (st, _, bytes) = get_bytes(&site, "/reports/oversight?format=xlsx", &cookie).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(xlsx_blocks(bytes), want);
+    let (resp, _) = get(&site, "/reports/oversight?format=pdfx", Some(&cookie)).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+
+    // Spanish labels.
+    let (_, es) = get(&site, "/reports/oversight?lang=es", Some(&cookie)).await;
+    let (caption, head, rows) = table(&es, "ovs-aging");
+    assert_eq!(caption, "Elementos abiertos por antigüedad");
+    assert_eq!(head[3], "0-7 días");
+    assert_eq!(rows[0][1..3], ["Coincidencia cercana", "Distrito"]);
+
+    // Audited, without the counts' children (there are none) or any name.
+    let events = site.db.store.audit_chain_events().await.unwrap();
+    assert!(events.iter().any(|e| e.action == "report.worklist_aging"));
+    assert!(events.iter().any(|e| e.action == "report.accounts"));
+}
+
+#[tokio::test]
+async fn oversight_sections_follow_the_viewer() {
+    let site = site().await;
+    seed_items(&site).await;
+    // A user administrator: the accounts, not the worklists, and not the reports section.
+    let cookie = session_cookie(&site, Role::UserAdministrator).await;
+    let (resp, html) = get(&site, "/reports/oversight", Some(&cookie)).await;
+    assert_eq!(resp.status(), StatusCode::OK, "{html}");
+    assert!(!html.contains("id=\"ovs-aging\""));
+    let _ = table(&html, "ovs-accounts");
+    let (_, admin) = get(&site, "/admin", Some(&cookie)).await;
+    assert!(admin.contains("href=\"/reports/oversight\""), "{admin}");
+    for uri in ["/reports", "/reports/rejected"] {
+        let (resp, _) = get(&site, uri, Some(&cookie)).await;
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{uri}");
+    }
+    // A primary user: nothing.
+    let cookie = session_cookie(&site, Role::PrimaryUser).await;
+    for uri in [
+        "/reports/oversight",
+        "/reports/oversight?format=csv",
+        "/reports/rejected",
+    ] {
+        let (resp, _) = get(&site, uri, Some(&cookie)).await;
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{uri}");
+    }
+    // The federal viewer: every state and the national accounts; one state on request; no
+    // rejected students (child-level).
+    let cookie = session_cookie(&site, Role::FederalViewer).await;
+    let (_, html) = get(&site, "/reports/oversight", Some(&cookie)).await;
+    let (_, _, rows) = table(&html, "ovs-aging");
+    assert_eq!(rows[0][..3], ["MI", "Near match", "District"]);
+    assert_eq!(rows.last().unwrap()[9], "4");
+    let (_, _, accounts) = table(&html, "ovs-accounts");
+    assert_eq!(accounts[0][0], "National");
+    let (_, html) = get(&site, "/reports/oversight?state=MI", Some(&cookie)).await;
+    let (_, _, rows) = table(&html, "ovs-aging");
+    assert_eq!(rows.last().unwrap()[9], "1");
+    assert!(
+        html.contains("format=csv&amp;state=MI") || html.contains("format=csv&#38;state=MI"),
+        "exports keep the state: {html}"
+    );
+    let (resp, _) = get(&site, "/reports/oversight?state=ZZ", Some(&cookie)).await;
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+    let (resp, _) = get(&site, "/reports/rejected?state=TX", Some(&cookie)).await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn rejected_students_are_listed_with_their_errors_and_exported_safely() {
+    let (site, _) = seeded().await;
+    let sub = site
+        .db
+        .store
+        .begin_submission(&puente_store::NewSubmission {
+            state: "TX",
+            channel: "file",
+            file_name: Some("tx.csv"),
+            hash: "h1",
+            format: "csv",
+            encoding: "utf-8",
+            at: Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap(),
+        })
+        .await
+        .unwrap();
+    let issues = serde_json::json!([
+        {"path": "birth_date", "element": "Birth Date", "value": "2030-01-01",
+         "rule": "plausibility", "severity": "error", "message": "in the future"},
+        {"path": "first_name", "element": "First Name", "value": "Zoë",
+         "rule": "max_length", "severity": "warning", "message": "long"}
+    ]);
+    site.db
+        .store
+        .write_results(
+            &sub,
+            &[puente_store::ResultRow {
+                seq: 1,
+                student_record_id: "1".into(),
+                state_student_id: "=SUM(A1)".into(),
+                status: "rejected".into(),
+                msix_id: None,
+                issues: issues.to_string(),
+            }],
+        )
+        .await
+        .unwrap();
+    let cookie = session_cookie(&site, Role::DataAdministrator).await;
+    // The quality summary links its count to the list.
+    let (_, html) = get(&site, "/reports?year=2025", Some(&cookie)).await;
+    let (_, _, summary) = table(&html, "dq-summary");
+    assert_eq!(summary[2], vec!["Students rejected at submission", "1"]);
+    assert!(
+        html.contains("href=\"/reports/rejected?state=TX\""),
+        "{html}"
+    );
+
+    let (resp, html) = get(&site, "/reports/rejected", Some(&cookie)).await;
+    assert_eq!(resp.status(), StatusCode::OK, "{html}");
+    let t = table(&html, "ovs-rejected");
+    assert_eq!(
+        t.1,
+        ["State student ID", "Received", "Submission", "Errors"]
+    );
+    assert_eq!(t.2.len(), 1);
+    assert_eq!(t.2[0][0], "=SUM(A1)");
+    assert_eq!(t.2[0][2], sub);
+    assert_eq!(t.2[0][3], "Birth Date: implausible");
+    assert!(html.contains(&format!("href=\"/submissions/{sub}\"")));
+    // Never the offending values.
+    assert!(!html.contains("2030-01-01") && !html.contains("Zoë"));
+    let events = site.db.store.audit_chain_events().await.unwrap();
+    assert_eq!(events.last().unwrap().action, "report.rejected.list");
+
+    let want = expected(&[t]);
+    let (st, disp, bytes) = get_bytes(&site, "/reports/rejected?format=csv", &cookie).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(
+        disp.starts_with("attachment; filename=\"puente-rejected-TX-"),
+        "{disp}"
+    );
+    assert_eq!(csv_blocks(&bytes, &want), want);
+    assert!(String::from_utf8(bytes).unwrap().contains("'=SUM(A1)"));
+    let (_, _, bytes) = get_bytes(&site, "/reports/rejected?format=xlsx", &cookie).await;
+    assert_eq!(xlsx_blocks(bytes), want);
+}
+
+/// Runs a poppler tool (`pdftotext`, `pdftoppm`) over a PDF on its standard input.
+fn poppler(tool: &str, args: &[&str], pdf: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(tool)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("Debian poppler-utils must be installed: scripts/test.sh installs it");
+    child.stdin.take().unwrap().write_all(pdf).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{tool} failed");
+    out.stdout
+}
+
+/// The text of a PDF, white space collapsed.
+fn pdf_text(pdf: &[u8]) -> String {
+    // `-layout` keeps each table row on one line.
+    let text = String::from_utf8(poppler(
+        "pdftotext",
+        &["-layout", "-enc", "UTF-8", "-", "-"],
+        pdf,
+    ))
+    .unwrap();
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Pixels in the charts' Category 1 blue (0, 94, 162) on the PDF's first page at 40 dpi.
+fn chart_pixels(pdf: &[u8]) -> usize {
+    let ppm = poppler("pdftoppm", &["-r", "40", "-f", "1", "-l", "1", "-"], pdf);
+    // "P6 <w> <h> <max>" and one white-space byte, then RGB triples.
+    let mut at = 0;
+    for _ in 0..4 {
+        while ppm[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        while !ppm[at].is_ascii_whitespace() {
+            at += 1;
+        }
+    }
+    ppm[at + 1..]
+        .chunks_exact(3)
+        .filter(|p| p[0] < 40 && (74..115).contains(&p[1]) && (140..185).contains(&p[2]))
+        .count()
+}
+
+#[tokio::test]
+async fn reports_print_as_pdf_with_their_charts_and_tables() {
+    let (site, _) = seeded().await;
+    seed_items(&site).await;
+    let cookie = session_cookie(&site, Role::DataAdministrator).await;
+    let (_, html) = get(&site, "/reports?year=2025", Some(&cookie)).await;
+    assert!(html.contains("href=\"/reports/child-count.pdf?year=2025\""));
+    let (st, disp, pdf) = get_bytes(&site, "/reports/child-count.pdf?year=2025", &cookie).await;
+    assert_eq!(st, StatusCode::OK);
+    assert_eq!(
+        disp,
+        "attachment; filename=\"puente-child-count-TX-2025.pdf\""
+    );
+    assert!(pdf.starts_with(b"%PDF-"));
+    let text = pdf_text(&pdf);
+    for want in [
+        "Child count",
+        "State: TX",
+        "Child count totals",
+        "Category 1 4",
+        "Category 2 1",
+        "Counted children by grade",
+        "Children not counted, by reason",
+    ] {
+        assert!(text.contains(want), "missing {want:?} in {text}");
+    }
+    // The by-grade chart is drawn; its numbers are in the table beside it.
+    assert!(chart_pixels(&pdf) > 200, "chart");
+
+    let (st, _, pdf) = get_bytes(&site, "/reports/quality.pdf", &cookie).await;
+    assert_eq!(st, StatusCode::OK);
+    let text = pdf_text(&pdf);
+    assert!(
+        text.contains("Data-quality summary") && text.contains("Children by region and finding")
+    );
+    assert!(
+        text.contains("'=HYPERLINK") || text.contains("=HYPERLINK"),
+        "{text}"
+    );
+
+    let (st, disp, pdf) = get_bytes(&site, "/reports/oversight?format=pdf", &cookie).await;
+    assert_eq!(st, StatusCode::OK);
+    assert!(disp.ends_with(".pdf\""), "{disp}");
+    let text = pdf_text(&pdf);
+    assert!(text.contains("Open worklist items by age"), "{text}");
+    assert!(
+        text.contains("TX Near match District 1 0 1 0 1 2 3 90"),
+        "{text}"
+    );
+    assert!(chart_pixels(&pdf) > 200, "aging chart");
+
+    // Not for users without reports.
+    let cookie = session_cookie(&site, Role::PrimaryUser).await;
+    for uri in ["/reports/child-count.pdf?year=2025", "/reports/quality.pdf"] {
+        let (resp, _) = get(&site, uri, Some(&cookie)).await;
+        assert_eq!(resp.status(), StatusCode::FORBIDDEN, "{uri}");
+    }
 }

@@ -4,6 +4,7 @@ adm-lede = Manage the accounts of your scope and review the audit trail.
 adm-users-title = Accounts
 adm-users-desc = Find an account, see its status and change its role or status.
 adm-audit-desc = Every sign-in, account change and view of a child's record. Filter and download.
+adm-oversight-desc = Accounts by state and role: active, disabled, training overdue, recent and missing sign-ins. Download as CSV or Excel.
 adm-users-count = Accounts found: { $count }
 adm-users-none = No account matches these filters.
 adm-any = Any

@@ -4,6 +4,7 @@ adm-lede = Administre las cuentas de su ámbito y revise el registro de auditor�
 adm-users-title = Cuentas
 adm-users-desc = Busque una cuenta, consulte su estado y cambie su rol o su estado.
 adm-audit-desc = Cada inicio de sesión, cambio de cuenta y consulta del expediente de un niño. Filtre y descargue.
+adm-oversight-desc = Cuentas por estado y función: activas, desactivadas, capacitación vencida, inicios de sesión recientes y ausentes. Descargue en CSV o Excel.
 adm-users-count = Cuentas encontradas: { $count }
 adm-users-none = Ninguna cuenta coincide con estos filtros.
 adm-any = Cualquiera
