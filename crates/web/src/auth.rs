@@ -276,7 +276,11 @@ pub fn route_table() -> Vec<(Method, &'static str, Access)> {
             AnyOf(&[C::ViewReports, C::ViewNationalStatistics, C::ManageUsers]),
         ),
         // Students rejected at submission: child-level (refused to federal viewers).
-        (Method::GET, "/reports/rejected", Capability(C::ViewReports)),
+        (
+            Method::GET,
+            "/reports/rejected",
+            AllOf(&[C::ViewReports, C::ViewStudent]),
+        ),
         // Reconciliation with the state's own child list (lists children; audited).
         (
             Method::GET,
