@@ -6,7 +6,7 @@
 use chrono::{Datelike, NaiveDate};
 use puente_domain::childcount::{
     ChildCountPolicy, ChildCountTally, NotCounted, PerformancePeriod, PuenteCountLine,
-    ReconciliationLine, decide, parse_state_list, period_start_year_of, reconcile,
+    ReconciliationLine, SERVICES, decide, parse_state_list, period_start_year_of, reconcile,
 };
 use puente_domain::quality::{DistrictTally, QualityPolicy, QualityTally, check, stable_until};
 use puente_domain::roles::{Capability, Role};
@@ -418,6 +418,12 @@ impl App {
                 g.age,
                 g.grade.as_deref(),
             );
+            if g.category1 == COUNTED {
+                let c2 = g.category2 == COUNTED;
+                for (key, n) in SERVICES.into_iter().zip([g.pfs, g.el, g.idea]) {
+                    tally.add_service(key, n, if c2 { n } else { 0 });
+                }
+            }
         }
         Ok((period, tally))
     }
@@ -939,6 +945,7 @@ fn region_of<'a>(
 /// The kept child-count row of one child for one period.
 fn count_row(c: &ReportChild, period: &PerformancePeriod, policy: &ChildCountPolicy) -> CountRow {
     let d = decide(&c.facts.eligibility(), period, policy);
+    let services = c.facts.service_flags(period);
     let value = |r: &std::result::Result<NaiveDate, NotCounted>| match r {
         Ok(_) => COUNTED.to_string(),
         Err(reason) => reason.code().to_string(),
@@ -957,6 +964,9 @@ fn count_row(c: &ReportChild, period: &PerformancePeriod, policy: &ChildCountPol
             ids.dedup();
             ids
         },
+        pfs: services.pfs,
+        el: services.el,
+        idea: services.idea,
     }
 }
 

@@ -1193,3 +1193,67 @@ async fn data_quality_keeps_its_figures_over_time_a_point_per_month() {
     let days: Vec<NaiveDate> = q.history.iter().map(|p| p.day).collect();
     assert_eq!(days, [d(2026, 12, 20), d(2027, 12, 2)]);
 }
+
+/// Counted children by service indicator (PFS, EL, IDEA): an indicator counts when an
+/// enrollment overlapping the period says Yes; the fixture's enrollment (PFS and EL Yes, IDEA No)
+/// runs from 26 August 2024 to 1 March 2025.
+#[tokio::test]
+async fn child_count_by_service_takes_enrollments_overlapping_the_period() {
+    let db = test_db().await.unwrap();
+    let clock = Arc::new(FixedClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap(),
+    ));
+    let app = App::new(db.store.clone(), clock).await.unwrap();
+    // P: still enrolled (no withdrawal): PFS and EL in both periods.
+    let mut p = student(StateCode::TX, "TP", "Pablo", "Soto", "", "20100101");
+    p.enrollments[0].withdrawal_date = None;
+    // Q: summer 2026 service with IDEA only; the 2024-25 enrollment has PFS and EL.
+    let mut q = summer(student(
+        StateCode::TX,
+        "TQ",
+        "Quique",
+        "Rey",
+        "",
+        "20110202",
+    ));
+    q.enrollments[1].idea = Some(true);
+    q.enrollments[1].lep = Some(false);
+    q.enrollments[1].pfs = Some(false);
+    // R: only the 2024-25 enrollment.
+    let r = student(StateCode::TX, "TR", "Rita", "Vela", "", "20120303");
+    write_all(&db, vec![("child-p", p), ("child-q", q), ("child-r", r)]).await;
+
+    let t = app
+        .child_count(&tx_admin(), "TX", 2025)
+        .await
+        .unwrap()
+        .tally;
+    assert_eq!((t.totals.category1, t.totals.category2), (3, 1));
+    let s = |k: &str| t.by_service.get(k).map(|c| (c.category1, c.category2));
+    assert_eq!(s("pfs"), Some((1, 0)), "P");
+    assert_eq!(s("el"), Some((1, 0)), "P");
+    assert_eq!(s("idea"), Some((1, 1)), "Q, served in the summer");
+
+    let t = app
+        .child_count(&tx_admin(), "TX", 2024)
+        .await
+        .unwrap()
+        .tally;
+    assert_eq!(t.totals.category1, 3);
+    assert_eq!(s_of(&t, "pfs"), (3, 0));
+    assert_eq!(s_of(&t, "el"), (3, 0));
+    assert_eq!(s_of(&t, "idea"), (0, 0));
+
+    // Nationally: the same sums, without child-level data.
+    let fed = actor(Role::FederalViewer, Scope::National);
+    let n = app.national_child_count(&fed, 2025).await.unwrap();
+    assert_eq!(n.by_state["TX"].by_service, n.total.by_service);
+    assert_eq!(s_of(&n.total, "idea"), (1, 1));
+}
+
+fn s_of(t: &puente_domain::childcount::ChildCountTally, key: &str) -> (u64, u64) {
+    t.by_service
+        .get(key)
+        .map(|c| (c.category1, c.category2))
+        .unwrap_or((0, 0))
+}

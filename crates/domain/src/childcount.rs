@@ -354,7 +354,14 @@ pub struct ChildCountTally {
     pub not_counted_category1: BTreeMap<String, u64>,
     /// Category 1 children not in Category 2, by reason.
     pub not_counted_category2: BTreeMap<String, u64>,
+    /// Counted children with a service indicator in the period, by [`SERVICES`] key (`pfs`,
+    /// `el`, `idea`; a child may be under several).
+    #[serde(default)]
+    pub by_service: BTreeMap<String, CategoryCounts>,
 }
+
+/// The keys of [`ChildCountTally::by_service`], in report order.
+pub const SERVICES: [&str; 3] = ["pfs", "el", "idea"];
 
 impl ChildCountTally {
     /// Adds one child's decision.
@@ -404,6 +411,17 @@ impl ChildCountTally {
     }
 
     /// Adds another tally (national totals: a child counts once per state).
+    /// Adds service indicators: of `category1` counted children, `category2` of them also in
+    /// Category 2, each with indicator `key` (one of [`SERVICES`]).
+    pub fn add_service(&mut self, key: &str, category1: u64, category2: u64) {
+        if category1 == 0 && category2 == 0 {
+            return;
+        }
+        let e = self.by_service.entry(key.to_owned()).or_default();
+        e.category1 += category1;
+        e.category2 += category2;
+    }
+
     pub fn merge(&mut self, o: &ChildCountTally) {
         self.children += o.children;
         self.totals.category1 += o.totals.category1;
@@ -423,6 +441,9 @@ impl ChildCountTally {
         }
         for (k, v) in &o.not_counted_category2 {
             *self.not_counted_category2.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &o.by_service {
+            self.add_service(k, v.category1, v.category2);
         }
     }
 }

@@ -73,6 +73,8 @@ pub struct EnrollmentFacts {
     pub residency_date: Option<NaiveDate>,
     pub lep: Option<bool>,
     pub idea: Option<bool>,
+    /// Priority for Services flag.
+    pub pfs: Option<bool>,
     pub med_alert: Option<String>,
     pub immunization_record: Option<bool>,
     pub designated_graduation_school: Option<String>,
@@ -85,6 +87,17 @@ pub struct EnrollmentFacts {
     /// Day the withdrawal date first reached the exchange (`None`: no withdrawal date, or not
     /// known).
     pub withdrawal_received_on: Option<NaiveDate>,
+}
+
+/// A child's service indicators in a performance period ([`ChildFacts::service_flags`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceFlags {
+    /// Priority for Services.
+    pub pfs: bool,
+    /// English learner (the LEP indicator).
+    pub el: bool,
+    /// Served under IDEA (children with disabilities).
+    pub idea: bool,
 }
 
 /// What the store holds of one child in one state (every live record of that state).
@@ -134,6 +147,25 @@ impl ChildFacts {
                 })
                 .collect(),
         }
+    }
+
+    /// The service indicators of the child in `period`: each is set when at least one
+    /// enrollment overlapping the period (enrolled on or before its last day, not withdrawn
+    /// before its first) says Yes (docs/reports.md "Child count", "By service").
+    pub fn service_flags(&self, period: &crate::childcount::PerformancePeriod) -> ServiceFlags {
+        let mut f = ServiceFlags::default();
+        for e in &self.enrollments {
+            let Some(start) = e.enrollment_date else {
+                continue;
+            };
+            if start > period.end || e.withdrawal_date.is_some_and(|w| w < period.start) {
+                continue;
+            }
+            f.pfs |= e.pfs == Some(true);
+            f.el |= e.lep == Some(true);
+            f.idea |= e.idea == Some(true);
+        }
+        f
     }
 
     /// The latest enrollment by enrollment date.

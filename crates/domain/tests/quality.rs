@@ -275,3 +275,56 @@ fn a_term_end_reported_more_than_30_calendar_days_late_is_found() {
     c.enrollments[0].withdrawal_received_on = None;
     assert!(!codes(&c).contains(&"late.term_end".to_string()));
 }
+
+#[test]
+fn service_flags_come_from_enrollments_overlapping_the_period() {
+    use puente_domain::childcount::PerformancePeriod;
+    let period = PerformancePeriod {
+        start_year: 2025,
+        start: d(2025, 9, 1),
+        end: d(2026, 8, 31),
+    };
+    let base = complete(GradeLevel::G05, d(2015, 1, 1));
+    let with = |start: NaiveDate, end: Option<NaiveDate>, pfs, lep, idea| {
+        let mut c = base.clone();
+        c.enrollments[0].enrollment_date = Some(start);
+        c.enrollments[0].withdrawal_date = end;
+        c.enrollments[0].pfs = pfs;
+        c.enrollments[0].lep = lep;
+        c.enrollments[0].idea = idea;
+        c.service_flags(&period)
+    };
+    let all = ServiceFlags {
+        pfs: true,
+        el: true,
+        idea: true,
+    };
+    let y = Some(true);
+    // Enrolled on the period's last day; withdrawn on its first day: both overlap.
+    assert_eq!(with(d(2026, 8, 31), None, y, y, y), all);
+    assert_eq!(with(d(2025, 1, 1), Some(d(2025, 9, 1)), y, y, y), all);
+    // Withdrawn the day before; enrolled the day after: neither does.
+    assert_eq!(
+        with(d(2025, 1, 1), Some(d(2025, 8, 31)), y, y, y),
+        ServiceFlags::default()
+    );
+    assert_eq!(with(d(2026, 9, 1), None, y, y, y), ServiceFlags::default());
+    // No and unknown are not Yes; each indicator stands alone.
+    assert_eq!(
+        with(d(2025, 10, 1), None, Some(false), None, y),
+        ServiceFlags {
+            idea: true,
+            ..Default::default()
+        }
+    );
+    // Any overlapping enrollment that says Yes is enough.
+    let mut c = base.clone();
+    c.enrollments[0].enrollment_date = Some(d(2025, 10, 1));
+    c.enrollments[0].withdrawal_date = None;
+    c.enrollments[0].pfs = Some(false);
+    let mut later = c.enrollments[0].clone();
+    later.enrollment_date = Some(d(2026, 2, 1));
+    later.pfs = Some(true);
+    c.enrollments.push(later);
+    assert!(c.service_flags(&period).pfs);
+}

@@ -62,6 +62,10 @@ pub struct CountRow {
     /// The state student IDs of the child's live records of the state, in ID order (the
     /// writer orders them; they are read back as written).
     pub state_student_ids: Vec<String>,
+    /// Service indicators in the period (Priority for Services, English learner, IDEA).
+    pub pfs: bool,
+    pub el: bool,
+    pub idea: bool,
 }
 
 /// One child's kept child-count row in one state and period, for reconciliation.
@@ -96,6 +100,10 @@ pub struct CountGroup {
     pub age: Option<i32>,
     pub grade: Option<String>,
     pub children: u64,
+    /// Of those children, how many have each service indicator.
+    pub pfs: u64,
+    pub el: u64,
+    pub idea: u64,
 }
 
 /// Data-quality counts of a state: per district (children, children with findings) and per
@@ -372,11 +380,12 @@ impl Store {
                 }
             }
             for chunk in w.counts.chunks(ROWS) {
-                let mut qb = sqlx::QueryBuilder::new("INSERT INTO report_counts (state, year, child_id, category1, category2, age, grade, msix_id, state_student_ids) ");
+                let mut qb = sqlx::QueryBuilder::new("INSERT INTO report_counts (state, year, child_id, category1, category2, age, grade, msix_id, state_student_ids, pfs, el, idea) ");
                 qb.push_values(chunk, |mut r, c| {
                     r.push_bind(&w.state).push_bind(c.year).push_bind(&c.child_id).push_bind(&c.category1)
                         .push_bind(&c.category2).push_bind(c.age).push_bind(&c.grade).push_bind(&c.msix_id)
-                        .push_bind(c.state_student_ids.join("\u{1f}"));
+                        .push_bind(c.state_student_ids.join("\u{1f}"))
+                        .push_bind(c.pfs).push_bind(c.el).push_bind(c.idea);
                 });
                 qb.build().execute(&mut *tx).await?;
             }
@@ -409,8 +418,9 @@ impl Store {
     /// A state's child-count decisions of one period, grouped.
     pub async fn report_count_groups(&self, state: &str, year: i32) -> Result<Vec<CountGroup>> {
         read_pool!(self, p => {
-            let rows = sqlx::query("SELECT category1, category2, age, grade, COUNT(*) FROM report_counts \
-                WHERE state = $1 AND year = $2 GROUP BY category1, category2, age, grade")
+            let rows = sqlx::query("SELECT category1, category2, age, grade, COUNT(*), \
+                SUM(CASE WHEN pfs THEN 1 ELSE 0 END), SUM(CASE WHEN el THEN 1 ELSE 0 END), SUM(CASE WHEN idea THEN 1 ELSE 0 END) \
+                FROM report_counts WHERE state = $1 AND year = $2 GROUP BY category1, category2, age, grade")
                 .bind(state).bind(year).fetch_all(p).await?;
             rows.iter().map(|r| Ok(CountGroup {
                 category1: r.try_get(0)?,
@@ -418,6 +428,9 @@ impl Store {
                 age: r.try_get(2)?,
                 grade: r.try_get(3)?,
                 children: u(r.try_get(4)?),
+                pfs: u(r.try_get(5)?),
+                el: u(r.try_get(6)?),
+                idea: u(r.try_get(7)?),
             })).collect()
         })
     }

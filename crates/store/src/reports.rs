@@ -49,7 +49,7 @@ const PAGE_MOVES: &str = "SELECT r.child_id, m.qualifying_arrival_date, m.eligib
 
 const PAGE_ENROLLMENTS: &str = "SELECT e.child_id, e.enrollment_date, e.withdrawal_date, e.enrollment_type, e.mep_project_type, e.grade_level, \
  e.school_or_project_name, e.school_id, e.district_id, e.facility_state, e.residency_date, e.lep, e.idea, e.med_alert, e.immunization_record, \
- e.designated_graduation_school, e.graduation_hse, e.graduation_hse_date, e.out_of_state_transcript, e.algebra1, r.received_at, e.withdrawal_received_at \
+ e.designated_graduation_school, e.graduation_hse, e.graduation_hse_date, e.out_of_state_transcript, e.algebra1, r.received_at, e.withdrawal_received_at, e.pfs \
  FROM state_records r JOIN enrollments e ON e.state_record_id = r.id \
  WHERE r.reporting_state = $1 AND r.deleted = FALSE AND {r}";
 
@@ -229,6 +229,7 @@ impl Store {
                     algebra1: r.try_get(19)?,
                     received_on: Some(received.date_naive()),
                     withdrawal_received_on: r.try_get::<Option<DateTime<Utc>>, _>(21)?.map(|t| t.date_naive()),
+                    pfs: r.try_get(22)?,
                 });
             }
             for r in q!(courses).fetch_all(p).await? {

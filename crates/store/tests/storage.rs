@@ -400,6 +400,9 @@ async fn count_lines_are_read_whole_across_pages() {
         } else {
             vec![format!("T{i}")]
         },
+        pfs: i == 0,
+        el: false,
+        idea: false,
     };
     let write = |state: &str, counts: Vec<CountRow>| CacheWrite {
         state: state.into(),

@@ -20,7 +20,8 @@ use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use puente_app::Actor;
 use puente_app::reports::{ChildCountReport, CountList, NationalChildCount, QualityReport};
 use puente_domain::childcount::{
-    CategoryCounts, ChildCountPolicy, NotCounted, ReconciliationLine, period_start_year_of,
+    CategoryCounts, ChildCountPolicy, NotCounted, ReconciliationLine, SERVICES,
+    period_start_year_of,
 };
 use puente_domain::codes::GradeLevel;
 use puente_domain::roles::Capability;
@@ -679,12 +680,59 @@ pub fn child_count_tables(lang: Lang, r: &ChildCountReport, drill: bool) -> Vec<
             .collect(),
         chart: None,
     };
+    let services = Table {
+        id: "cc-services",
+        caption: lang.t("rep-cc-services"),
+        sheet: lang.t("rep-sheet-services"),
+        head: vec![
+            lang.t("rep-service"),
+            lang.t("rep-category1"),
+            lang.t("rep-category2"),
+        ],
+        rows: SERVICES
+            .iter()
+            .map(|k| {
+                let c = r.tally.by_service.get(*k).copied().unwrap_or_default();
+                count_row(lang, lang.t(&format!("rep-service-{k}")), &c)
+            })
+            .collect(),
+        chart: None,
+    };
     vec![
         totals,
         with_chart(lang, by_grade, &lang.t("rep-grade")),
         with_chart(lang, by_age, &lang.t("rep-age")),
+        services,
         not_counted,
     ]
+}
+
+/// The national count of Category 1 children by service indicator, per state, with a total.
+fn national_services_table(lang: Lang, n: &NationalChildCount) -> Table {
+    let row =
+        |label: Cell, t: &puente_domain::childcount::ChildCountTally| {
+            std::iter::once(label)
+                .chain(SERVICES.iter().map(|k| {
+                    Cell::num(lang, t.by_service.get(*k).map(|c| c.category1).unwrap_or(0))
+                }))
+                .collect::<Vec<_>>()
+        };
+    let mut rows: Vec<Vec<Cell>> = n
+        .by_state
+        .iter()
+        .map(|(s, t)| row(Cell::text(s.clone()), t))
+        .collect();
+    rows.push(row(Cell::text(lang.t("rep-all-states")), &n.total));
+    Table {
+        id: "cc-services-states",
+        caption: lang.t("rep-cc-services-states"),
+        sheet: lang.t("rep-sheet-services"),
+        head: std::iter::once(lang.t("rep-state"))
+            .chain(SERVICES.iter().map(|k| lang.t(&format!("rep-service-{k}"))))
+            .collect(),
+        rows,
+        chart: None,
+    }
 }
 
 /// The national child count: one row per state (linking to that state's report) and a total.
@@ -729,19 +777,23 @@ pub fn national_tables(lang: Lang, n: &NationalChildCount) -> Vec<Table> {
         &lang.t("rep-state"),
     )
     .chart;
-    vec![Table {
-        id: "cc-states",
-        caption,
-        sheet: lang.t("rep-sheet-states"),
-        head: vec![
-            lang.t("rep-state"),
-            lang.t("rep-children-considered"),
-            lang.t("rep-category1"),
-            lang.t("rep-category2"),
-        ],
-        rows,
-        chart,
-    }]
+    let services = national_services_table(lang, n);
+    vec![
+        Table {
+            id: "cc-states",
+            caption,
+            sheet: lang.t("rep-sheet-states"),
+            head: vec![
+                lang.t("rep-state"),
+                lang.t("rep-children-considered"),
+                lang.t("rep-category1"),
+                lang.t("rep-category2"),
+            ],
+            rows,
+            chart,
+        },
+        services,
+    ]
 }
 
 /// The label of a data-quality finding code (the code itself if no message exists yet).

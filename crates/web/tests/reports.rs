@@ -333,6 +333,17 @@ async fn state_page_shows_the_known_counts_in_english_and_spanish() {
         rows.contains(&vec!["15".to_string(), "1".into(), "0".into()]),
         "{rows:?}"
     );
+    // By service: B's summer enrollment says PFS and EL Yes, IDEA No.
+    let (caption, _, services) = table(&html, "cc-services");
+    assert_eq!(caption, "Counted children by service");
+    assert_eq!(
+        services,
+        [
+            vec!["Priority for Services", "1", "1"],
+            vec!["English learners", "1", "1"],
+            vec!["Children with disabilities (IDEA)", "0", "0"]
+        ]
+    );
     let total: u32 = rows.iter().map(|r| r[1].parse::<u32>().unwrap()).sum();
     assert_eq!(total, 4);
     let (_, _, rows) = table(&html, "cc-not-counted");
@@ -426,7 +437,13 @@ async fn exports_hold_exactly_the_page_rows_without_formulas() {
     let (_, html) = get(&site, "/reports?year=2025", Some(&cookie)).await;
     for (ids, base, file) in [
         (
-            &["cc-totals", "cc-grade", "cc-age", "cc-not-counted"][..],
+            &[
+                "cc-totals",
+                "cc-grade",
+                "cc-age",
+                "cc-services",
+                "cc-not-counted",
+            ][..],
             "/reports/child-count",
             "puente-child-count-TX-2025",
         ),
@@ -538,8 +555,29 @@ async fn federal_viewer_sees_national_counts_and_no_child_level_links() {
     let (_, national) = get(&site, "/reports?year=2025", Some(&cookie)).await;
     let nat = table(&national, "cc-states");
     assert_eq!(nat.2.len(), 3);
+    // Category 1 children by service: B's summer enrollment (PFS and EL Yes) is the only one
+    // overlapping the period.
+    let services = table(&national, "cc-services-states");
+    assert_eq!(
+        services.1,
+        [
+            "State",
+            "Priority for Services",
+            "English learners",
+            "Children with disabilities (IDEA)"
+        ]
+    );
+    assert_eq!(
+        services.2,
+        [
+            vec!["MI", "0", "0", "0"],
+            vec!["TX", "1", "1", "0"],
+            vec!["All states", "1", "1", "0"]
+        ]
+    );
     let want = expected(&[
         nat,
+        services,
         table(&national, "mob-flows"),
         table(&national, "mob-months"),
     ]);
