@@ -70,6 +70,26 @@ pub enum ReportCmd {
         #[command(flatten)]
         db: DbArgs,
     },
+    /// Open worklist items by age band (days since creation) and overdue, per state, worklist
+    /// and level; every state without --state.
+    Aging {
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// User accounts per state and role: status, training overdue, sign-ins; every state
+    /// without --state.
+    Accounts {
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// Data quality of a state: missing elements, implausible values, late and rejected records.
     Quality {
         #[arg(long)]
@@ -254,6 +274,70 @@ pub async fn run(cmd: ReportCmd) -> anyhow::Result<()> {
                 }
             }
             out.flush()?;
+        }
+        ReportCmd::Aging { state, json, db } => {
+            let app = app(&db).await?;
+            let state = state.map(|s| s.to_ascii_uppercase());
+            print_report(json, app.worklist_aging(&actor, state.as_deref()), |r| {
+                let bands: Vec<&str> = puente_app::oversight::AGE_BANDS
+                    .iter()
+                    .map(|(b, _, _)| *b)
+                    .collect();
+                println!(
+                    "state  kind            level     {}  overdue  total  oldest",
+                    bands
+                        .iter()
+                        .map(|b| format!("{b:>6}"))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                );
+                let line =
+                    |st: &str, kind: &str, level: &str, c: &puente_app::oversight::AgingCounts| {
+                        println!(
+                            "{st:<5}  {kind:<14}  {level:<8}  {}  {:>7}  {:>5}  {:>6}",
+                            c.by_band
+                                .iter()
+                                .map(|n| format!("{n:>6}"))
+                                .collect::<Vec<_>>()
+                                .join(" "),
+                            c.overdue,
+                            c.total,
+                            c.oldest_days
+                        );
+                    };
+                for row in &r.rows {
+                    line(&row.state, &row.kind, &row.level, &row.counts);
+                }
+                line("total", "", "", &r.total);
+            })
+            .await?;
+        }
+        ReportCmd::Accounts { state, json, db } => {
+            let app = app(&db).await?;
+            let state = state.map(|s| s.to_ascii_uppercase());
+            print_report(json, app.account_report(&actor, state.as_deref()), |r| {
+                println!(
+                    "state  role                  accounts  active  disabled  deactivated  training_overdue  login_30d  never  inactive"
+                );
+                let line = |st: &str, role: &str, c: &puente_app::oversight::AccountCounts| {
+                    println!(
+                        "{st:<5}  {role:<20}  {:>8}  {:>6}  {:>8}  {:>11}  {:>16}  {:>9}  {:>5}  {:>8}",
+                        c.accounts,
+                        c.active,
+                        c.disabled,
+                        c.deactivated,
+                        c.training_overdue,
+                        c.logged_in_30_days,
+                        c.never_logged_in,
+                        c.inactive
+                    );
+                };
+                for row in &r.rows {
+                    line(if row.state.is_empty() { "(nat)" } else { &row.state }, &row.role, &row.counts);
+                }
+                line("total", "", &r.total);
+            })
+            .await?;
         }
         ReportCmd::Quality { state, json, db } => {
             let app = app(&db).await?;

@@ -113,6 +113,30 @@ fn demo_loads_realistic_data_and_serves() {
     assert_eq!(&one["tally"], tally);
     let mobility = report(&["mobility", "--year", "2025", "--json"]);
     assert!(mobility["total"].as_u64().is_some(), "{mobility}");
+    // Oversight: the demo accounts (one per role but the state system, and a second TX data
+    // administrator and a CA one), none signed in yet, and worklist aging whose rows add up to
+    // its total.
+    let accounts = report(&["accounts", "--json"]);
+    assert_eq!(
+        accounts["total"]["accounts"].as_u64(),
+        Some(8),
+        "{accounts}"
+    );
+    assert_eq!(
+        accounts["total"]["never_logged_in"].as_u64(),
+        Some(8),
+        "{accounts}"
+    );
+    let aging = report(&["aging", "--json"]);
+    let rows: u64 = aging["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["counts"]["total"].as_u64().unwrap())
+        .sum();
+    assert_eq!(aging["total"]["total"].as_u64(), Some(rows), "{aging}");
+    let tx_aging = report(&["aging", "--state", "tx"]);
+    assert!(tx_aging.as_str().unwrap().contains("overdue"), "{tx_aging}");
     let marked = report(&["refresh", "--marked"]);
     assert!(
         marked
