@@ -125,6 +125,31 @@ for backend in "${BACKENDS[@]}"; do
           psql "$url" -Atqc "$list_sql"
       fi
     } >"$WORK/tx-list.csv"
+    # Oversight reports need worklist items and accounts, which a load does not make: 50,000
+    # open items over the states (ages 0 to 199 days, due 10 days after creation) and 5,000
+    # accounts (kept across runs: fixed IDs, inserted once).
+    items_sql="INSERT INTO worklist_items (id, kind, status, level, assigned_state, child_id, candidates, created_by, created_at, created_on, due_on, updated_at) \
+        SELECT 'bench-wi-' || n, CASE WHEN n % 10 = 0 THEN 'validate_merge' ELSE 'near_match' END, 'open', \
+        CASE n % 3 WHEN 0 THEN 'district' WHEN 1 THEN 'regional' ELSE 'state' END, \
+        CASE n % 4 WHEN 0 THEN 'TX' WHEN 1 THEN 'CA' WHEN 2 THEN 'FL' ELSE 'WA' END, 'bench-child-' || n, '[]', 'bench', \
+        '2026-01-01T00:00:00Z', {day}, {due}, '2026-01-01T00:00:00Z' FROM {series} ON CONFLICT DO NOTHING"
+    users_sql="INSERT INTO users (id, email, display_name, role, scope_state, mfa_enrolled, status, created_at) \
+        SELECT 'bench-u-' || n, 'bench' || n || '@example.org', 'Bench', CASE WHEN n % 5 = 0 THEN 'primary_user' ELSE 'secondary_user' END, \
+        CASE n % 4 WHEN 0 THEN 'TX' WHEN 1 THEN 'CA' WHEN 2 THEN 'FL' ELSE 'WA' END, FALSE, 'active', '2026-01-01T00:00:00Z' FROM {series} ON CONFLICT DO NOTHING"
+    if [ "$backend" = sqlite ]; then
+        python3 - "$WORK/scale-$N.db" "$items_sql" "$users_sql" <<'PY'
+import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+series = "(WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {}) SELECT n FROM s)"
+db.execute(sys.argv[2].format(series=series.format(50000), day="date('now', '-' || (n % 200) || ' days')",
+                              due="date('now', '-' || (n % 200) || ' days', '+10 days')"))
+db.execute(sys.argv[3].format(series=series.format(5000)))
+db.commit()
+PY
+    else
+        psql "$url" -qc "$(echo "$items_sql" | sed "s/{series}/generate_series(1, 50000) n/; s/{day}/CURRENT_DATE - (n % 200)/; s/{due}/CURRENT_DATE - (n % 200) + 10/")" \
+            -qc "$(echo "$users_sql" | sed "s/{series}/generate_series(1, 5000) n/")" >/dev/null
+    fi
     reports() {
         report "report reconcile --state TX ($(($(wc -l <"$WORK/tx-list.csv") - 1)) rows)" "$BIN" report reconcile --db "$url" --year 2025 --state TX --input "$WORK/tx-list.csv" --json
         for st in TX CA; do
@@ -133,6 +158,8 @@ for backend in "${BACKENDS[@]}"; do
         done
         report "report national" "$BIN" report national --db "$url" --year 2025 --json
         report "report mobility" "$BIN" report mobility --db "$url" --year 2025 --json
+        report "report aging (every state)" "$BIN" report aging --db "$url" --json
+        report "report accounts (every state)" "$BIN" report accounts --db "$url" --json
     }
     reports
     echo "--- after a day of submissions (records of 2,000 children written again or added: scale load 2000, seed 99)"

@@ -635,3 +635,149 @@ impl App {
         Ok(ids)
     }
 }
+
+/// A school district of a state and the region it belongs to (a row of
+/// [`App::set_state_areas`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DistrictArea {
+    /// The district ID the state's records carry (`district_id` of enrollments).
+    pub district_id: String,
+    pub district_name: String,
+    /// The region's code; `None`: the district is in no region.
+    pub region_code: Option<String>,
+    pub region_name: Option<String>,
+}
+
+/// Reads a state's district list: CSV with a header line naming at least `district_id`, and
+/// optionally `district_name`, `region_code` and `region_name` (other columns are ignored).
+/// Errors name the line.
+pub fn parse_district_areas(csv_text: &str) -> std::result::Result<Vec<DistrictArea>, String> {
+    let mut r = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(csv_text.as_bytes());
+    let head = r.headers().map_err(|e| e.to_string())?.clone();
+    let col = |name: &str| head.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let id = col("district_id").ok_or("the header has no district_id column")?;
+    let (name, rc, rn) = (col("district_name"), col("region_code"), col("region_name"));
+    let mut out: Vec<DistrictArea> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, rec) in r.records().enumerate() {
+        let line = i + 2;
+        let rec = rec.map_err(|e| format!("line {line}: {e}"))?;
+        let get = |c: Option<usize>| {
+            c.and_then(|c| rec.get(c))
+                .map(str::to_owned)
+                .filter(|v| !v.is_empty())
+        };
+        let Some(district_id) = get(Some(id)) else {
+            return Err(format!("line {line}: district_id is empty"));
+        };
+        if !seen.insert(district_id.clone()) {
+            return Err(format!(
+                "line {line}: district {district_id} is listed twice"
+            ));
+        }
+        let region_code = get(rc);
+        let region_name = get(rn);
+        if region_code.is_none() && region_name.is_some() {
+            return Err(format!("line {line}: a region name without a region code"));
+        }
+        if let (Some(code), name) = (&region_code, &region_name) {
+            if let Some(other) = out.iter().find(|a| {
+                a.region_code.as_ref() == Some(code)
+                    && a.region_name.is_some()
+                    && name.is_some()
+                    && &a.region_name != name
+            }) {
+                return Err(format!(
+                    "line {line}: region {code} is named {:?} on another line",
+                    other.region_name.as_deref().unwrap_or_default()
+                ));
+            }
+        }
+        out.push(DistrictArea {
+            district_name: get(name).unwrap_or_else(|| district_id.clone()),
+            district_id,
+            region_code,
+            region_name,
+        });
+    }
+    Ok(out)
+}
+
+impl App {
+    /// Replaces a state's districts and regions (the regions the data-quality report adds
+    /// districts up by), keeping the rest of its profile and its contacts. Capability
+    /// `ManageUsers` in the state's scope; audited as `state.areas` (counts only), in the same
+    /// transaction.
+    pub async fn set_state_areas(
+        &self,
+        actor: &Actor,
+        state: &str,
+        areas: &[DistrictArea],
+    ) -> Result<()> {
+        actor.require_in_state(Capability::ManageUsers, state)?;
+        let st = puente_domain::StateCode::parse(state)
+            .ok_or_else(|| AppError::Invalid(format!("unknown state {state}")))?;
+        let code = st.code();
+        let profile = self
+            .store
+            .state_profiles()
+            .await?
+            .into_iter()
+            .find(|p| p.state == code)
+            .unwrap_or_else(|| puente_store::StateProfileRow {
+                state: code.into(),
+                ..Default::default()
+            });
+        let contacts = self.store.state_contacts(Some(code)).await?;
+        let mut regions: Vec<puente_store::StateAreaRow> = Vec::new();
+        for a in areas {
+            if let Some(rc) = &a.region_code
+                && !regions.iter().any(|r| &r.code == rc)
+            {
+                regions.push(puente_store::StateAreaRow {
+                    state: code.into(),
+                    code: rc.clone(),
+                    name: a.region_name.clone().unwrap_or_else(|| rc.clone()),
+                    region_code: None,
+                });
+            }
+        }
+        let districts: Vec<puente_store::StateAreaRow> = areas
+            .iter()
+            .map(|a| puente_store::StateAreaRow {
+                state: code.into(),
+                code: a.district_id.clone(),
+                name: a.district_name.clone(),
+                region_code: a.region_code.clone(),
+            })
+            .collect();
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        tx.put_state_profile(
+            &profile,
+            &contacts,
+            &regions,
+            &districts,
+            &actor.user_id,
+            now,
+        )
+        .await?;
+        tx.append_audit(
+            &event(
+                &actor.user_id,
+                "state.areas",
+                actor.source_ip.clone(),
+                format!(
+                    "{{\"state\":\"{code}\",\"regions\":{},\"districts\":{}}}",
+                    regions.len(),
+                    districts.len()
+                ),
+            ),
+            now,
+        );
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -117,6 +117,8 @@ pub struct QualityReport {
     /// district, or [`NO_REGION`] for a district the profile does not place (and children
     /// without a district).
     pub by_region: std::collections::BTreeMap<String, DistrictTally>,
+    /// Region code -> name, from the state's profile.
+    pub region_names: std::collections::BTreeMap<String, String>,
     /// The state's figures over time: for each month of the last year with kept figures, the
     /// latest day kept in it (today's included), oldest first.
     pub history: Vec<QualityPoint>,
@@ -676,6 +678,13 @@ impl App {
                 *r.by_code.entry(code.clone()).or_default() += n;
             }
         }
+        let region_names = self
+            .store
+            .state_areas(st.code(), false)
+            .await?
+            .into_iter()
+            .map(|a| (a.code, a.name))
+            .collect();
         self.keep_quality_snapshot(st, today, &tally).await?;
         let history = self.quality_history(st, today).await?;
         let (rejected, files) = self.store.rejected_submissions(st.code()).await?;
@@ -691,6 +700,7 @@ impl App {
             rejected_files: files,
             open_near_matches,
             by_region,
+            region_names,
             history,
         })
     }

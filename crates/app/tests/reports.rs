@@ -1257,3 +1257,72 @@ fn s_of(t: &puente_domain::childcount::ChildCountTally, key: &str) -> (u64, u64)
         .map(|c| (c.category1, c.category2))
         .unwrap_or((0, 0))
 }
+
+#[test]
+fn a_district_list_is_read_with_clear_errors() {
+    use puente_app::applications::parse_district_areas;
+    let ok = parse_district_areas(
+        "District_ID,district_name,region_code,region_name,extra\n\
+         4845120,Weslaco ISD,R1,Valley,x\n\
+         4800001,,R1,,\n\
+         4800002,Hart,,,\n",
+    )
+    .unwrap();
+    assert_eq!(ok.len(), 3);
+    assert_eq!(ok[0].region_name.as_deref(), Some("Valley"));
+    assert_eq!(
+        ok[1].district_name, "4800001",
+        "the ID stands in for a missing name"
+    );
+    assert_eq!(ok[2].region_code, None);
+    for (csv, err) in [
+        ("district,region_code\n1,R1\n", "no district_id column"),
+        ("district_id\n1\n1\n", "line 3: district 1 is listed twice"),
+        (
+            "district_id,region_code\n,R1\n",
+            "line 2: district_id is empty",
+        ),
+        (
+            "district_id,region_name\n1,Valley\n",
+            "line 2: a region name without a region code",
+        ),
+        (
+            "district_id,region_code,region_name\n1,R1,Valley\n2,R1,Hills\n",
+            "line 3: region R1 is named \"Valley\" on another line",
+        ),
+    ] {
+        let e = parse_district_areas(csv).unwrap_err();
+        assert!(e.contains(err), "{csv:?}: {e}");
+    }
+}
+
+#[tokio::test]
+async fn a_user_administrator_sets_the_states_regions_and_data_quality_names_them() {
+    let (app, db, _) = setup().await;
+    let areas = puente_app::applications::parse_district_areas(
+        "district_id,district_name,region_code,region_name\n4845120,Weslaco ISD,R1,Valley\n",
+    )
+    .unwrap();
+    let ua = |st: &str| actor(Role::UserAdministrator, Scope::State { state: st.into() });
+    for (a, state) in [(ua("MI"), "TX"), (tx_admin(), "TX")] {
+        assert!(matches!(
+            app.set_state_areas(&a, state, &areas).await,
+            Err(AppError::Forbidden)
+        ));
+    }
+    app.set_state_areas(&ua("TX"), "TX", &areas).await.unwrap();
+    let last = db.store.audit_chain_events().await.unwrap().pop().unwrap();
+    assert_eq!(last.action, "state.areas");
+    assert_eq!(
+        last.details.as_deref(),
+        Some("{\"state\":\"TX\",\"regions\":1,\"districts\":1}")
+    );
+    let q = app.data_quality(&tx_admin(), "TX").await.unwrap();
+    assert_eq!(q.by_region.keys().collect::<Vec<_>>(), ["R1"]);
+    assert_eq!(q.region_names["R1"], "Valley");
+    // Replaced whole: without the district, its children fall under no region.
+    app.set_state_areas(&ua("TX"), "TX", &[]).await.unwrap();
+    let q = app.data_quality(&tx_admin(), "TX").await.unwrap();
+    assert_eq!(q.by_region.keys().collect::<Vec<_>>(), ["none"]);
+    assert!(q.region_names.is_empty());
+}

@@ -284,6 +284,25 @@ pub async fn demo(
         }
     }
     let accounts = app.seed_demo_accounts().await?;
+    // Each state's districts in three regions, for the data-quality report by region.
+    for state in data.by_state.keys() {
+        let districts = puente_testkit::synth::districts(*state);
+        let areas: Vec<puente_app::applications::DistrictArea> = districts
+            .into_iter()
+            .enumerate()
+            .map(|(i, (district_id, district_name))| {
+                let region = ["North", "Central", "South"][i % 3];
+                puente_app::applications::DistrictArea {
+                    district_id,
+                    district_name,
+                    region_code: Some(format!("R{}", i % 3 + 1)),
+                    region_name: Some(format!("{} {region}", state.code())),
+                }
+            })
+            .collect();
+        app.set_state_areas(&puente_app::Actor::system(), state.code(), &areas)
+            .await?;
+    }
     let s = app.stats().await?;
     println!(
         "Demo data: {} children, {} state records from {} states, loaded in {:.1}s ({} records).",
@@ -501,6 +520,29 @@ pub async fn audit_verify(url: &str) -> anyhow::Result<()> {
         report.problems.len(),
         report.events
     )
+}
+
+/// `puente state-areas --state TX --input districts.csv`: replaces the state's districts and
+/// regions, as the system actor (audited).
+pub async fn state_areas(url: &str, state: &str, input: &Path) -> anyhow::Result<()> {
+    let text =
+        std::fs::read_to_string(input).with_context(|| format!("reading {}", input.display()))?;
+    let areas = puente_app::applications::parse_district_areas(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", input.display()))?;
+    let app = system_app(url).await?;
+    let state = state.to_ascii_uppercase();
+    app.set_state_areas(&puente_app::Actor::system(), &state, &areas)
+        .await?;
+    let regions: std::collections::BTreeSet<&str> = areas
+        .iter()
+        .filter_map(|a| a.region_code.as_deref())
+        .collect();
+    println!(
+        "{state}: {} districts in {} regions",
+        areas.len(),
+        regions.len()
+    );
+    Ok(())
 }
 
 /// `puente users list`.

@@ -149,6 +149,17 @@ enum Command {
         #[command(subcommand)]
         cmd: UsersCmd,
     },
+    /// Replace a state's school districts and the regions they belong to (the data-quality
+    /// report adds districts up by region): CSV with a header, columns district_id and
+    /// optionally district_name, region_code, region_name.
+    StateAreas {
+        #[arg(long)]
+        state: String,
+        #[arg(long)]
+        input: std::path::PathBuf,
+        #[command(flatten)]
+        db: DbArgs,
+    },
     /// API tokens of state systems (for POST /api/v1/submissions).
     Tokens {
         #[command(subcommand)]
@@ -343,6 +354,9 @@ fn main() -> std::process::ExitCode {
             Command::Users {
                 cmd: UsersCmd::DisableInactive { db },
             } => commands::users_disable_inactive(&db.url()).await,
+            Command::StateAreas { state, input, db } => {
+                commands::state_areas(&db.url(), &state, &input).await
+            }
             Command::Tokens { cmd } => match cmd {
                 TokensCmd::Issue { state, name, db } => {
                     commands::tokens_issue(&db.url(), &state, &name).await

@@ -135,6 +135,17 @@ fn demo_loads_realistic_data_and_serves() {
         .map(|r| r["counts"]["total"].as_u64().unwrap())
         .sum();
     assert_eq!(aging["total"]["total"].as_u64(), Some(rows), "{aging}");
+    // The demo places each state's districts in three regions.
+    let quality = report(&["quality", "--state", state, "--json"]);
+    let regions: Vec<&String> = quality["by_region"].as_object().unwrap().keys().collect();
+    assert!(regions.contains(&&"R1".to_string()), "{regions:?}");
+    assert!(
+        quality["region_names"]["R1"]
+            .as_str()
+            .unwrap()
+            .ends_with("North"),
+        "{quality}"
+    );
     let tx_aging = report(&["aging", "--state", "tx"]);
     assert!(tx_aging.as_str().unwrap().contains("overdue"), "{tx_aging}");
     let marked = report(&["refresh", "--marked"]);

@@ -1950,3 +1950,13 @@ fn demographics(
         parent2_phone: None,
     }
 }
+
+/// The school districts the generator uses in `state`, as (district ID, district name), in the
+/// directory's order: what a state's profile would list (the demo groups them into regions).
+pub fn districts(state: StateCode) -> Vec<(String, String)> {
+    StateDir::build(state)
+        .towns
+        .into_iter()
+        .map(|t| (t.district_id, t.district_name))
+        .collect()
+}

@@ -53,21 +53,13 @@ fn state_label(lang: Lang, s: &str) -> String {
     }
 }
 
-fn kind_label(lang: Lang, kind: &str) -> String {
-    let id = format!("ovs-kind-{kind}");
+/// The label of a code (`<prefix>-<code>`), or the code itself when it has none.
+fn code_label(lang: Lang, prefix: &str, code: &str) -> String {
+    let id = format!("{prefix}-{code}");
     if lang.has(&id) {
         lang.t(&id)
     } else {
-        kind.to_owned()
-    }
-}
-
-fn level_label(lang: Lang, level: &str) -> String {
-    let id = format!("ovs-level-{level}");
-    if lang.has(&id) {
-        lang.t(&id)
-    } else {
-        level.to_owned()
+        code.to_owned()
     }
 }
 
@@ -91,8 +83,8 @@ pub fn aging_tables(lang: Lang, a: &WorklistAging) -> Vec<Table> {
         .map(|r| {
             let mut row = vec![
                 Cell::text(state_label(lang, &r.state)),
-                Cell::text(kind_label(lang, &r.kind)),
-                Cell::text(level_label(lang, &r.level)),
+                Cell::text(code_label(lang, "ovs-kind", &r.kind)),
+                Cell::text(code_label(lang, "ovs-level", &r.level)),
             ];
             row.extend(counts(&r.counts));
             row
@@ -229,13 +221,7 @@ pub fn rejected_table(lang: Lang, rows: &[RejectedStudent], link: bool) -> Table
                     .errors
                     .iter()
                     .map(|(element, rule)| {
-                        let rule_id = format!("ovs-rule-{rule}");
-                        let rule = if lang.has(&rule_id) {
-                            lang.t(&rule_id)
-                        } else {
-                            rule.clone()
-                        };
-                        format!("{element}: {rule}")
+                        format!("{element}: {}", code_label(lang, "ovs-rule", rule))
                     })
                     .collect::<Vec<_>>()
                     .join("; ");

@@ -927,7 +927,10 @@ pub fn quality_tables(lang: Lang, r: &QualityReport, drill: bool) -> Vec<Table> 
                 let shown = if region == puente_app::reports::NO_REGION {
                     lang.t("rep-no-region")
                 } else {
-                    region.clone()
+                    match r.region_names.get(region) {
+                        Some(name) if name != region => format!("{name} ({region})"),
+                        _ => region.clone(),
+                    }
                 };
                 let region_href = &region_href;
                 rt.by_code.iter().map(move |(code, n)| {
