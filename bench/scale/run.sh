@@ -132,10 +132,10 @@ for backend in "${BACKENDS[@]}"; do
         SELECT 'bench-wi-' || n, CASE WHEN n % 10 = 0 THEN 'validate_merge' ELSE 'near_match' END, 'open', \
         CASE n % 3 WHEN 0 THEN 'district' WHEN 1 THEN 'regional' ELSE 'state' END, \
         CASE n % 4 WHEN 0 THEN 'TX' WHEN 1 THEN 'CA' WHEN 2 THEN 'FL' ELSE 'WA' END, 'bench-child-' || n, '[]', 'bench', \
-        '2026-01-01T00:00:00Z', {day}, {due}, '2026-01-01T00:00:00Z' FROM {series} ON CONFLICT DO NOTHING"
+        '2026-01-01T00:00:00Z', {day}, {due}, '2026-01-01T00:00:00Z' FROM {series} WHERE TRUE ON CONFLICT DO NOTHING"
     users_sql="INSERT INTO users (id, email, display_name, role, scope_state, mfa_enrolled, status, created_at) \
         SELECT 'bench-u-' || n, 'bench' || n || '@example.org', 'Bench', CASE WHEN n % 5 = 0 THEN 'primary_user' ELSE 'secondary_user' END, \
-        CASE n % 4 WHEN 0 THEN 'TX' WHEN 1 THEN 'CA' WHEN 2 THEN 'FL' ELSE 'WA' END, FALSE, 'active', '2026-01-01T00:00:00Z' FROM {series} ON CONFLICT DO NOTHING"
+        CASE n % 4 WHEN 0 THEN 'TX' WHEN 1 THEN 'CA' WHEN 2 THEN 'FL' ELSE 'WA' END, FALSE, 'active', '2026-01-01T00:00:00Z' FROM {series} WHERE TRUE ON CONFLICT DO NOTHING"
     if [ "$backend" = sqlite ]; then
         python3 - "$WORK/scale-$N.db" "$items_sql" "$users_sql" <<'PY'
 import sqlite3, sys
