@@ -682,18 +682,16 @@ pub fn parse_district_areas(csv_text: &str) -> std::result::Result<Vec<DistrictA
         if region_code.is_none() && region_name.is_some() {
             return Err(format!("line {line}: a region name without a region code"));
         }
-        if let (Some(code), name) = (&region_code, &region_name) {
-            if let Some(other) = out.iter().find(|a| {
+        if let (Some(code), Some(named)) = (&region_code, &region_name)
+            && let Some(other) = out.iter().find(|a| {
                 a.region_code.as_ref() == Some(code)
-                    && a.region_name.is_some()
-                    && name.is_some()
-                    && &a.region_name != name
-            }) {
-                return Err(format!(
-                    "line {line}: region {code} is named {:?} on another line",
-                    other.region_name.as_deref().unwrap_or_default()
-                ));
-            }
+                    && a.region_name.as_ref().is_some_and(|n| n != named)
+            })
+        {
+            return Err(format!(
+                "line {line}: region {code} is named {:?} on another line",
+                other.region_name.as_deref().unwrap_or_default()
+            ));
         }
         out.push(DistrictArea {
             district_name: get(name).unwrap_or_else(|| district_id.clone()),
