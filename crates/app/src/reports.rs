@@ -5,8 +5,9 @@
 
 use chrono::{Datelike, NaiveDate};
 use puente_domain::childcount::{
-    ChildCountPolicy, ChildCountTally, NotCounted, PerformancePeriod, PuenteCountLine,
-    ReconciliationLine, SERVICES, decide, parse_state_list, period_start_year_of, reconcile,
+    CategoryCounts, ChildCountPolicy, ChildCountTally, NotCounted, PerformancePeriod,
+    PuenteCountLine, ReconciliationLine, SERVICES, decide, parse_state_list, period_start_year_of,
+    reconcile,
 };
 use puente_domain::quality::{DistrictTally, QualityPolicy, QualityTally, check, stable_until};
 use puente_domain::roles::{Capability, Role};
@@ -54,6 +55,9 @@ pub struct NationalChildCount {
     pub period: PerformancePeriod,
     pub by_state: std::collections::BTreeMap<String, ChildCountTally>,
     pub total: ChildCountTally,
+    /// Each child once, however many states counted it: children in Category 1 in at least one
+    /// state, and of them those in Category 2 in at least one state.
+    pub unduplicated: CategoryCounts,
 }
 
 /// Interstate mobility over a performance period: qualifying moves from one state to another,
@@ -501,6 +505,10 @@ impl App {
             total.merge(&t);
             by_state.insert(s, t);
         }
+        let (category1, category2) = self
+            .store
+            .report_national_unduplicated(period_start_year)
+            .await?;
         let details = format!("{{\"year\":{period_start_year}}}");
         self.audit(actor, "report.child_count.national", Some(&details))
             .await?;
@@ -508,6 +516,10 @@ impl App {
             period,
             by_state,
             total,
+            unduplicated: CategoryCounts {
+                category1,
+                category2,
+            },
         })
     }
 

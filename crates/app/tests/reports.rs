@@ -175,6 +175,13 @@ async fn national_totals_count_a_mover_once_per_state_without_pii() {
     assert_eq!(n.by_state["TX"].totals.category1, 4);
     assert_eq!(n.by_state["MI"].totals.category1, 1);
     assert_eq!(n.total.totals.category1, 5);
+    // Each child once: A (counted in TX and in MI) once; D1 and D2 are two children until
+    // merged.
+    assert_eq!(
+        (n.unduplicated.category1, n.unduplicated.category2),
+        (4, 1),
+        "A, B, D1, D2; B"
+    );
     let r = app.child_count(&federal, "TX", 2025).await.unwrap();
     assert!(r.pii_redacted);
     assert!(r.possible_duplicate_msix_ids.is_empty());

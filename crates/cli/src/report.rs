@@ -228,6 +228,10 @@ pub async fn run(cmd: ReportCmd) -> anyhow::Result<()> {
                         "total  {:>9}  {:>9}",
                         r.total.totals.category1, r.total.totals.category2
                     );
+                    println!(
+                        "each child once (unduplicated)  {:>9}  {:>9}",
+                        r.unduplicated.category1, r.unduplicated.category2
+                    );
                 },
             )
             .await?;

@@ -415,6 +415,21 @@ impl Store {
         Ok(())
     }
 
+    /// Children counted in Category 1 in at least one state in the period starting
+    /// 1 September `year`, each once, and of them those counted in Category 2 in at least one
+    /// state: the national unduplicated count (kept rows as they are).
+    pub async fn report_national_unduplicated(&self, year: i32) -> Result<(u64, u64)> {
+        read_pool!(self, p => {
+            let r = sqlx::query("SELECT COUNT(*), COALESCE(SUM(c2), 0) FROM (SELECT child_id, \
+                MAX(CASE WHEN category2 = 'counted' THEN 1 ELSE 0 END) AS c2 FROM report_counts \
+                WHERE year = $1 AND category1 = 'counted' GROUP BY child_id) x")
+                .bind(year).fetch_one(p).await?;
+            let c1: i64 = r.try_get(0)?;
+            let c2: i64 = r.try_get(1)?;
+            Ok((u(c1), u(c2)))
+        })
+    }
+
     /// A state's child-count decisions of one period, grouped.
     pub async fn report_count_groups(&self, state: &str, year: i32) -> Result<Vec<CountGroup>> {
         read_pool!(self, p => {

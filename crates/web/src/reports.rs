@@ -763,6 +763,12 @@ pub fn national_tables(lang: Lang, n: &NationalChildCount) -> Vec<Table> {
         Cell::num(lang, n.total.totals.category1),
         Cell::num(lang, n.total.totals.category2),
     ]);
+    rows.push(vec![
+        Cell::text(lang.t("rep-unduplicated")),
+        Cell::text(String::new()),
+        Cell::num(lang, n.unduplicated.category1),
+        Cell::num(lang, n.unduplicated.category2),
+    ]);
     let caption = lang.t("rep-cc-by-state");
     let chart = with_chart(
         lang,

@@ -218,3 +218,4 @@ rep-service = Service
 rep-service-pfs = Priority for Services
 rep-service-el = English learners
 rep-service-idea = Children with disabilities (IDEA)
+rep-unduplicated = All states, each child once (unduplicated)

@@ -218,3 +218,4 @@ rep-service = Servicio
 rep-service-pfs = Prioridad de servicios
 rep-service-el = Estudiantes de inglés
 rep-service-idea = Niños con discapacidades (IDEA)
+rep-unduplicated = Todos los estados, cada niño una vez (sin duplicados)
