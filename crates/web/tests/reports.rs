@@ -363,6 +363,20 @@ async fn state_page_shows_the_known_counts_in_english_and_spanish() {
     // Every data-quality figure links to its drill-down.
     let plain = unescape(&html);
     assert!(plain.contains("/reports/list?report=quality&state=TX&code="));
+    // TX has no district list: every district is under no region, which drills down too.
+    let (_, _, regions) = table(&html, "dq-regions");
+    assert!(
+        regions
+            .iter()
+            .all(|r| r[0] == "No region (district not placed in the state profile)"),
+        "{regions:?}"
+    );
+    let region_link = "/reports/list?report=quality&state=TX&code=late.enrollment&region=none";
+    assert!(plain.contains(region_link), "{html}");
+    let (resp, list) = get(&site, region_link, Some(&cookie)).await;
+    assert_eq!(resp.status(), StatusCode::OK, "{list}");
+    assert!(list.contains("No region"), "{list}");
+    assert!(list.contains("href=\"/students/"), "{list}");
 
     // Drill-down: Category 2 is child B, linked to the record; the list is audited.
     let link = "/reports/list?report=child-count&state=TX&year=2025&list=category2";
