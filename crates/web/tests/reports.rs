@@ -371,7 +371,7 @@ async fn state_page_shows_the_known_counts_in_english_and_spanish() {
             .all(|r| r[0] == "No region (district not placed in the state profile)"),
         "{regions:?}"
     );
-    let region_link = "/reports/list?report=quality&state=TX&code=late.enrollment&region=none";
+    let region_link = "/reports/list?report=quality&state=TX&code=late%2Eenrollment&region=none";
     assert!(plain.contains(region_link), "{html}");
     let (resp, list) = get(&site, region_link, Some(&cookie)).await;
     assert_eq!(resp.status(), StatusCode::OK, "{list}");
