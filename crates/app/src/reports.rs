@@ -398,16 +398,6 @@ impl App {
         Ok(())
     }
 
-    /// A state's child-count tally for a period, from its kept rows (brought up to date first).
-    async fn tally_state(
-        &self,
-        st: StateCode,
-        year: i32,
-    ) -> Result<(PerformancePeriod, ChildCountTally)> {
-        self.refresh_reports(st, Some(year), false, false).await?;
-        self.tally_kept(st, year).await
-    }
-
     /// A state's child-count tally for a period, from its kept rows as they are.
     async fn tally_kept(
         &self,
@@ -495,20 +485,40 @@ impl App {
     ) -> Result<NationalChildCount> {
         require_national(actor)?;
         let (_, period) = Self::period_of(period_start_year)?;
+        let states: Vec<StateCode> = self
+            .store
+            .report_states()
+            .await?
+            .iter()
+            .filter_map(|s| StateCode::parse(s))
+            .collect();
+        // Every state's kept rows first: the unduplicated count reads them all.
+        for st in &states {
+            self.refresh_reports(*st, Some(period_start_year), false, false)
+                .await?;
+        }
+        // The states' tallies and the unduplicated count read on two connections at once.
+        let tallies = async {
+            let mut out = Vec::with_capacity(states.len());
+            for st in &states {
+                out.push((st.code(), self.tally_kept(*st, period_start_year).await?.1));
+            }
+            Ok::<_, AppError>(out)
+        };
+        let unduplicated = async {
+            Ok::<_, AppError>(
+                self.store
+                    .report_national_unduplicated(period_start_year)
+                    .await?,
+            )
+        };
+        let (tallies, (category1, category2)) = tokio::try_join!(tallies, unduplicated)?;
         let mut by_state = std::collections::BTreeMap::new();
         let mut total = ChildCountTally::default();
-        for s in self.store.report_states().await? {
-            let Some(st) = StateCode::parse(&s) else {
-                continue;
-            };
-            let (_, t) = self.tally_state(st, period_start_year).await?;
+        for (code, t) in tallies {
             total.merge(&t);
-            by_state.insert(s, t);
+            by_state.insert(code.to_owned(), t);
         }
-        let (category1, category2) = self
-            .store
-            .report_national_unduplicated(period_start_year)
-            .await?;
         let details = format!("{{\"year\":{period_start_year}}}");
         self.audit(actor, "report.child_count.national", Some(&details))
             .await?;
