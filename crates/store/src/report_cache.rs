@@ -331,14 +331,17 @@ impl Store {
         Ok(())
     }
 
-    /// Brings the planner's statistics of the kept report tables up to date after a full pass
-    /// or a rebuild wrote many rows (PostgreSQL: `ANALYZE`, a sample of each table; SQLite keeps
-    /// no statistics unless asked, so nothing). Without it, PostgreSQL may plan the next
-    /// per-child deletes on the statistics of an empty table until autovacuum comes by.
+    /// Brings the planner's statistics and the visibility map of the kept report tables up to
+    /// date after a full pass or a rebuild wrote many rows (PostgreSQL: `VACUUM (ANALYZE)`;
+    /// SQLite keeps no statistics unless asked, so nothing). Without it, PostgreSQL may plan the
+    /// next per-child deletes on the statistics of an empty table, and its index-only scans (the
+    /// national unduplicated count reads 2.5 million index entries at 1,000,000 children) fetch
+    /// every row from the table, until autovacuum comes by, if it runs at all. Sent as one
+    /// simple-protocol statement: `VACUUM` cannot run inside a transaction.
     pub async fn report_analyze(&self) -> Result<()> {
         if self.backend() == Backend::Postgres {
-            write_pool!(self, p => sqlx::query(
-                "ANALYZE report_counts, report_quality, report_findings, report_moves, report_flows, report_duplicates")
+            write_pool!(self, p => sqlx::raw_sql(
+                "VACUUM (ANALYZE) report_counts, report_quality, report_findings, report_moves, report_flows, report_duplicates")
                 .execute(p).await.map(|_| ()))?;
         }
         Ok(())
