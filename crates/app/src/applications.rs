@@ -715,8 +715,7 @@ impl App {
         areas: &[DistrictArea],
     ) -> Result<()> {
         actor.require_in_state(Capability::ManageUsers, state)?;
-        let st = puente_domain::StateCode::parse(state)
-            .ok_or_else(|| AppError::Invalid(format!("unknown state {state}")))?;
+        let st = crate::reports::parse_state(state)?;
         let code = st.code();
         let profile = self
             .store

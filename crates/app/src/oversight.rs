@@ -13,6 +13,7 @@ use puente_domain::{CodeSet, StateCode};
 use serde::Serialize;
 
 use crate::authz::Actor;
+use crate::reports::{parse_state, require_national};
 use crate::{App, AppError, Result};
 
 /// Age bands of open worklist items, in calendar days since the item was created: (code,
@@ -163,19 +164,9 @@ impl App {
                 {
                     return Err(AppError::Forbidden);
                 }
-                StateCode::parse(s)
-                    .map(Some)
-                    .ok_or_else(|| AppError::Invalid(format!("unknown state {s}")))
+                parse_state(s).map(Some)
             }
-            None => {
-                if actor.can(Capability::ViewNationalStatistics)
-                    || (actor.can(Capability::ViewReports) && actor.state().is_none())
-                {
-                    Ok(None)
-                } else {
-                    Err(AppError::Forbidden)
-                }
-            }
+            None => require_national(actor).map(|()| None),
         }
     }
 
@@ -247,13 +238,7 @@ impl App {
                 None => actor.state().is_none(),
             };
         let st = if manages {
-            match state {
-                Some(s) => Some(
-                    StateCode::parse(s)
-                        .ok_or_else(|| AppError::Invalid(format!("unknown state {s}")))?,
-                ),
-                None => None,
-            }
+            state.map(parse_state).transpose()?
         } else {
             Self::require_report_scope(actor, state)?
         };

@@ -146,7 +146,7 @@ pub const NO_REGION: &str = "none";
 /// The drill-down code of [`QualityReport::open_near_matches`].
 pub const OPEN_NEAR_MATCH: &str = "open_near_match";
 
-fn parse_state(state: &str) -> Result<StateCode> {
+pub(crate) fn parse_state(state: &str) -> Result<StateCode> {
     StateCode::parse(state).ok_or_else(|| AppError::Invalid(format!("unknown state {state}")))
 }
 
@@ -159,7 +159,7 @@ fn may_list_children(actor: &Actor) -> bool {
 }
 
 /// The national reports' access: national statistics, or reports without a state scope.
-fn require_national(actor: &Actor) -> Result<()> {
+pub(crate) fn require_national(actor: &Actor) -> Result<()> {
     if actor.can(Capability::ViewNationalStatistics)
         || (actor.can(Capability::ViewReports) && actor.state().is_none())
     {
@@ -344,7 +344,8 @@ impl App {
     /// Brings the kept report rows up to date where writes marked children, computing nothing
     /// never computed (no full pass): in each state with marks, its marked children and its
     /// quality rows whose days have passed; the kept interstate moves of the children marked
-    /// [`MOVES_MARK`]. Cheap when nothing changed (one query), so `puente serve` runs it every
+    /// [`MOVES_MARK`]; then today's data-quality figures of the states that have none yet. Cheap
+    /// when nothing changed (two queries), so `puente serve` runs it every
     /// 30 seconds and the first report after a bulk upload finds little left to do. Same access
     /// as [`App::refresh_all_reports`]; not audited (it shows nothing, and runs that often).
     pub async fn refresh_marked_reports(&self, actor: &Actor) -> Result<()> {
@@ -789,31 +790,17 @@ impl App {
     }
 
     /// Keeps today's data-quality figures of every state whose quality rows are kept and whose
-    /// figures of today are not (the report job calls it; once a day per state in effect).
+    /// figures of today are not (the report job calls it; one query when all are kept).
     async fn keep_daily_quality_snapshots(&self) -> Result<()> {
         let today = self.clock.now().date_naive();
-        let done: std::collections::BTreeSet<String> = self
+        for s in self
             .store
-            .quality_snapshot_states(today)
+            .quality_snapshots_due(KIND_QUALITY, today)
             .await?
-            .into_iter()
-            .collect();
-        for s in self.store.report_states().await? {
-            if done.contains(&s) {
-                continue;
-            }
+        {
             let Some(st) = StateCode::parse(&s) else {
                 continue;
             };
-            let kept = self
-                .store
-                .report_marks(st.code())
-                .await?
-                .iter()
-                .any(|(k, _)| k == KIND_QUALITY);
-            if !kept {
-                continue;
-            }
             self.refresh_reports(st, None, true, false).await?;
             let tally = quality_tally(self.store.report_quality_groups(st.code()).await?);
             self.keep_quality_snapshot(st, today, &tally).await?;

@@ -334,11 +334,13 @@ impl Store {
         })
     }
 
-    /// The states whose data-quality figures of `day` are kept.
-    pub async fn quality_snapshot_states(&self, day: NaiveDate) -> Result<Vec<String>> {
+    /// The states whose rows of report kind `kind` are kept (`report_marks`) and whose
+    /// data-quality figures of `day` are not: one query, whatever the number of states.
+    pub async fn quality_snapshots_due(&self, kind: &str, day: NaiveDate) -> Result<Vec<String>> {
         read_pool!(self, p => {
-            let rows = sqlx::query("SELECT state FROM report_quality_history WHERE day = $1 ORDER BY state")
-                .bind(day).fetch_all(p).await?;
+            let rows = sqlx::query("SELECT m.state FROM report_marks m WHERE m.kind = $1 AND NOT EXISTS \
+                (SELECT 1 FROM report_quality_history h WHERE h.state = m.state AND h.day = $2) ORDER BY m.state")
+                .bind(kind).bind(day).fetch_all(p).await?;
             rows.iter().map(|r| Ok(r.try_get::<String, _>(0)?)).collect()
         })
     }

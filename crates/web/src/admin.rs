@@ -26,6 +26,7 @@ use serde::Deserialize;
 use crate::WebState;
 use crate::auth::{CurrentUser, app_error};
 use crate::frame::{Frame, render};
+use crate::i18n::Lang;
 
 /// A link of the administration home.
 pub struct AdminLink {
@@ -69,7 +70,12 @@ pub async fn index(
 pub type Choice = (String, String, bool);
 
 fn role_label(frame: &Frame, code: &str) -> String {
-    frame.t(&format!("adm-role-{}", code.replace('_', "-")))
+    role_name(frame.lang, code)
+}
+
+/// The name of a role code in `lang`.
+pub(crate) fn role_name(lang: Lang, code: &str) -> String {
+    lang.t(&format!("adm-role-{}", code.replace('_', "-")))
 }
 
 fn status_label(frame: &Frame, status: &str) -> String {

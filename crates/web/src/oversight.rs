@@ -11,15 +11,17 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use puente_app::oversight::{AGE_BANDS, AccountReport, RejectedStudent, WorklistAging};
 use puente_app::{Actor, AppError};
-use puente_domain::roles::{Capability, Role};
-use puente_domain::{CodeSet, StateCode};
+use puente_domain::roles::Capability;
 use serde::Deserialize;
 
 use crate::WebState;
+use crate::admin::role_name;
 use crate::auth::{CurrentUser, app_error};
 use crate::frame::{Frame, render};
 use crate::i18n::Lang;
-use crate::reports::{Cell, DocInfo, Table, bars, download_tables, export_format};
+use crate::reports::{
+    Cell, DocInfo, Format, Table, bars, download_tables, export_format, label_or, report_state,
+};
 
 /// `?state=XX` (national viewers only; a state's viewer always gets their state).
 #[derive(Debug, Default, Deserialize)]
@@ -31,17 +33,18 @@ pub struct StateQuery {
     pub format: Option<String>,
 }
 
-/// The state a request is about: the actor's own, or the one asked for by a national viewer
-/// (`None`: every state). `Err` for an unknown code.
+/// The state a request is about ([`report_state`]); `Err` for an unknown code.
 fn scope(actor: &Actor, q: &StateQuery) -> Result<Option<String>, AppError> {
-    if let Some(s) = actor.state() {
-        return Ok(Some(s.to_owned()));
-    }
-    match q.state.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(s) => StateCode::parse(s)
-            .map(|c| Some(c.code().to_owned()))
-            .ok_or_else(|| AppError::Invalid("state".into())),
+    report_state(actor, q.state.as_deref()).ok_or_else(|| AppError::Invalid("state".into()))
+}
+
+/// The export format asked for (`None`: the page); `Err` for an unknown one.
+fn format_of(q: &StateQuery) -> Result<Option<Format>, AppError> {
+    match q.format.as_deref() {
+        None | Some("") => Ok(None),
+        Some(f) => export_format(f)
+            .map(Some)
+            .ok_or_else(|| AppError::Invalid("format".into())),
     }
 }
 
@@ -55,12 +58,7 @@ fn state_label(lang: Lang, s: &str) -> String {
 
 /// The label of a code (`<prefix>-<code>`), or the code itself when it has none.
 fn code_label(lang: Lang, prefix: &str, code: &str) -> String {
-    let id = format!("{prefix}-{code}");
-    if lang.has(&id) {
-        lang.t(&id)
-    } else {
-        code.to_owned()
-    }
+    label_or(lang, &format!("{prefix}-{code}"), code)
 }
 
 fn band_label(lang: Lang, code: &str) -> String {
@@ -156,17 +154,13 @@ pub fn account_tables(lang: Lang, a: &AccountReport) -> Vec<Table> {
         .map(|n| Cell::num(lang, n))
         .collect::<Vec<_>>()
     };
-    let role_label = |code: &str| match Role::parse(code) {
-        Some(r) => lang.t(&format!("adm-role-{}", r.code().replace('_', "-"))),
-        None => code.to_owned(),
-    };
     let mut rows: Vec<Vec<Cell>> = a
         .rows
         .iter()
         .map(|r| {
             let mut row = vec![
                 Cell::text(state_label(lang, &r.state)),
-                Cell::text(role_label(&r.role)),
+                Cell::text(role_name(lang, &r.role)),
             ];
             row.extend(counts(&r.counts));
             row
@@ -294,12 +288,9 @@ pub async fn page(
         Err(e) => return app_error(frame, e),
     };
     let lang = frame.lang;
-    let format = match q.format.as_deref() {
-        None | Some("") => None,
-        Some(f) => match export_format(f) {
-            Some(f) => Some(f),
-            None => return app_error(frame, AppError::Invalid("format".into())),
-        },
+    let format = match format_of(&q) {
+        Ok(f) => f,
+        Err(e) => return app_error(frame, e),
     };
     let (aging, accounts, as_of) = match oversight_tables(&state, &actor, lang, st.as_deref()).await
     {
@@ -367,12 +358,9 @@ pub async fn rejected_page(
         Ok(None) => return app_error(frame, AppError::Invalid("state".into())),
         Err(e) => return app_error(frame, e),
     };
-    let format = match q.format.as_deref() {
-        None | Some("") => None,
-        Some(f) => match export_format(f) {
-            Some(f) => Some(f),
-            None => return app_error(frame, AppError::Invalid("format".into())),
-        },
+    let format = match format_of(&q) {
+        Ok(f) => f,
+        Err(e) => return app_error(frame, e),
     };
     let rows = match state.app.rejected_students(&actor, &st).await {
         Ok(r) => r,

@@ -514,14 +514,29 @@ fn target(state: &WebState, actor: &Actor, q: &ReportQuery) -> Option<Target> {
         None => current_year(state),
         Some(y) => y.parse().ok().filter(|y| (1990..=2200).contains(y))?,
     };
-    let st = match actor.state() {
+    let st = report_state(actor, q.state.as_deref())?;
+    Some(Target { year, state: st })
+}
+
+/// The state a report is about: the actor's own, or the one a viewer without a state scope
+/// asked for (`Some(None)`: every state). `None` for an unknown state code.
+pub(crate) fn report_state(actor: &Actor, asked: Option<&str>) -> Option<Option<String>> {
+    Some(match actor.state() {
         Some(s) => Some(s.to_owned()),
-        None => match q.state.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => match asked.map(str::trim).filter(|s| !s.is_empty()) {
             None => None,
             Some(s) => Some(StateCode::parse(s)?.code().to_owned()),
         },
-    };
-    Some(Target { year, state: st })
+    })
+}
+
+/// A label from the catalogue, or `fallback` when message `id` does not exist (yet).
+pub(crate) fn label_or(lang: Lang, id: &str, fallback: &str) -> String {
+    if lang.has(id) {
+        lang.t(id)
+    } else {
+        fallback.to_owned()
+    }
 }
 
 /// Whether the viewer may open child-level lists (and the records they link to).
@@ -804,12 +819,11 @@ pub fn national_tables(lang: Lang, n: &NationalChildCount) -> Vec<Table> {
 
 /// The label of a data-quality finding code (the code itself if no message exists yet).
 fn finding_label(lang: Lang, code: &str) -> String {
-    let id = format!("rep-finding-{}", code.replace('.', "-"));
-    if lang.has(&id) {
-        lang.t(&id)
-    } else {
-        code.to_owned()
-    }
+    label_or(
+        lang,
+        &format!("rep-finding-{}", code.replace('.', "-")),
+        code,
+    )
 }
 
 /// The data-quality tables of one state: summary, children by finding, and by district and
