@@ -554,6 +554,10 @@ impl App {
             done.push(s);
         }
         self.refresh_mobility(true).await?;
+        // The national count, kept from here on (a pass above leaves it to be counted again).
+        self.store
+            .report_national_unduplicated(period_start_year)
+            .await?;
         let details = format!("{{\"year\":{period_start_year},\"states\":{}}}", done.len());
         self.audit(actor, "report.refresh", Some(&details)).await?;
         Ok(done)

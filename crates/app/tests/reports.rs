@@ -675,6 +675,108 @@ async fn kept_possible_duplicates_follow_every_write_that_changes_a_key() {
     assert_eq!(kept().await, ["child-g", "child-z"]);
 }
 
+/// The national unduplicated count is kept between runs; every write of a child's records, in
+/// any state, must change it as counting from the kept rows would, and a full pass (a state's
+/// first records) has it counted again.
+#[tokio::test]
+async fn kept_national_count_follows_every_write_of_a_child_in_any_state() {
+    let (app, db, msix) = setup().await;
+    let federal = actor(Role::FederalViewer, Scope::National);
+    let national = || async {
+        let n = app.national_child_count(&federal, 2025).await.unwrap();
+        let got = (n.unduplicated.category1, n.unduplicated.category2);
+        let kept = db.store.report_national_kept(2025).await.unwrap();
+        assert_eq!(kept, Some(got), "the report reads the kept count");
+        let live = db.store.report_national_recount(2025).await.unwrap();
+        assert_eq!(
+            got, live,
+            "the kept count equals a count from the kept rows"
+        );
+        got
+    };
+    assert_eq!(national().await, (4, 1), "A, B, D1, D2; B");
+
+    // A new child in Michigan, counted there: one more.
+    write(
+        &db,
+        "child-e",
+        student(StateCode::MI, "ME", "Rosa", "Vega", "", "20130303"),
+    )
+    .await;
+    assert_eq!(national().await, (5, 1));
+
+    // E also in Texas, in a summer term: counted in both states, once; now in Category 2 too.
+    write(
+        &db,
+        "child-e",
+        summer(student(StateCode::TX, "TE", "Rosa", "Vega", "", "20130303")),
+    )
+    .await;
+    assert_eq!(national().await, (5, 2));
+
+    // D2's record merged into D1: one child.
+    let (td2, _, _) = db
+        .store
+        .find_state_record(StateCode::TX, "TD2")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut tx = db.store.begin().await.unwrap();
+    tx.move_records(std::slice::from_ref(&td2), "child-d1", &msix[4], Utc::now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(national().await, (4, 2));
+
+    // Split out again, to a new child: two.
+    let mut tx = db.store.begin().await.unwrap();
+    let z = tx.create_child("child-z", Utc::now()).await.unwrap();
+    tx.move_records(&[td2], "child-z", &z.to_string(), Utc::now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(national().await, (5, 2));
+
+    // A's Texas record deleted: A is still counted in Michigan; then its Michigan one too.
+    assert!(
+        db.store
+            .delete_state_record(StateCode::TX, "TA", Utc::now())
+            .await
+            .unwrap()
+    );
+    assert_eq!(national().await, (5, 2));
+    assert!(
+        db.store
+            .delete_state_record(StateCode::MI, "MA", Utc::now())
+            .await
+            .unwrap()
+    );
+    assert_eq!(national().await, (4, 2));
+
+    // E's Texas summer term corrected away: still counted in Texas, no longer in Category 2.
+    write(
+        &db,
+        "child-e",
+        student(StateCode::TX, "TE", "Rosa", "Vega", "", "20130303"),
+    )
+    .await;
+    assert_eq!(national().await, (4, 1));
+
+    // A state's first records: its full pass leaves the count to be counted again.
+    write(
+        &db,
+        "child-f",
+        student(StateCode::FL, "FF", "Mia", "Soto", "", "20140202"),
+    )
+    .await;
+    assert_eq!(national().await, (5, 1));
+
+    // Computed from nothing, the same.
+    db.store.report_cache_clear().await.unwrap();
+    assert_eq!(db.store.report_national_kept(2025).await.unwrap(), None);
+    assert_eq!(national().await, (5, 1));
+}
+
 /// A full pass that stopped part-way (its rows written, the period or quality not yet marked
 /// complete) is done again from the start: the next report gives the same counts, nothing twice.
 #[tokio::test]

@@ -213,6 +213,29 @@ fn month_of(backend: Backend, col: &str) -> String {
     }
 }
 
+/// The national unduplicated count of period `$1` from the kept count rows (read through
+/// `report_counts_national` alone).
+const NATIONAL_COUNT: &str = "SELECT COUNT(*), COALESCE(SUM(c2), 0) FROM (SELECT child_id, \
+    MAX(CASE WHEN category2 = 'counted' THEN 1 ELSE 0 END) AS c2 FROM report_counts \
+    WHERE year = $1 AND category1 = 'counted' GROUP BY child_id) x";
+
+/// The periods with a kept national count: (SQLite, PostgreSQL, whose rows are locked for the
+/// transaction).
+const NATIONAL_YEARS: [&str; 2] = [
+    "SELECT year FROM report_national ORDER BY year",
+    "SELECT year FROM report_national ORDER BY year FOR UPDATE",
+];
+
+/// The share of the children in the JSON list `$2` in the national count of period `$1`: how
+/// many are counted in Category 1 in some state, and in Category 2 too.
+fn national_of_children(backend: Backend) -> String {
+    format!(
+        "SELECT COUNT(DISTINCT child_id), COUNT(DISTINCT CASE WHEN category2 = 'counted' THEN child_id END) \
+         FROM report_counts WHERE year = $1 AND category1 = 'counted' AND {}",
+        in_list(backend, "child_id", 2)
+    )
+}
+
 /// Rows per multi-row statement (parameters stay under SQLite's limit).
 const ROWS: usize = 2_000;
 
@@ -297,7 +320,7 @@ impl Store {
     pub async fn report_cache_clear(&self) -> Result<()> {
         write_pool!(self, p => {
             let mut tx = p.begin().await?;
-            for t in ["report_marks", "report_counts", "report_quality", "report_findings", "report_dirty", "report_moves", "report_flows", "report_duplicates"] {
+            for t in ["report_national", "report_marks", "report_counts", "report_quality", "report_findings", "report_dirty", "report_moves", "report_flows", "report_duplicates"] {
                 sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {t}"))).execute(&mut *tx).await?;
             }
             tx.commit().await?;
@@ -319,6 +342,9 @@ impl Store {
         write_pool!(self, p => {
             let mut tx = p.begin().await?;
             if let Some(y) = year {
+                // The pass's pages add no change to the national count (it has no row then):
+                // the next national report counts again.
+                sqlx::query("DELETE FROM report_national WHERE year = $1").bind(y).execute(&mut *tx).await?;
                 sqlx::query("DELETE FROM report_counts WHERE state = $1 AND year = $2")
                     .bind(state).bind(y).execute(&mut *tx).await?;
             }
@@ -371,8 +397,29 @@ impl Store {
             .map(|(c, t)| [c.as_str(), t.as_str()])
             .collect();
         let consumed = serde_json::to_string(&consumed).unwrap_or_else(|_| "[]".into());
+        // The children whose count rows this write changes, for the kept national count.
+        let mut counted: Vec<&str> = w.counts.iter().map(|c| c.child_id.as_str()).collect();
+        if w.count_scope == CountScope::All {
+            counted.extend(w.children.iter().map(String::as_str));
+        }
+        counted.sort_unstable();
+        counted.dedup();
+        let counted = serde_json::to_string(&counted).unwrap_or_else(|_| "[]".into());
+        let national_of = national_of_children(b);
         write_pool!(self, p => {
             let mut tx = p.begin().await?;
+            // Periods whose national count is kept, locked (PostgreSQL; SQLite has one writer)
+            // so that two writes of one child, or a count taken meanwhile, come one after the
+            // other; and those children's share of each, before the write.
+            let mut national = Vec::new();
+            if counted != "[]" {
+                let years: Vec<i32> = sqlx::query_scalar(NATIONAL_YEARS[usize::from(b == Backend::Postgres)])
+                    .fetch_all(&mut *tx).await?;
+                for y in years {
+                    let r = sqlx::query(sqlx::AssertSqlSafe(national_of.clone())).bind(y).bind(&counted).fetch_one(&mut *tx).await?;
+                    national.push((y, r.try_get::<i64, _>(0)?, r.try_get::<i64, _>(1)?));
+                }
+            }
             if !w.children.is_empty() {
                 if w.count_scope == CountScope::All {
                     sqlx::query(sqlx::AssertSqlSafe(del_counts.clone())).bind(&w.state).bind(&ids).execute(&mut *tx).await?;
@@ -410,6 +457,14 @@ impl Store {
                 });
                 qb.build().execute(&mut *tx).await?;
             }
+            for (y, c1, c2) in national {
+                let r = sqlx::query(sqlx::AssertSqlSafe(national_of.clone())).bind(y).bind(&counted).fetch_one(&mut *tx).await?;
+                let (d1, d2) = (r.try_get::<i64, _>(0)? - c1, r.try_get::<i64, _>(1)? - c2);
+                if (d1, d2) != (0, 0) {
+                    sqlx::query("UPDATE report_national SET category1 = category1 + $2, category2 = category2 + $3 WHERE year = $1")
+                        .bind(y).bind(d1).bind(d2).execute(&mut *tx).await?;
+                }
+            }
             if !w.consumed.is_empty() {
                 sqlx::query(consume).bind(&w.state).bind(&consumed).execute(&mut *tx).await?;
             }
@@ -420,16 +475,54 @@ impl Store {
 
     /// Children counted in Category 1 in at least one state in the period starting
     /// 1 September `year`, each once, and of them those counted in Category 2 in at least one
-    /// state: the national unduplicated count (kept rows as they are).
+    /// state: the national unduplicated count of the kept rows as they are. Read from
+    /// `report_national` (migration 0021), which each write of kept count rows keeps exact; when
+    /// the period has no row there (after a full pass or a clear), counted from every counted
+    /// child's index entry and kept, inside a write transaction that holds off the writes of
+    /// count rows (PostgreSQL: a table lock that their row locks wait for; SQLite: one writer).
     pub async fn report_national_unduplicated(&self, year: i32) -> Result<(u64, u64)> {
-        read_pool!(self, p => {
-            let r = sqlx::query("SELECT COUNT(*), COALESCE(SUM(c2), 0) FROM (SELECT child_id, \
-                MAX(CASE WHEN category2 = 'counted' THEN 1 ELSE 0 END) AS c2 FROM report_counts \
-                WHERE year = $1 AND category1 = 'counted' GROUP BY child_id) x")
-                .bind(year).fetch_one(p).await?;
+        if let Some(kept) = self.report_national_kept(year).await? {
+            return Ok(kept);
+        }
+        let kept = "SELECT category1, category2 FROM report_national WHERE year = $1";
+        let lock = self.backend() == Backend::Postgres;
+        write_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            if lock {
+                sqlx::query("LOCK TABLE report_national IN EXCLUSIVE MODE").execute(&mut *tx).await?;
+            }
+            let r = match sqlx::query(kept).bind(year).fetch_optional(&mut *tx).await? {
+                Some(r) => r,
+                None => {
+                    let r = sqlx::query(NATIONAL_COUNT).bind(year).fetch_one(&mut *tx).await?;
+                    let (c1, c2): (i64, i64) = (r.try_get(0)?, r.try_get(1)?);
+                    sqlx::query("INSERT INTO report_national (year, category1, category2) VALUES ($1, $2, $3)")
+                        .bind(year).bind(c1).bind(c2).execute(&mut *tx).await?;
+                    r
+                }
+            };
             let c1: i64 = r.try_get(0)?;
             let c2: i64 = r.try_get(1)?;
+            tx.commit().await?;
             Ok((u(c1), u(c2)))
+        })
+    }
+
+    /// The kept national count of a period, if any (`report_national`).
+    pub async fn report_national_kept(&self, year: i32) -> Result<Option<(u64, u64)>> {
+        read_pool!(self, p => {
+            let r = sqlx::query("SELECT category1, category2 FROM report_national WHERE year = $1")
+                .bind(year).fetch_optional(p).await?;
+            r.map(|r| Ok((u(r.try_get(0)?), u(r.try_get(1)?)))).transpose()
+        })
+    }
+
+    /// The national count of a period counted from the kept count rows, not kept: the tests'
+    /// reference for [`Store::report_national_unduplicated`].
+    pub async fn report_national_recount(&self, year: i32) -> Result<(u64, u64)> {
+        read_pool!(self, p => {
+            let r = sqlx::query(NATIONAL_COUNT).bind(year).fetch_one(p).await?;
+            Ok((u(r.try_get(0)?), u(r.try_get(1)?)))
         })
     }
 
