@@ -485,6 +485,32 @@ async fn interstate_mobility_counts_each_childs_move_once_by_pair_and_month() {
     ));
 }
 
+/// Moves D2's Texas record to D1 (a merge); returns the record's id.
+async fn merge_td2_into_d1(db: &TestDb, msix: &[String]) -> String {
+    let (td2, _, _) = db
+        .store
+        .find_state_record(StateCode::TX, "TD2")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut tx = db.store.begin().await.unwrap();
+    tx.move_records(std::slice::from_ref(&td2), "child-d1", &msix[4], Utc::now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    td2
+}
+
+/// Moves a record to a new child `child-z` (a split).
+async fn split_to_child_z(db: &TestDb, record: String) {
+    let mut tx = db.store.begin().await.unwrap();
+    let z = tx.create_child("child-z", Utc::now()).await.unwrap();
+    tx.move_records(&[record], "child-z", &z.to_string(), Utc::now())
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+}
+
 async fn write(db: &TestDb, child: &str, record: StudentRecord) {
     db.store
         .write_records(&[RecordWrite {
@@ -632,26 +658,11 @@ async fn kept_possible_duplicates_follow_every_write_that_changes_a_key() {
     assert_eq!(kept().await, ["child-d1", "child-d2"]);
 
     // D2's record merged into D1: one child with two records under one key.
-    let (td2, _, _) = db
-        .store
-        .find_state_record(StateCode::TX, "TD2")
-        .await
-        .unwrap()
-        .unwrap();
-    let mut tx = db.store.begin().await.unwrap();
-    tx.move_records(std::slice::from_ref(&td2), "child-d1", &msix[4], Utc::now())
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    let td2 = merge_td2_into_d1(&db, &msix).await;
     assert!(kept().await.is_empty());
 
     // Split out again, to a new child: two children under one key.
-    let mut tx = db.store.begin().await.unwrap();
-    let z = tx.create_child("child-z", Utc::now()).await.unwrap();
-    tx.move_records(&[td2], "child-z", &z.to_string(), Utc::now())
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    split_to_child_z(&db, td2).await;
     assert_eq!(kept().await, ["child-d1", "child-z"]);
 
     // D1's record deleted: Z alone under its key.
@@ -715,26 +726,11 @@ async fn kept_national_count_follows_every_write_of_a_child_in_any_state() {
     assert_eq!(national().await, (5, 2));
 
     // D2's record merged into D1: one child.
-    let (td2, _, _) = db
-        .store
-        .find_state_record(StateCode::TX, "TD2")
-        .await
-        .unwrap()
-        .unwrap();
-    let mut tx = db.store.begin().await.unwrap();
-    tx.move_records(std::slice::from_ref(&td2), "child-d1", &msix[4], Utc::now())
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    let td2 = merge_td2_into_d1(&db, &msix).await;
     assert_eq!(national().await, (4, 2));
 
     // Split out again, to a new child: two.
-    let mut tx = db.store.begin().await.unwrap();
-    let z = tx.create_child("child-z", Utc::now()).await.unwrap();
-    tx.move_records(&[td2], "child-z", &z.to_string(), Utc::now())
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
+    split_to_child_z(&db, td2).await;
     assert_eq!(national().await, (5, 2));
 
     // A's Texas record deleted: A is still counted in Michigan; then its Michigan one too.
