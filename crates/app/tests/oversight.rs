@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use puente_app::oversight::{AGE_BANDS, age_band};
 use puente_app::{Actor, App, AppError, FixedClock};
 use puente_domain::roles::{Role, Scope};
-use puente_store::{NewSubmission, NewUser, ResultRow, WorklistItemRow};
+use puente_store::{NewUser, WorklistItemRow};
 use puente_testkit::db::{TestDb, test_db};
 
 fn now() -> DateTime<Utc> {
@@ -310,49 +310,21 @@ async fn account_report_counts_status_training_and_sign_ins() {
 #[tokio::test]
 async fn rejected_students_list_their_errors_without_values() {
     let (app, db) = setup().await;
-    let sub = db
-        .store
-        .begin_submission(&NewSubmission {
-            state: "TX",
-            channel: "file",
-            file_name: Some("tx.csv"),
-            hash: "h1",
-            format: "csv",
-            encoding: "utf-8",
-            at: now() - Duration::days(2),
-        })
-        .await
-        .unwrap();
-    let issues = serde_json::json!([
-        {"path": "birth_date", "element": "Birth Date", "value": "2030-01-01",
-         "rule": "plausibility", "severity": "error", "message": "in the future"},
-        {"path": "first_name", "element": "First Name", "value": "Zoë",
-         "rule": "max_length", "severity": "warning", "message": "long"}
-    ]);
-    db.store
-        .write_results(
-            &sub,
-            &[
-                ResultRow {
-                    seq: 1,
-                    student_record_id: "1".into(),
-                    state_student_id: "TOK".into(),
-                    status: "accepted".into(),
-                    msix_id: None,
-                    issues: "[]".into(),
-                },
-                ResultRow {
-                    seq: 2,
-                    student_record_id: "2".into(),
-                    state_student_id: "TBAD".into(),
-                    status: "rejected".into(),
-                    msix_id: None,
-                    issues: issues.to_string(),
-                },
-            ],
-        )
-        .await
-        .unwrap();
+    let sub = puente_testkit::fixtures::submission_with_results(
+        &db.store,
+        "TX",
+        now() - Duration::days(2),
+        &[
+            ("TOK", "accepted", "[]".into()),
+            (
+                "TBAD",
+                "rejected",
+                puente_testkit::fixtures::rejection_issues(),
+            ),
+        ],
+    )
+    .await
+    .unwrap();
     let rows = app
         .rejected_students(&tx(Role::DataAdministrator), "TX")
         .await

@@ -11,7 +11,7 @@ use puente_domain::childcount::NotCounted;
 use puente_domain::codes::{EnrollmentType, GradeLevel};
 use puente_domain::records::{Enrollment, QualifyingMove, StudentRecord};
 use puente_domain::roles::{Role, Scope};
-use puente_store::{NewSubmission, RecordWrite, ResultRow};
+use puente_store::RecordWrite;
 use puente_testkit::db::{TestDb, test_db};
 use puente_testkit::fixtures::student;
 
@@ -251,33 +251,14 @@ async fn reconciliation_lists_differences_with_reasons() {
 #[tokio::test]
 async fn data_quality_counts_findings_with_drill_down() {
     let (app, db, msix) = setup().await;
-    let sub = db
-        .store
-        .begin_submission(&NewSubmission {
-            state: "TX",
-            channel: "file",
-            file_name: Some("tx.csv"),
-            hash: "h1",
-            format: "csv",
-            encoding: "utf-8",
-            at: Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap(),
-        })
-        .await
-        .unwrap();
-    db.store
-        .write_results(
-            &sub,
-            &[ResultRow {
-                seq: 1,
-                student_record_id: "7".into(),
-                state_student_id: "TBAD".into(),
-                status: "rejected".into(),
-                msix_id: None,
-                issues: "[]".into(),
-            }],
-        )
-        .await
-        .unwrap();
+    puente_testkit::fixtures::submission_with_results(
+        &db.store,
+        "TX",
+        Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap(),
+        &[("TBAD", "rejected", "[]".into())],
+    )
+    .await
+    .unwrap();
     let q = app.data_quality(&tx_admin(), "TX").await.unwrap();
     assert_eq!(q.as_of, d(2026, 11, 23));
     assert_eq!(q.tally.children, 5);

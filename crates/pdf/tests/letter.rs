@@ -5,8 +5,8 @@
 mod common;
 
 use chrono::NaiveDate;
-use common::{flat, pdf_text};
 use puente_pdf::{CorrectionLetter, Lang, render_correction_letter};
+use puente_testkit::poppler::{flat, pdf_text};
 
 fn letter(corrected: bool, reason: Option<&str>) -> CorrectionLetter {
     CorrectionLetter {

@@ -7,7 +7,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{flat, pdf_text};
+use puente_testkit::poppler::{flat, pdf_text};
 
 use puente_pdf::{Lang, render};
 

@@ -2,13 +2,9 @@
 //! Reports of tables with charts: the tables read back with `pdftotext`, the chart drawn on the
 //! page (pixels of its colour in a `pdftoppm` rendering), values printed literally.
 
-mod common;
-
-use std::io::Write;
-use std::process::{Command, Stdio};
-
-use common::{flat, pdf_text};
 use puente_pdf::{Lang, PrintedTable, TablesReport, render_tables};
+use puente_testkit::poppler::chart_blue_pixels as blue_pixels;
+use puente_testkit::poppler::{flat, pdf_text};
 
 /// A chart as the portal draws it: one bar in the Category 1 blue, with a title.
 const CHART: &str = r##"<svg width="100%" height="200" viewBox="0 0 400 200" xmlns="http://www.w3.org/2000/svg" role="img" aria-labelledby="c-title"><title id="c-title">Counted children by grade</title><rect x="0" y="0" width="400" height="200" fill="#FFFFFF"/><rect x="40" y="40" width="120" height="150" fill="#005EA2"/><text x="60" y="30" font-family="sans-serif" font-size="14">Grade 10</text></svg>"##;
@@ -39,36 +35,6 @@ fn report(chart: Option<&str>, first_cell: &str) -> TablesReport {
             },
         ],
     }
-}
-
-/// Pixels of the page close to the chart's blue (0, 94, 162), from a 40 dpi rendering.
-fn blue_pixels(pdf: &[u8]) -> usize {
-    let mut child = Command::new("pdftoppm")
-        .args(["-r", "40", "-f", "1", "-l", "1", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("pdftoppm (Debian poppler-utils) must be installed: scripts/test.sh installs it");
-    child.stdin.take().unwrap().write_all(pdf).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
-    // Binary PPM: "P6\n<w> <h>\n<max>\n" then RGB triples.
-    let data = out.stdout;
-    let mut fields = 0;
-    let mut at = 0;
-    while fields < 4 {
-        while data[at].is_ascii_whitespace() {
-            at += 1;
-        }
-        while !data[at].is_ascii_whitespace() {
-            at += 1;
-        }
-        fields += 1;
-    }
-    data[at + 1..]
-        .chunks_exact(3)
-        .filter(|p| p[0] < 40 && (74..115).contains(&p[1]) && (140..185).contains(&p[2]))
-        .count()
 }
 
 #[test]

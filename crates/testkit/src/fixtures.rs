@@ -169,3 +169,50 @@ pub fn uncorroborated(
     r.alternate_ids.clear();
     r
 }
+
+/// A file submission of `state` received `at`, with one result per row (state student ID,
+/// status, issues as JSON text), numbered in order from 1; returns the submission's id.
+pub async fn submission_with_results(
+    store: &puente_store::Store,
+    state: &str,
+    at: chrono::DateTime<chrono::Utc>,
+    rows: &[(&str, &str, String)],
+) -> anyhow::Result<String> {
+    let sub = store
+        .begin_submission(&puente_store::NewSubmission {
+            state,
+            channel: "file",
+            file_name: Some("tx.csv"),
+            hash: "h1",
+            format: "csv",
+            encoding: "utf-8",
+            at,
+        })
+        .await?;
+    let results: Vec<puente_store::ResultRow> = rows
+        .iter()
+        .zip(1..)
+        .map(|((ssid, status, issues), seq)| puente_store::ResultRow {
+            seq,
+            student_record_id: seq.to_string(),
+            state_student_id: (*ssid).to_owned(),
+            status: (*status).to_owned(),
+            msix_id: None,
+            issues: issues.clone(),
+        })
+        .collect();
+    store.write_results(&sub, &results).await?;
+    Ok(sub)
+}
+
+/// The issues of a rejected record: an error (a birth date in the future) and a warning (a
+/// long first name), each with the submitted value, as ingest keeps them.
+pub fn rejection_issues() -> String {
+    serde_json::json!([
+        {"path": "birth_date", "element": "Birth Date", "value": "2030-01-01",
+         "rule": "plausibility", "severity": "error", "message": "in the future"},
+        {"path": "first_name", "element": "First Name", "value": "Zoë",
+         "rule": "max_length", "severity": "warning", "message": "long"}
+    ])
+    .to_string()
+}

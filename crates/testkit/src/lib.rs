@@ -3,6 +3,7 @@
 
 pub mod db;
 pub mod fixtures;
+pub mod poppler;
 pub mod smtp;
 
 pub mod synth;

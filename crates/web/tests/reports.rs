@@ -19,6 +19,7 @@ use puente_domain::records::{Enrollment, QualifyingMove, StudentRecord};
 use puente_domain::roles::Role;
 use puente_store::RecordWrite;
 use puente_testkit::fixtures::student;
+use puente_testkit::poppler::{chart_blue_pixels, pdf_text_layout};
 use tower::ServiceExt;
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {
@@ -1035,41 +1036,18 @@ async fn oversight_sections_follow_the_viewer() {
 #[tokio::test]
 async fn rejected_students_are_listed_with_their_errors_and_exported_safely() {
     let (site, _) = seeded().await;
-    let sub = site
-        .db
-        .store
-        .begin_submission(&puente_store::NewSubmission {
-            state: "TX",
-            channel: "file",
-            file_name: Some("tx.csv"),
-            hash: "h1",
-            format: "csv",
-            encoding: "utf-8",
-            at: Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap(),
-        })
-        .await
-        .unwrap();
-    let issues = serde_json::json!([
-        {"path": "birth_date", "element": "Birth Date", "value": "2030-01-01",
-         "rule": "plausibility", "severity": "error", "message": "in the future"},
-        {"path": "first_name", "element": "First Name", "value": "Zoë",
-         "rule": "max_length", "severity": "warning", "message": "long"}
-    ]);
-    site.db
-        .store
-        .write_results(
-            &sub,
-            &[puente_store::ResultRow {
-                seq: 1,
-                student_record_id: "1".into(),
-                state_student_id: "=SUM(A1)".into(),
-                status: "rejected".into(),
-                msix_id: None,
-                issues: issues.to_string(),
-            }],
-        )
-        .await
-        .unwrap();
+    let sub = puente_testkit::fixtures::submission_with_results(
+        &site.db.store,
+        "TX",
+        Utc.with_ymd_and_hms(2026, 11, 20, 8, 0, 0).unwrap(),
+        &[(
+            "=SUM(A1)",
+            "rejected",
+            puente_testkit::fixtures::rejection_issues(),
+        )],
+    )
+    .await
+    .unwrap();
     let cookie = session_cookie(&site, Role::DataAdministrator).await;
     // The quality summary links its count to the list.
     let (_, html) = get(&site, "/reports?year=2025", Some(&cookie)).await;
@@ -1110,53 +1088,6 @@ async fn rejected_students_are_listed_with_their_errors_and_exported_safely() {
     assert_eq!(xlsx_blocks(bytes), want);
 }
 
-/// Runs a poppler tool (`pdftotext`, `pdftoppm`) over a PDF on its standard input.
-fn poppler(tool: &str, args: &[&str], pdf: &[u8]) -> Vec<u8> {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(tool)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("Debian poppler-utils must be installed: scripts/test.sh installs it");
-    child.stdin.take().unwrap().write_all(pdf).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{tool} failed");
-    out.stdout
-}
-
-/// The text of a PDF, white space collapsed.
-fn pdf_text(pdf: &[u8]) -> String {
-    // `-layout` keeps each table row on one line.
-    let text = String::from_utf8(poppler(
-        "pdftotext",
-        &["-layout", "-enc", "UTF-8", "-", "-"],
-        pdf,
-    ))
-    .unwrap();
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-/// Pixels in the charts' Category 1 blue (0, 94, 162) on the PDF's first page at 40 dpi.
-fn chart_pixels(pdf: &[u8]) -> usize {
-    let ppm = poppler("pdftoppm", &["-r", "40", "-f", "1", "-l", "1", "-"], pdf);
-    // "P6 <w> <h> <max>" and one white-space byte, then RGB triples.
-    let mut at = 0;
-    for _ in 0..4 {
-        while ppm[at].is_ascii_whitespace() {
-            at += 1;
-        }
-        while !ppm[at].is_ascii_whitespace() {
-            at += 1;
-        }
-    }
-    ppm[at + 1..]
-        .chunks_exact(3)
-        .filter(|p| p[0] < 40 && (74..115).contains(&p[1]) && (140..185).contains(&p[2]))
-        .count()
-}
-
 #[tokio::test]
 async fn reports_print_as_pdf_with_their_charts_and_tables() {
     let (site, _) = seeded().await;
@@ -1171,7 +1102,7 @@ async fn reports_print_as_pdf_with_their_charts_and_tables() {
         "attachment; filename=\"puente-child-count-TX-2025.pdf\""
     );
     assert!(pdf.starts_with(b"%PDF-"));
-    let text = pdf_text(&pdf);
+    let text = pdf_text_layout(&pdf);
     for want in [
         "Child count",
         "State: TX",
@@ -1184,11 +1115,11 @@ async fn reports_print_as_pdf_with_their_charts_and_tables() {
         assert!(text.contains(want), "missing {want:?} in {text}");
     }
     // The by-grade chart is drawn; its numbers are in the table beside it.
-    assert!(chart_pixels(&pdf) > 200, "chart");
+    assert!(chart_blue_pixels(&pdf) > 200, "chart");
 
     let (st, _, pdf) = get_bytes(&site, "/reports/quality.pdf", &cookie).await;
     assert_eq!(st, StatusCode::OK);
-    let text = pdf_text(&pdf);
+    let text = pdf_text_layout(&pdf);
     assert!(
         text.contains("Data-quality summary") && text.contains("Children by region and finding")
     );
@@ -1200,13 +1131,13 @@ async fn reports_print_as_pdf_with_their_charts_and_tables() {
     let (st, disp, pdf) = get_bytes(&site, "/reports/oversight?format=pdf", &cookie).await;
     assert_eq!(st, StatusCode::OK);
     assert!(disp.ends_with(".pdf\""), "{disp}");
-    let text = pdf_text(&pdf);
+    let text = pdf_text_layout(&pdf);
     assert!(text.contains("Open worklist items by age"), "{text}");
     assert!(
         text.contains("TX Near match District 1 0 1 0 1 2 3 90"),
         "{text}"
     );
-    assert!(chart_pixels(&pdf) > 200, "aging chart");
+    assert!(chart_blue_pixels(&pdf) > 200, "aging chart");
 
     // Not for users without reports.
     let cookie = session_cookie(&site, Role::PrimaryUser).await;

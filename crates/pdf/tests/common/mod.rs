@@ -114,24 +114,3 @@ pub fn record(first: &str, last1: &str, last2: &str) -> ConsolidatedRecord {
 pub fn generated_at() -> chrono::DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 15, 30, 0).unwrap()
 }
-
-/// The text of a PDF as `pdftotext` reads it.
-pub fn pdf_text(pdf: &[u8]) -> String {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new("pdftotext")
-        .args(["-enc", "UTF-8", "-", "-"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("pdftotext (Debian poppler-utils) must be installed: scripts/test.sh installs it");
-    child.stdin.take().unwrap().write_all(pdf).unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "pdftotext failed");
-    String::from_utf8(out.stdout).unwrap()
-}
-
-/// Text with runs of white space collapsed (lines may wrap).
-pub fn flat(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
