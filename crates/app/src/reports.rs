@@ -876,46 +876,46 @@ impl App {
         };
         let mut ids = Vec::new();
         if code == OPEN_NEAR_MATCH {
-            for (child, d) in self.open_near_match_children(st).await? {
-                if !inside(d.as_deref()) {
-                    continue;
-                }
-                if let Some(m) = self.store.msix_of_child(&child).await? {
-                    ids.push(m.to_string());
-                }
-            }
+            let mut children: Vec<String> = self
+                .open_near_match_children(st)
+                .await?
+                .into_iter()
+                .filter(|(_, d)| inside(d.as_deref()))
+                .map(|(child, _)| child)
+                .collect();
+            children.sort_unstable();
+            children.dedup();
+            let msix = self.store.msix_of_children(&children).await?;
+            ids.extend(
+                children
+                    .iter()
+                    .filter_map(|c| msix.get(c))
+                    .map(|m| m.to_string()),
+            );
         }
         self.refresh_reports(st, None, true, false).await?;
-        match area {
-            None | Some(Area::District(_)) => {
-                let district = match area {
-                    Some(Area::District(d)) => Some(d),
-                    _ => None,
-                };
-                ids.extend(
-                    self.store
-                        .report_quality_children(st.code(), code, district)
-                        .await?
-                        .into_iter()
-                        .map(|(_, m)| m),
-                );
-            }
-            Some(Area::Region(_)) => {
-                let groups = self.store.report_quality_groups(st.code()).await?;
-                for (district, _, _) in groups.districts {
-                    if !inside(Some(&district)) {
-                        continue;
-                    }
-                    ids.extend(
-                        self.store
-                            .report_quality_children(st.code(), code, Some(&district))
-                            .await?
-                            .into_iter()
-                            .map(|(_, m)| m),
-                    );
-                }
-            }
-        }
+        // The districts inside the area (a region: those its districts' figures name).
+        let districts: Option<Vec<String>> = match area {
+            None => None,
+            Some(Area::District(d)) => Some(vec![d.to_owned()]),
+            Some(Area::Region(_)) => Some(
+                self.store
+                    .report_quality_groups(st.code())
+                    .await?
+                    .districts
+                    .into_iter()
+                    .map(|(d, _, _)| d)
+                    .filter(|d| inside(Some(d)))
+                    .collect(),
+            ),
+        };
+        ids.extend(
+            self.store
+                .report_quality_children(st.code(), code, districts.as_deref())
+                .await?
+                .into_iter()
+                .map(|(_, m)| m),
+        );
         let (district, region) = match area {
             None => (None, None),
             Some(Area::District(d)) => (Some(d), None),

@@ -530,6 +530,26 @@ impl Store {
         m.map(|m| parse_msix(&m)).transpose()
     }
 
+    /// The MSIX IDs of children (child id -> MSIX ID; unknown children are left out), in one
+    /// query.
+    pub async fn msix_of_children(
+        &self,
+        child_ids: &[String],
+    ) -> Result<std::collections::HashMap<String, MsixId>> {
+        let sql = format!(
+            "SELECT id, msix_id FROM children WHERE {}",
+            crate::report_cache::in_list(self.backend(), "id", 1)
+        );
+        let ids = serde_json::to_string(child_ids).unwrap_or_else(|_| "[]".into());
+        let rows: Vec<(String, String)> = read_pool!(self, p => {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(&ids).fetch_all(p).await?;
+            rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect::<Result<Vec<_>>>()?
+        });
+        rows.into_iter()
+            .map(|(id, m)| Ok((id, parse_msix(&m)?)))
+            .collect()
+    }
+
     /// The record a state holds under its own ID, if any (deleted records are not returned).
     pub async fn find_state_record(
         &self,

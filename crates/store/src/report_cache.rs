@@ -642,18 +642,30 @@ impl Store {
         })
     }
 
-    /// (child id, MSIX ID) of a state's children with finding `code` (in `district`, when
-    /// given), by child id.
+    /// (child id, MSIX ID) of a state's children with finding `code` (in one of `districts`,
+    /// when given), by child id.
     pub async fn report_quality_children(
         &self,
         state: &str,
         code: &str,
-        district: Option<&str>,
+        districts: Option<&[String]>,
     ) -> Result<Vec<(String, String)>> {
+        let sql = format!(
+            "SELECT f.child_id, c.msix_id FROM report_findings f JOIN children c ON c.id = f.child_id \
+             WHERE f.state = $1 AND f.code = $2 {} ORDER BY f.child_id",
+            if districts.is_some() {
+                format!("AND {}", in_list(self.backend(), "f.district", 3))
+            } else {
+                String::new()
+            }
+        );
+        let districts = districts.map(id_list);
         read_pool!(self, p => {
-            let rows = sqlx::query("SELECT f.child_id, c.msix_id FROM report_findings f JOIN children c ON c.id = f.child_id \
-                WHERE f.state = $1 AND f.code = $2 AND ($3 IS NULL OR f.district = $3) ORDER BY f.child_id")
-                .bind(state).bind(code).bind(district).fetch_all(p).await?;
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(state).bind(code);
+            if let Some(d) = &districts {
+                q = q.bind(d);
+            }
+            let rows = q.fetch_all(p).await?;
             rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
         })
     }
