@@ -754,6 +754,56 @@ async fn kept_national_count_follows_every_write_of_a_child_in_any_state() {
     assert_eq!(national().await, (5, 1));
 }
 
+/// Two processes (two `App`s over one database) refreshing the states of one child at once, one
+/// state from both, and from the fourth round a national count too: the writes of a state's
+/// rows, and of the kept national count, come one after the other (PostgreSQL locks), so no
+/// row is written twice, the kept count equals a recount, and nothing deadlocks.
+#[tokio::test]
+async fn concurrent_refreshes_of_one_child_in_two_states_keep_the_national_count_exact() {
+    let (app, db, _) = setup().await;
+    let federal = actor(Role::FederalViewer, Scope::National);
+    let clock = Arc::new(FixedClock::new(
+        Utc.with_ymd_and_hms(2026, 11, 23, 9, 0, 0).unwrap(),
+    ));
+    let other = App::new(db.store.clone(), clock).await.unwrap();
+    let mi = actor(Role::DataAdministrator, Scope::State { state: "MI".into() });
+    let tx = tx_admin();
+    for round in 0..6 {
+        // Each round moves children in and out of both states' counts: in a summer term or not,
+        // new children in both states under one id.
+        for (i, child) in ["child-a", "child-b", "child-n"].iter().enumerate() {
+            let id = format!("{i}");
+            let make = |st, ssid: String| {
+                let r = student(st, &ssid, "Ana", "Lopez", "", "20120101");
+                if (round + i) % 2 == 0 { summer(r) } else { r }
+            };
+            write(&db, child, make(StateCode::TX, format!("TN{id}"))).await;
+            write(&db, child, make(StateCode::MI, format!("MN{id}"))).await;
+        }
+        // Both processes refresh Texas; the national count joins from the fourth round.
+        let national = async {
+            if round >= 3 {
+                other.national_child_count(&federal, 2025).await.map(|_| ())
+            } else {
+                Ok(())
+            }
+        };
+        let (a, b, c, n) = tokio::join!(
+            app.child_count(&tx, "TX", 2025),
+            other.child_count(&tx, "TX", 2025),
+            other.child_count(&mi, "MI", 2025),
+            national,
+        );
+        a.unwrap();
+        b.unwrap();
+        c.unwrap();
+        n.unwrap();
+        let kept = db.store.report_national_kept(2025).await.unwrap();
+        let live = db.store.report_national_recount(2025).await.unwrap();
+        assert_eq!(kept, (round >= 3).then_some(live), "round {round}");
+    }
+}
+
 /// A full pass that stopped part-way (its rows written, the period or quality not yet marked
 /// complete) is done again from the start: the next report gives the same counts, nothing twice.
 #[tokio::test]

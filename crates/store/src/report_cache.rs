@@ -219,6 +219,16 @@ const NATIONAL_COUNT: &str = "SELECT COUNT(*), COALESCE(SUM(c2), 0) FROM (SELECT
     MAX(CASE WHEN category2 = 'counted' THEN 1 ELSE 0 END) AS c2 FROM report_counts \
     WHERE year = $1 AND category1 = 'counted' GROUP BY child_id) x";
 
+/// How a write transaction of kept report rows starts (SQLite, PostgreSQL). SQLite's takes the
+/// write lock at once: its first statements read, and a transaction that read before another
+/// process wrote could not write afterwards.
+const BEGIN_WRITE: [&str; 2] = ["BEGIN IMMEDIATE", "BEGIN"];
+
+/// PostgreSQL: holds the writes of one state's kept rows (`$1`) one after the other, across
+/// processes (a server and a `puente report refresh`, two servers), until the transaction ends;
+/// without it two refreshes of the same children both insert their rows.
+const STATE_LOCK: &str = "SELECT pg_advisory_xact_lock(20120, hashtext($1))";
+
 /// The periods with a kept national count: (SQLite, PostgreSQL, whose rows are locked for the
 /// transaction).
 const NATIONAL_YEARS: [&str; 2] = [
@@ -332,7 +342,8 @@ impl Store {
     /// `year` (when given) and its quality rows (when `quality`). Rows are there only when an
     /// earlier pass stopped part-way (a period or quality report is marked complete only at the
     /// end of its pass), so the pass's pages then insert without deleting: one statement here
-    /// instead of a delete per page, whose plan depends on the tables' statistics.
+    /// instead of a delete per page, whose plan depends on the tables' statistics. A page whose
+    /// rows are there already (another process running the same pass) replaces them.
     pub async fn report_clear_for_pass(
         &self,
         state: &str,
@@ -407,7 +418,10 @@ impl Store {
         let counted = serde_json::to_string(&counted).unwrap_or_else(|_| "[]".into());
         let national_of = national_of_children(b);
         write_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_with(BEGIN_WRITE[usize::from(b == Backend::Postgres)]).await?;
+            if b == Backend::Postgres {
+                sqlx::query(STATE_LOCK).bind(&w.state).execute(&mut *tx).await?;
+            }
             // Periods whose national count is kept, locked (PostgreSQL; SQLite has one writer)
             // so that two writes of one child, or a count taken meanwhile, come one after the
             // other; and those children's share of each, before the write.
@@ -437,6 +451,9 @@ impl Store {
                         .push_bind(c.state_student_ids.join("\u{1f}"))
                         .push_bind(c.pfs).push_bind(c.el).push_bind(c.idea);
                 });
+                qb.push(" ON CONFLICT (state, year, child_id) DO UPDATE SET category1 = excluded.category1, \
+                    category2 = excluded.category2, age = excluded.age, grade = excluded.grade, msix_id = excluded.msix_id, \
+                    state_student_ids = excluded.state_student_ids, pfs = excluded.pfs, el = excluded.el, idea = excluded.idea");
                 qb.build().execute(&mut *tx).await?;
             }
             for chunk in w.quality_rows.chunks(ROWS) {
@@ -445,6 +462,8 @@ impl Store {
                     r.push_bind(&w.state).push_bind(&q.child_id).push_bind(&q.district).push_bind(q.computed_on)
                         .push_bind(q.valid_until).push_bind(i32::try_from(q.codes.len()).unwrap_or(i32::MAX));
                 });
+                qb.push(" ON CONFLICT (state, child_id) DO UPDATE SET district = excluded.district, \
+                    computed_on = excluded.computed_on, valid_until = excluded.valid_until, findings = excluded.findings");
                 qb.build().execute(&mut *tx).await?;
             }
             let findings: Vec<(&str, &str, &str)> = w.quality_rows.iter()
@@ -455,6 +474,7 @@ impl Store {
                 qb.push_values(chunk, |mut r, (c, d, code)| {
                     r.push_bind(&w.state).push_bind(*c).push_bind(*d).push_bind(*code);
                 });
+                qb.push(" ON CONFLICT (state, child_id, code) DO UPDATE SET district = excluded.district");
                 qb.build().execute(&mut *tx).await?;
             }
             for (y, c1, c2) in national {
@@ -487,7 +507,7 @@ impl Store {
         let kept = "SELECT category1, category2 FROM report_national WHERE year = $1";
         let lock = self.backend() == Backend::Postgres;
         write_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_with(BEGIN_WRITE[usize::from(lock)]).await?;
             if lock {
                 sqlx::query("LOCK TABLE report_national IN EXCLUSIVE MODE").execute(&mut *tx).await?;
             }
