@@ -804,6 +804,51 @@ async fn concurrent_refreshes_of_one_child_in_two_states_keep_the_national_count
     }
 }
 
+/// While another process writes a state's kept rows (it holds the state's row of
+/// `report_writers` on PostgreSQL, the file's write lock on SQLite), a refresh of that state
+/// waits for it, then completes.
+#[tokio::test]
+async fn a_refresh_waits_while_another_process_writes_the_same_states_rows() {
+    use sqlx::Connection;
+    let (app, db, _) = setup().await;
+    let admin = tx_admin();
+    app.child_count(&admin, "TX", 2025).await.unwrap();
+    write(
+        &db,
+        "child-n",
+        student(StateCode::TX, "TN", "Ana", "Lopez", "", "20120101"),
+    )
+    .await;
+    let hold = "INSERT INTO report_writers (state) VALUES ('TX') \
+        ON CONFLICT (state) DO UPDATE SET state = excluded.state";
+    let wait = std::time::Duration::from_millis(700);
+    let refresh = app.child_count(&admin, "TX", 2025);
+    tokio::pin!(refresh);
+    if puente_testkit::db::backend_name() == "postgres" {
+        let mut c = sqlx::PgConnection::connect(&db.url).await.unwrap();
+        let mut other = c.begin().await.unwrap();
+        sqlx::query(hold).execute(&mut *other).await.unwrap();
+        let waited = tokio::time::timeout(wait, &mut refresh).await;
+        assert!(
+            waited.is_err(),
+            "the refresh waits for the other writer: {waited:?}"
+        );
+        other.commit().await.unwrap();
+    } else {
+        let mut c = sqlx::SqliteConnection::connect(&db.url).await.unwrap();
+        let mut other = c.begin_with("BEGIN IMMEDIATE").await.unwrap();
+        sqlx::query(hold).execute(&mut *other).await.unwrap();
+        let waited = tokio::time::timeout(wait, &mut refresh).await;
+        assert!(
+            waited.is_err(),
+            "the refresh waits for the other writer: {waited:?}"
+        );
+        other.commit().await.unwrap();
+    }
+    let r = refresh.await.unwrap();
+    assert_eq!(r.tally.children, 6, "the new child is counted");
+}
+
 /// A full pass that stopped part-way (its rows written, the period or quality not yet marked
 /// complete) is done again from the start: the next report gives the same counts, nothing twice.
 #[tokio::test]

@@ -10,7 +10,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use crate::{Result, Store, StoreError, new_id, read_pool};
+use crate::{Backend, Result, Store, StoreError, new_id, read_pool};
 
 /// The `prev_hash` of the first event.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -76,7 +76,9 @@ impl Store {
     /// Starts a write transaction.
     pub async fn begin(&self) -> Result<Tx> {
         let conn = match self {
-            Store::Sqlite { write, .. } => TxConn::Sqlite(write.begin().await?),
+            Store::Sqlite { write, .. } => {
+                TxConn::Sqlite(write.begin_with(Backend::Sqlite.begin_write()).await?)
+            }
             Store::Postgres(p) => TxConn::Postgres(p.begin().await?),
         };
         Ok(Tx {

@@ -109,6 +109,19 @@ pub enum Backend {
     Postgres,
 }
 
+impl Backend {
+    /// How a write transaction begins. SQLite's takes the database file's write lock at once
+    /// (`IMMEDIATE`), waiting for another process's writes within the busy timeout: a
+    /// transaction that read first and then wrote while another process was writing would
+    /// fail at once with SQLITE_BUSY, the busy timeout not applying to that case.
+    pub(crate) fn begin_write(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "BEGIN IMMEDIATE",
+            Backend::Postgres => "BEGIN",
+        }
+    }
+}
+
 /// A connection pool on one of the two backends. SQLite gets a separate single-connection writer
 /// pool, so writes queue in-process instead of failing with SQLITE_BUSY.
 #[derive(Clone, Debug)]

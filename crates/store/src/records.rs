@@ -512,7 +512,7 @@ impl Store {
     pub async fn write_records(&self, batch: &[RecordWrite]) -> Result<Vec<WriteOutcome>> {
         let mut out = Vec::with_capacity(batch.len());
         write_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_with(self.backend().begin_write()).await?;
             let mut carried = Carried::new();
             for w in batch {
                 out.push(write_one!(tx, w, &mut carried));
@@ -782,7 +782,7 @@ impl Store {
         at: DateTime<Utc>,
     ) -> Result<bool> {
         write_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_with(self.backend().begin_write()).await?;
             sqlx::query("DELETE FROM search_keys WHERE state_record_id IN (SELECT id FROM state_records WHERE reporting_state = $1 AND state_student_id = $2)")
                 .bind(state.code()).bind(state_student_id).execute(&mut *tx).await?;
             let child: Option<String> = sqlx::query(

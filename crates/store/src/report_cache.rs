@@ -219,15 +219,12 @@ const NATIONAL_COUNT: &str = "SELECT COUNT(*), COALESCE(SUM(c2), 0) FROM (SELECT
     MAX(CASE WHEN category2 = 'counted' THEN 1 ELSE 0 END) AS c2 FROM report_counts \
     WHERE year = $1 AND category1 = 'counted' GROUP BY child_id) x";
 
-/// How a write transaction of kept report rows starts (SQLite, PostgreSQL). SQLite's takes the
-/// write lock at once: its first statements read, and a transaction that read before another
-/// process wrote could not write afterwards.
-const BEGIN_WRITE: [&str; 2] = ["BEGIN IMMEDIATE", "BEGIN"];
-
-/// PostgreSQL: holds the writes of one state's kept rows (`$1`) one after the other, across
-/// processes (a server and a `puente report refresh`, two servers), until the transaction ends;
-/// without it two refreshes of the same children both insert their rows.
-const STATE_LOCK: &str = "SELECT pg_advisory_xact_lock(20120, hashtext($1))";
+/// Holds the writes of one state's kept rows (`$1`) one after the other, across processes (a
+/// server and a `puente report refresh`, two servers), until the transaction ends: the state's
+/// row of `report_writers` (migration 0022), locked by an upsert. Without it two refreshes of
+/// the same children both insert their rows (PostgreSQL; SQLite's `BEGIN IMMEDIATE` already
+/// holds the file's write lock).
+const STATE_LOCK: &str = "INSERT INTO report_writers (state) VALUES ($1) ON CONFLICT (state) DO UPDATE SET state = excluded.state";
 
 /// The periods with a kept national count: (SQLite, PostgreSQL, whose rows are locked for the
 /// transaction).
@@ -329,7 +326,7 @@ impl Store {
     /// Forgets every kept report row and mark (the next reports compute everything again).
     pub async fn report_cache_clear(&self) -> Result<()> {
         write_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_with(self.backend().begin_write()).await?;
             for t in ["report_national", "report_marks", "report_counts", "report_quality", "report_findings", "report_dirty", "report_moves", "report_flows", "report_duplicates"] {
                 sqlx::query(sqlx::AssertSqlSafe(format!("DELETE FROM {t}"))).execute(&mut *tx).await?;
             }
@@ -351,7 +348,7 @@ impl Store {
         quality: bool,
     ) -> Result<()> {
         write_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_with(self.backend().begin_write()).await?;
             if let Some(y) = year {
                 // The pass's pages add no change to the national count (it has no row then):
                 // the next national report counts again.
@@ -418,7 +415,7 @@ impl Store {
         let counted = serde_json::to_string(&counted).unwrap_or_else(|_| "[]".into());
         let national_of = national_of_children(b);
         write_pool!(self, p => {
-            let mut tx = p.begin_with(BEGIN_WRITE[usize::from(b == Backend::Postgres)]).await?;
+            let mut tx = p.begin_with(b.begin_write()).await?;
             if b == Backend::Postgres {
                 sqlx::query(STATE_LOCK).bind(&w.state).execute(&mut *tx).await?;
             }
@@ -507,7 +504,7 @@ impl Store {
         let kept = "SELECT category1, category2 FROM report_national WHERE year = $1";
         let lock = self.backend() == Backend::Postgres;
         write_pool!(self, p => {
-            let mut tx = p.begin_with(BEGIN_WRITE[usize::from(lock)]).await?;
+            let mut tx = p.begin_with(self.backend().begin_write()).await?;
             if lock {
                 sqlx::query("LOCK TABLE report_national IN EXCLUSIVE MODE").execute(&mut *tx).await?;
             }
@@ -719,7 +716,7 @@ impl Store {
             month_of(self.backend(), "arrival_date")
         );
         write_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_with(self.backend().begin_write()).await?;
             sqlx::query("DELETE FROM report_dirty WHERE state = $1").bind(MOVES_MARK).execute(&mut *tx).await?;
             sqlx::query("DELETE FROM report_moves").execute(&mut *tx).await?;
             sqlx::query("DELETE FROM report_flows").execute(&mut *tx).await?;
@@ -765,7 +762,7 @@ impl Store {
         let consumed = serde_json::to_string(&consumed).unwrap_or_else(|_| "[]".into());
         let consume = consume_sql(b);
         write_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_with(self.backend().begin_write()).await?;
             // (from, to, month) -> rows added less rows removed.
             let mut delta: BTreeMap<(String, String, String), i64> = BTreeMap::new();
             for r in sqlx::query(sqlx::AssertSqlSafe(remove.clone())).bind(&ids).fetch_all(&mut *tx).await? {
@@ -809,7 +806,7 @@ impl Store {
     /// by [`Store::report_duplicates_update`] (doing so again changes nothing).
     pub async fn report_duplicates_rebuild(&self, state: &str) -> Result<()> {
         write_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_with(self.backend().begin_write()).await?;
             sqlx::query("DELETE FROM report_duplicates WHERE state = $1").bind(state).execute(&mut *tx).await?;
             sqlx::query(DUPLICATES_REBUILD).bind(state).execute(&mut *tx).await?;
             sqlx::query("INSERT INTO report_marks (state, kind, year) VALUES ($1, $2, 0) ON CONFLICT DO NOTHING")
@@ -876,7 +873,7 @@ impl Store {
              AND o.child_id <> r.child_id) ON CONFLICT DO NOTHING"
         );
         write_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_with(self.backend().begin_write()).await?;
             let mut found: Vec<(String, String, String)> = Vec::new();
             for r in sqlx::query(keys_of).bind(state).bind(&ids).fetch_all(&mut *tx).await? {
                 let d: NaiveDate = r.try_get(2)?;

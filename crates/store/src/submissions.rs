@@ -154,7 +154,7 @@ impl Store {
     /// Writes per-student results (idempotent: a result already written is replaced).
     pub async fn write_results(&self, submission_id: &str, rows: &[ResultRow]) -> Result<()> {
         write_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_with(self.backend().begin_write()).await?;
             for r in rows {
                 sqlx::query(
                     "INSERT INTO submission_results (submission_id, seq, student_record_id, state_student_id, status, msix_id, issues) \
