@@ -540,7 +540,7 @@ impl Store {
             "SELECT id, msix_id FROM children WHERE {}",
             crate::report_cache::in_list(self.backend(), "id", 1)
         );
-        let ids = serde_json::to_string(child_ids).unwrap_or_else(|_| "[]".into());
+        let ids = crate::report_cache::id_list(child_ids);
         let rows: Vec<(String, String)> = read_pool!(self, p => {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql.clone())).bind(&ids).fetch_all(p).await?;
             rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect::<Result<Vec<_>>>()?

@@ -145,7 +145,7 @@ fn u(n: i64) -> u64 {
 }
 
 /// The child-id list of a statement as one JSON text parameter.
-fn id_list(ids: &[String]) -> String {
+pub(crate) fn id_list(ids: &[String]) -> String {
     serde_json::to_string(ids).unwrap_or_else(|_| "[]".into())
 }
 
@@ -218,6 +218,9 @@ fn month_of(backend: Backend, col: &str) -> String {
 const NATIONAL_COUNT: &str = "SELECT COUNT(*), COALESCE(SUM(c2), 0) FROM (SELECT child_id, \
     MAX(CASE WHEN category2 = 'counted' THEN 1 ELSE 0 END) AS c2 FROM report_counts \
     WHERE year = $1 AND category1 = 'counted' GROUP BY child_id) x";
+
+/// The kept national count of period `$1` (`report_national`).
+const NATIONAL_KEPT: &str = "SELECT category1, category2 FROM report_national WHERE year = $1";
 
 /// Holds the writes of one state's kept rows (`$1`) one after the other, across processes (a
 /// server and a `puente report refresh`, two servers), until the transaction ends: the state's
@@ -412,6 +415,7 @@ impl Store {
         }
         counted.sort_unstable();
         counted.dedup();
+        let any_counted = !counted.is_empty();
         let counted = serde_json::to_string(&counted).unwrap_or_else(|_| "[]".into());
         let national_of = national_of_children(b);
         write_pool!(self, p => {
@@ -423,7 +427,7 @@ impl Store {
             // so that two writes of one child, or a count taken meanwhile, come one after the
             // other; and those children's share of each, before the write.
             let mut national = Vec::new();
-            if counted != "[]" {
+            if any_counted {
                 let years: Vec<i32> = sqlx::query_scalar(NATIONAL_YEARS[usize::from(b == Backend::Postgres)])
                     .fetch_all(&mut *tx).await?;
                 for y in years {
@@ -501,14 +505,13 @@ impl Store {
         if let Some(kept) = self.report_national_kept(year).await? {
             return Ok(kept);
         }
-        let kept = "SELECT category1, category2 FROM report_national WHERE year = $1";
         let lock = self.backend() == Backend::Postgres;
         write_pool!(self, p => {
             let mut tx = p.begin_with(self.backend().begin_write()).await?;
             if lock {
                 sqlx::query("LOCK TABLE report_national IN EXCLUSIVE MODE").execute(&mut *tx).await?;
             }
-            let r = match sqlx::query(kept).bind(year).fetch_optional(&mut *tx).await? {
+            let r = match sqlx::query(NATIONAL_KEPT).bind(year).fetch_optional(&mut *tx).await? {
                 Some(r) => r,
                 None => {
                     let r = sqlx::query(NATIONAL_COUNT).bind(year).fetch_one(&mut *tx).await?;
@@ -528,8 +531,7 @@ impl Store {
     /// The kept national count of a period, if any (`report_national`).
     pub async fn report_national_kept(&self, year: i32) -> Result<Option<(u64, u64)>> {
         read_pool!(self, p => {
-            let r = sqlx::query("SELECT category1, category2 FROM report_national WHERE year = $1")
-                .bind(year).fetch_optional(p).await?;
+            let r = sqlx::query(NATIONAL_KEPT).bind(year).fetch_optional(p).await?;
             r.map(|r| Ok((u(r.try_get(0)?), u(r.try_get(1)?)))).transpose()
         })
     }
